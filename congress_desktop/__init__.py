@@ -1,0 +1,8 @@
+"""congress-desktop (乡镇人大工作台): the headless core.
+
+Nothing under this package imports Qt; the GUI in ``ui/`` calls ``congress_desktop.services``.
+"""
+
+__version__ = "0.1.0"
+APP_NAME = "乡镇人大工作台"
+APP_ID = "congress-desktop"

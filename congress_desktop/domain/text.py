@@ -1,0 +1,56 @@
+"""Text normalisation and pinyin keys for searching Chinese names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pypinyin import Style, lazy_pinyin
+
+_SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+# Middle dots people type in minority names: all become the standard U+00B7.
+_DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\uff65": "\u00b7", "\u2027": "\u00b7", ".": "\u00b7"})
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width ASCII (０-９, Ａ-Ｚ, －) to half-width; leaves 汉字 untouched."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code == 0x3000:
+            out.append(" ")
+        elif 0xFF01 <= code <= 0xFF5E:
+            out.append(chr(code - 0xFEE0))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clean(value: object) -> str:
+    """A cell or field value as stripped text: None -> '', inner runs of spaces collapsed."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_name(value: object) -> str:
+    """A person's name: no spaces at all (张 三 -> 张三), full-width letters folded, dots unified."""
+    text = to_halfwidth(clean(value)).replace(" ", "")
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        text = text.translate(_DOTS)
+    return text
+
+
+def digits_only(value: object) -> str:
+    return re.sub(r"\D", "", to_halfwidth(clean(value)))
+
+
+def pinyin_keys(text: str) -> tuple[str, str]:
+    """(full pinyin, initials) in lower case: 张三 -> ('zhangsan', 'zs'). Non-Chinese kept as is."""
+    if not text:
+        return "", ""
+    syllables = lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s))
+    full = "".join(syllables).lower()
+    initials = "".join(s[0] for s in syllables if s).lower()
+    return full, initials

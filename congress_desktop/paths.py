@@ -1,0 +1,30 @@
+"""Where the data lives: platformdirs' user data folder, overridden by CONGRESS_DATA_DIR or --data-dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from . import APP_ID
+
+DB_FILENAME = "congress.sqlite3"
+
+
+def data_dir(override: str | os.PathLike | None = None) -> Path:
+    if override:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get("CONGRESS_DATA_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    # appauthor=False: no extra vendor folder on Windows (%LOCALAPPDATA%\congress-desktop).
+    return Path(user_data_dir(APP_ID, appauthor=False, roaming=False))
+
+
+def db_path(folder: Path) -> Path:
+    return folder / DB_FILENAME
+
+
+def log_dir(folder: Path) -> Path:
+    return folder / "logs"

@@ -1,0 +1,1 @@
+"""Paper and spreadsheets: ReportLab documents through one layout module; .xlsx/.csv in and out."""

@@ -1,0 +1,193 @@
+"""Engine, pragmas, units of work, migrations and the change log written with every change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import logging
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import Base, ChangeLog, Synced, utcnow
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _set_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # FULL: a committed change survives a power cut, which matters more here than write speed.
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", future=True)
+    event.listen(engine, "connect", _set_pragmas)
+    return engine
+
+
+def alembic_config(connection=None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("congress_desktop.store") / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def backup_copy(path: Path, suffix: str) -> Path:
+    """A consistent copy through SQLite's online backup API (safe while WAL holds recent pages)."""
+    backups = path.parent / "backups"
+    backups.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = backups / f"{path.stem}-{stamp}-{suffix}.sqlite3"
+    src = sqlite3.connect(path)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+def migrate(engine: Engine, path: Path) -> Path | None:
+    """Bring the file to the newest schema; back it up first when it already holds data.
+
+    A new database is made by the same ``upgrade head`` as an old one."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return None
+    copy = None
+    if current is not None:
+        copy = backup_copy(path, f"before-migrate-{current}")
+        log.info("backed up %s to %s before migrating %s -> %s", path, copy, current, head)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    return copy
+
+
+def _dict_value(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _record_changes(session: Session, _ctx, _instances) -> None:
+    """Raise versions, stamp owner and time, and append to the change log, in the flush itself."""
+    owner = session.info.get("owner_code", "")
+    user = session.info.get("user", "")
+    now = utcnow()
+    entries = []
+    for obj in list(session.new):
+        if isinstance(obj, Synced):
+            if obj.id is None:
+                from .ids import uuid7
+
+                obj.id = uuid7()
+            if not obj.owner_code:
+                obj.owner_code = owner
+            obj.version = obj.version or 1
+            obj.updated_at = now
+            fields = {
+                a.key: [None, _dict_value(getattr(obj, a.key))]
+                for a in inspect(obj).mapper.column_attrs
+                if a.key not in ("id", "owner_code", "version", "deleted", "created_at", "updated_at",
+                                 "search_text", "name_pinyin", "name_initials")
+                and getattr(obj, a.key) not in (None, "")
+            }
+            entries.append((obj, "insert", fields))
+    for obj in list(session.dirty):
+        if isinstance(obj, Synced) and session.is_modified(obj, include_collections=False):
+            state = inspect(obj)
+            changed = {}
+            for attr in state.mapper.column_attrs:
+                hist = state.attrs[attr.key].history
+                if hist.has_changes() and attr.key not in ("version", "updated_at", "search_text",
+                                                           "name_pinyin", "name_initials"):
+                    old = hist.deleted[0] if hist.deleted else None
+                    new = hist.added[0] if hist.added else None
+                    if old != new:
+                        changed[attr.key] = [_dict_value(old), _dict_value(new)]
+            if not changed:
+                continue
+            action = "delete" if changed.get("deleted") == [False, True] else "update"
+            obj.version = (obj.version or 0) + 1
+            obj.updated_at = now
+            entries.append((obj, action, changed))
+    for obj in list(session.deleted):
+        if isinstance(obj, Synced):
+            raise RuntimeError("synced records are never deleted, only marked deleted (tombstone)")
+    for obj, action, fields in entries:
+        session.add(ChangeLog(at=now, user=user, table_name=obj.__tablename__, record_id=obj.id,
+                              version=obj.version, action=action,
+                              changes=json.dumps(fields, ensure_ascii=False, default=str)))
+
+
+event.listen(Session, "before_flush", _record_changes)
+
+
+class Store:
+    """The open database of this office: an engine plus short units of work."""
+
+    def __init__(self, path: Path, *, migrate_now: bool = True):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(self.path)
+        self.migration_backup = migrate(self.engine, self.path) if migrate_now else None
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.owner_code = ""
+        self.user = _os_user()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls back everything on any error."""
+        with self._sessions() as s, s.begin():
+            s.info["owner_code"] = self.owner_code
+            s.info["user"] = self.user
+            yield s
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name on some locked-down PCs
+        return ""
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    shutil.copy2(src, dst)
+
+
+__all__ = ["Base", "Store", "backup_copy", "head_revision", "current_revision", "alembic_config"]

@@ -1,0 +1,30 @@
+"""Alembic environment: always run from code with the open connection in ``cfg.attributes``."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from congress_desktop.store.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        url = config.get_main_option("sqlalchemy.url") or "sqlite://"
+        with create_engine(url).connect() as conn:
+            _run(conn)
+            conn.commit()
+    else:
+        _run(connection)
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()
