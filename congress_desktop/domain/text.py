@@ -46,11 +46,24 @@ def digits_only(value: object) -> str:
     return re.sub(r"\D", "", to_halfwidth(clean(value)))
 
 
+# Surnames read differently from the character's common reading (曾 zeng, not ceng): an office
+# worker types the initials as the name is said, so 曾志强 must be found by "zzq".
+SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "区": "ou", "朴": "piao", "查": "zha", "覃": "qin",
+    "乐": "yue", "缪": "miao", "盖": "ge", "种": "chong", "召": "shao", "秘": "bi", "繁": "po", "员": "yun",
+    "翟": "zhai", "薄": "bo", "都": "du", "藏": "zang",
+}
+
+
 def pinyin_keys(text: str) -> tuple[str, str]:
-    """(full pinyin, initials) in lower case: 张三 -> ('zhangsan', 'zs'). Non-Chinese kept as is."""
+    """(full pinyin, initials) of a name in lower case: 张三 -> ('zhangsan', 'zs'), 曾志强 -> (.., 'zzq').
+
+    Non-Chinese characters are kept as they are."""
     if not text:
         return "", ""
     syllables = lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s))
+    if len(text) > 1 and text[0] in SURNAME_READINGS and syllables:
+        syllables[0] = SURNAME_READINGS[text[0]]
     full = "".join(syllables).lower()
     initials = "".join(s[0] for s in syllables if s).lower()
     return full, initials

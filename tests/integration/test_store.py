@@ -1,0 +1,105 @@
+"""Storage on a real SQLite file: migrations, pragmas, identity fields, change log, transactions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+
+from congress_desktop import paths
+from congress_desktop.errors import FieldErrors
+from congress_desktop.services import deputies
+from congress_desktop.services.context import Context
+from congress_desktop.store.db import alembic_config, backup_copy, current_revision, head_revision
+from congress_desktop.store.models import ChangeLog, Deputy
+
+GOOD = {"name": "王建国", "id_number": "420381198001011238", "mobile": "13812345678"}
+
+
+def test_new_database_is_made_by_upgrade_head_and_models_match_migrations(ctx):
+    assert current_revision(ctx.store.engine) == head_revision()
+    with ctx.store.engine.begin() as conn:
+        command.check(alembic_config(conn))  # raises when models and migrations drifted
+
+
+def test_pragmas_wal_foreign_keys_busy_timeout(ctx):
+    with ctx.store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+def test_foreign_key_is_enforced(ctx):
+    with pytest.raises(Exception):
+        with ctx.store.session() as s:
+            s.add(Deputy(name="无村", village_id="no-such-village"))
+
+
+def test_records_carry_identity_and_every_change_is_logged(ctx):
+    d = deputies.create_deputy(ctx, GOOD)
+    assert len(d.id) == 36 and d.version == 1
+    d2 = deputies.update_deputy(ctx, d.id, d.as_form() | {"work_unit": "黄家村党支部书记"})
+    assert d2.version == 2
+    deputies.delete_deputy(ctx, d.id)
+    with ctx.store.session() as s:
+        row = s.get(Deputy, d.id)
+        assert row.deleted is True and row.version == 3  # tombstone, not gone
+        assert row.owner_code == "420381103000"
+        log = s.scalars(select(ChangeLog).where(ChangeLog.record_id == d.id).order_by(ChangeLog.seq)).all()
+    assert [e.action for e in log] == ["insert", "update", "delete"]
+    assert json.loads(log[1].changes) == {"work_unit": ["", "黄家村党支部书记"]}
+    assert [e.version for e in log] == [1, 2, 3]
+    assert deputies.count_deputies(ctx) == 0
+
+
+def test_a_failed_unit_of_work_leaves_nothing(ctx):
+    with pytest.raises(RuntimeError):
+        with ctx.store.session() as s:
+            s.add(Deputy(name="半条记录"))
+            s.flush()
+            raise RuntimeError("boom")
+    with ctx.store.session() as s:
+        assert s.scalar(select(Deputy).limit(1)) is None
+        assert s.scalar(select(ChangeLog).limit(1)) is None
+
+
+def test_invalid_input_is_refused_before_any_write(ctx):
+    with pytest.raises(FieldErrors) as e:
+        deputies.create_deputy(ctx, GOOD | {"mobile": "1381234"})
+    assert "mobile" in e.value.errors and "11 位" in e.value.errors["mobile"]
+    assert deputies.count_deputies(ctx) == 0
+
+
+def test_backup_copy_is_a_consistent_sqlite_file(ctx):
+    deputies.create_deputy(ctx, GOOD)
+    copy = backup_copy(ctx.db_path, "test")
+    con = sqlite3.connect(copy)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert con.execute("select count(*) from deputy").fetchone()[0] == 1
+    finally:
+        con.close()
+
+
+def test_data_folder_from_env_and_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONGRESS_DATA_DIR", str(tmp_path / "env"))
+    assert paths.data_dir() == (tmp_path / "env").resolve()
+    assert paths.data_dir(tmp_path / "cli") == (tmp_path / "cli").resolve()
+    monkeypatch.delenv("CONGRESS_DATA_DIR")
+    assert "congress-desktop" in str(paths.data_dir())
+
+
+def test_reopening_keeps_office_and_records(ctx, data_dir):
+    deputies.create_deputy(ctx, GOOD)
+    ctx.close()
+    again = Context.open(data_dir)
+    try:
+        assert again.office.name == "丹江口市六里坪镇人大"
+        assert deputies.count_deputies(again) == 1
+        assert again.store.migration_backup is None  # already at head: no copy made
+    finally:
+        again.close()
