@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import schema  # noqa: F401  (every table registered before the first session)
 from .models import Base, ChangeLog, Synced, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,14 @@ def alembic_config(connection=None) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest schema: the sorted heads joined by '+' (several heads while branches are unmerged)."""
+    return "+".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return "+".join(sorted(heads)) if heads else None
 
 
 def backup_copy(path: Path, suffix: str) -> Path:
@@ -88,10 +91,10 @@ def migrate(engine: Engine, path: Path) -> Path | None:
         return None
     copy = None
     if current is not None:
-        copy = backup_copy(path, f"before-migrate-{current}")
+        copy = backup_copy(path, "before-migrate-" + current.replace("+", "_"))
         log.info("backed up %s to %s before migrating %s -> %s", path, copy, current, head)
     with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "head")
+        command.upgrade(alembic_config(conn), "heads")
     return copy
 
 

@@ -103,3 +103,15 @@ def test_reopening_keeps_office_and_records(ctx, data_dir):
         assert again.store.migration_backup is None  # already at head: no copy made
     finally:
         again.close()
+
+
+def test_history_tells_who_changed_what(ctx):
+    from congress_desktop.domain.deputies import FIELD_LABELS
+    from congress_desktop.services.history import describe_changes, record_history
+
+    d = deputies.create_deputy(ctx, GOOD)
+    deputies.set_deputy_status(ctx, d.id, "终止", "2026-01-05", "迁出本镇")
+    hist = record_history(ctx, "deputy", d.id)
+    assert [h.action_label for h in hist] == ["新建", "修改"]
+    assert "状态：“在任”→“终止”" in describe_changes(hist[1], FIELD_LABELS)
+    assert hist[1].user == ctx.store.user

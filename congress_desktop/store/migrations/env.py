@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import congress_desktop.store.schema  # noqa: F401  (registers every table)
 from congress_desktop.store.models import Base
 
 config = context.config
