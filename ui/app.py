@@ -1,0 +1,179 @@
+"""Application start: QApplication set up once (font, translations, style, icon, logging, excepthook),
+then the data folder is opened, the first-start dialog shown if needed, and the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
+
+from congress_desktop import APP_ID, APP_NAME, __version__, paths
+from congress_desktop.errors import CongressError
+from congress_desktop.logsetup import setup_logging
+
+from . import errors, first_start
+
+log = logging.getLogger(__name__)
+
+BUNDLED_FONT = "wqy-microhei.ttc"
+# System fonts preferred over the bundled one (they hint better on Windows); the first found wins.
+PREFERRED_FAMILIES = ("Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC",
+                      "Source Han Sans SC")
+FONT_POINT_SIZE = 10
+
+
+def _resource_path(*parts: str):
+    return files("resources").joinpath(*parts)
+
+
+def load_bundled_font() -> list[str]:
+    """Register the bundled CJK font with Qt; returns its family names ([] if it could not be loaded)."""
+    res = _resource_path("fonts", BUNDLED_FONT)
+    path = Path(str(res))
+    if path.is_file():
+        font_id = QFontDatabase.addApplicationFont(str(path))
+    else:  # a zipped resource: hand Qt the bytes
+        font_id = QFontDatabase.addApplicationFontFromData(res.read_bytes())
+    if font_id < 0:
+        log.warning("could not load the bundled font %s", path)
+        return []
+    return list(QFontDatabase.applicationFontFamilies(font_id))
+
+
+def choose_ui_font(bundled: list[str]) -> QFont:
+    """The application font: a system Chinese UI font if present, else the bundled one; the bundled
+    family is always in the fallback list so no 汉字 shows as a box."""
+    available = set(QFontDatabase.families())
+    primary = next((f for f in PREFERRED_FAMILIES if f in available), None)
+    fallback = [f for f in bundled if "Mono" not in f] or bundled
+    families = ([primary] if primary else []) + fallback
+    font = QFont(QApplication.font())
+    if families:
+        font.setFamilies(families)
+    if primary and fallback:
+        QFont.insertSubstitutions(primary, fallback)
+    font.setPointSize(FONT_POINT_SIZE)
+    return font
+
+
+def install_translations(app: QApplication) -> bool:
+    """Qt's own strings (确定, 取消, 复制 ...) in Chinese."""
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    ok = translator.load("qtbase_zh_CN", folder)
+    if ok:
+        app.installTranslator(translator)
+        app._congress_translator = translator  # keep a reference
+    else:
+        log.warning("qtbase_zh_CN not found in %s", folder)
+    return ok
+
+
+def load_stylesheet() -> str:
+    try:
+        return _resource_path("styles", "app.qss").read_text(encoding="utf-8")
+    except OSError:
+        log.warning("style sheet not found")
+        return ""
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    for name in ("app.png", "app.ico"):
+        p = Path(str(_resource_path("icons", name)))
+        if p.is_file():
+            icon.addFile(str(p))
+            break
+    return icon
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, set up once (reused if one exists, e.g. under pytest-qt)."""
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([sys.argv[0] if sys.argv else APP_ID, *(argv or [])])
+    if getattr(app, "_congress_ready", False):
+        return app
+    app.setOrganizationName(APP_ID)
+    app.setApplicationName(APP_ID)
+    app.setApplicationVersion(__version__)
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    install_translations(app)
+    app._congress_font_families = load_bundled_font()
+    app.setFont(choose_ui_font(app._congress_font_families))
+    app.setStyle("Fusion")  # the same look on every Windows version and on Linux desktops
+    app.setStyleSheet(load_stylesheet())
+    app.setWindowIcon(app_icon())
+    app._congress_ready = True
+    return app
+
+
+def _install_excepthook() -> None:
+    showing = False
+
+    def hook(exc_type, exc, tb):
+        nonlocal showing
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        if exc.__traceback__ is None:
+            exc = exc.with_traceback(tb)
+        if showing:  # an error while showing an error: log only
+            log.error("unexpected error", exc_info=(exc_type, exc, tb))
+            return
+        showing = True
+        try:
+            errors.show_error(QApplication.activeWindow(), exc)
+        finally:
+            showing = False
+
+    sys.excepthook = hook
+
+
+def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
+    """Open the data folder and run the window until it closes; returns the exit code."""
+    from congress_desktop.services.context import Context
+
+    from . import tasks
+    from .main_window import MainWindow
+
+    folder = paths.data_dir(data_dir)
+    try:
+        setup_logging(paths.log_dir(folder), console=sys.stderr is not None)
+    except OSError:
+        pass  # Context.open below says clearly what is wrong with the folder
+    log.info("%s starting, data folder %s", APP_NAME, folder)
+    app = create_application()
+    _install_excepthook()
+    try:
+        ctx = Context.open(folder)
+    except CongressError as e:
+        errors.show_error(None, e)
+        return 1
+    try:
+        if ctx.office is None:
+            if demo:
+                from congress_desktop.services.demo import create_demo
+
+                create_demo(ctx)
+                log.info("demo data created in %s", folder)
+            elif not first_start.ask(ctx):
+                log.info("first start cancelled")
+                return 0
+        window = MainWindow(ctx)
+        window.show()
+        app._congress_main_window = window
+        code = app.exec()
+        tasks.shutdown()
+        return code
+    except CongressError as e:
+        errors.show_error(None, e)
+        return 1
+    finally:
+        ctx.close()

@@ -1,0 +1,361 @@
+"""The main window: navigation on the left, one page per area, office and data file in the status bar.
+
+Pages are registered in ``PAGES`` and built the first time they are shown (``factory(ctx, parent)``).
+Areas another module provides are imported lazily; while that module does not exist the area shows
+the honest placeholder. A page may offer ``on_activated()`` and ``initial_focus()`` (see
+``ui.pages``); it reaches the window through ``widgets.show_status(self, text)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from congress_desktop import APP_NAME, __version__
+from congress_desktop.services.context import Context
+
+from . import widgets
+from .pages.placeholder import PlaceholderPage
+
+log = logging.getLogger(__name__)
+
+PageFactory = Callable[[Context, QWidget], QWidget]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    title: str
+    badge: str          # the character on the navigation icon
+    purpose: str        # one line: what the area is for (also the placeholder's text)
+    factory: PageFactory | None = None   # None: placeholder 「此功能正在开发中」
+
+    def build(self, ctx: Context, parent: QWidget) -> QWidget:
+        if self.factory is None:
+            return PlaceholderPage(self.title, self.purpose, parent)
+        return self.factory(ctx, parent)
+
+
+def external_page(module: str, cls: str, title: str, purpose: str) -> PageFactory:
+    """A page from another module, imported when first shown; placeholder while the module is absent."""
+
+    def make(ctx: Context, parent: QWidget) -> QWidget:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            log.info("page module %s not present: placeholder", module)
+            return PlaceholderPage(title, purpose, parent)
+        return getattr(mod, cls)(ctx, parent)
+
+    return make
+
+
+def _home(ctx: Context, parent: QWidget) -> QWidget:
+    from .pages.home import HomePage
+
+    return HomePage(ctx, parent)
+
+
+def _settings(ctx: Context, parent: QWidget) -> QWidget:
+    from .pages.settings import SettingsPage
+
+    return SettingsPage(ctx, parent)
+
+
+def _spec(key, title, badge, purpose, factory=None, module=None, cls=None) -> PageSpec:
+    if module:
+        factory = external_page(module, cls, title, purpose)
+    return PageSpec(key, title, badge, purpose, factory)
+
+
+PAGES: list[PageSpec] = [
+    _spec("home", "首页", "首", "本单位概况：代表、村(社区)和联系站点的数量，数据保存位置。", _home),
+    _spec("deputies", "代表", "代", "代表名册：查找、录入、导入导出和打印。",
+          module="ui.pages.deputies", cls="DeputiesPage"),
+    _spec("villages", "村(社区)", "村", "本镇各村(社区)的区划代码、户数、人口和在任代表。",
+          module="ui.pages.villages", cls="VillagesPage"),
+    _spec("contact_points", "联系站点", "站", "代表之家、代表联络站和代表联系点，以及进站代表。",
+          module="ui.pages.contact_points", cls="ContactPointsPage"),
+    _spec("visits", "联系点接待", "接", "登记代表进站接待群众的时间、代表、群众意见和办理去向。"),
+    _spec("grids", "网格", "网", "把代表联系到网格和村民小组，查看哪些网格还没有代表联系。"),
+    _spec("votes", "票决", "票", "民生实事项目票决和满意度测评：打印选票、录入、计票和公布结果。"),
+    _spec("opinions", "建议督办", "督", "代表建议和群众意见的交办、督办、答复和满意度评价。"),
+    _spec("sync", "同步", "同", "用 U 盘与市人大交换加密数据包，上报本镇数据、接收市人大下发的名册和模板。"),
+    _spec("settings", "设置", "设", "本单位信息、数据和日志文件夹、程序版本。", _settings),
+]
+
+HELP_HTML = f"""
+<h2>{APP_NAME} 使用说明</h2>
+<h3>首次启动</h3>
+<p>第一次打开时，填写本单位名称、12 位统计用区划代码（乡镇填到乡级，如 420381103000），
+选择“乡镇（街道）人大”或“市人大常委会”。也可以先选“先看看演示数据”，用虚构的六里坪镇熟悉功能。
+单位信息设置后不能更改。</p>
+<h3>代表名册</h3>
+<p>在“代表”页查看全部代表。查找框可输入姓名、拼音首字母（如输入 <b>wjg</b> 可找到“王建国”）、
+手机号、身份证号、工作单位、村(社区)等任意内容，多个词用空格隔开。可按状态（在任、暂停、终止）筛选。</p>
+<h3>导入</h3>
+<p>支持 Excel（.xlsx）和 .csv（GBK 或 UTF-8 编码）。第一行为表头，常用写法都能识别，
+如“姓名、性别、民族、出生年月、身份证号、联系电话、所在村、代表层级”。</p>
+<p>导入前逐行检查身份证号校验位、手机号、区划代码和重复人员。<b>全部正确才写入，
+只要有一行有错，就一条也不写入</b>，并列出每个错误的行号和原因，可保存为错误报告（.xlsx），
+改正后重新导入即可。</p>
+<h3>导出</h3>
+<p>代表名册可导出为 Excel（.xlsx），可直接用 Excel 或 WPS 打开、打印或上报。</p>
+<h3>打印</h3>
+<p>在“代表”页可打印代表名册（A4 横向，按村(社区)或代表小组分组，Ctrl+P）和选中代表的信息卡。
+程序生成 PDF 文件后自动用系统的 PDF 阅读器打开，在阅读器中打印即可。字体已嵌入 PDF，
+换一台电脑打开也不会乱码；名册不含身份证号。</p>
+<h3>快捷键</h3>
+<p>Ctrl+1 至 Ctrl+9、Ctrl+0：切换左侧各页面；F1：本说明；Ctrl+Q：退出。</p>
+<h3>数据</h3>
+<p>全部数据保存在本机的一个数据文件中，位置见“设置”页，可用“打开数据文件夹”查看。
+请定期把数据文件夹复制到其他介质备份。出现问题时，日志文件在数据文件夹的 logs 子文件夹中。</p>
+<p>联系点接待、网格、票决、建议督办和同步等功能正在开发中，将在后续版本提供。</p>
+"""
+
+
+class HelpDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("使用说明")
+        self.setWindowFlag(Qt.WindowType.WindowContextHelpButtonHint, False)
+        self.resize(640, 620)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setHtml(HELP_HTML)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.browser)
+        lay.addWidget(buttons)
+
+
+class MainWindow(QMainWindow):
+    """``MainWindow(ctx)``; ``show_page(key or index)``, ``status(text)``, ``page(key)``."""
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None, *, pages: list[PageSpec] | None = None,
+                 settings: QSettings | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.specs = list(pages if pages is not None else PAGES)
+        self._pages: dict[str, QWidget] = {}
+        self._help: HelpDialog | None = None
+        self.settings = settings or QSettings(str(Path(ctx.data_dir) / "window.ini"), QSettings.Format.IniFormat)
+        office = ctx.require_office()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"{APP_NAME} — {office.name}")
+        self.setMinimumSize(760, 480)  # small laptops at 150 % scaling
+
+        # -- navigation
+        self.nav = QListWidget()
+        self.nav.setObjectName("navList")
+        self.nav.setIconSize(QSize(24, 24))
+        self.nav.setUniformItemSizes(True)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        for i, spec in enumerate(self.specs):
+            item = QListWidgetItem(widgets.badge_icon(spec.badge), spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            shortcut = self._shortcut_text(i)
+            item.setToolTip(f"{spec.purpose}（{shortcut}）" if shortcut else spec.purpose)
+            item.setSizeHint(QSize(0, 42))
+            self.nav.addItem(item)
+        brand = QLabel(APP_NAME)
+        brand.setObjectName("brand")
+        side = QFrame()
+        side.setObjectName("sidebar")
+        side.setFixedWidth(188)
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(8, 14, 8, 8)
+        side_lay.setSpacing(8)
+        side_lay.addWidget(brand)
+        side_lay.addWidget(self.nav, 1)
+
+        # -- pages
+        self.page_title = widgets.heading("")
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("pageStack")
+        content = QFrame()
+        content.setObjectName("content")
+        content_lay = QVBoxLayout(content)
+        content_lay.setContentsMargins(24, 16, 24, 16)
+        content_lay.setSpacing(12)
+        content_lay.addWidget(self.page_title)
+        content_lay.addWidget(self.stack, 1)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(side)
+        row.addWidget(content, 1)
+        self.setCentralWidget(central)
+
+        # -- status bar: office and data file, always
+        self.office_label = QLabel(office.name + ("（演示数据）" if office.demo else ""))
+        self.office_label.setObjectName("statusOffice")
+        self.data_label = QLabel(f"数据文件：{ctx.db_path}")
+        self.data_label.setObjectName("statusData")
+        self.data_label.setToolTip(str(ctx.db_path))
+        self.statusBar().addPermanentWidget(self.office_label)
+        self.statusBar().addPermanentWidget(self.data_label)
+
+        self._build_menus()
+        for i in range(min(len(self.specs), 10)):
+            sc = QShortcut(QKeySequence(self._shortcut_text(i)), self)
+            sc.activated.connect(lambda i=i: self.show_page(i, focus=True))
+
+        self.nav.currentRowChanged.connect(self._on_row)
+        self.nav.itemActivated.connect(lambda _item: self._focus_page())
+        self._restore()
+        self.show_page(0)
+
+    # ------------------------------------------------------------ public
+    def status(self, text: str, timeout_ms: int = 6000) -> None:
+        """A short message in the status bar (pages: ``widgets.show_status(self, text)``)."""
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def page_keys(self) -> list[str]:
+        return [s.key for s in self.specs]
+
+    def current_key(self) -> str:
+        row = self.nav.currentRow()
+        return self.specs[row].key if 0 <= row < len(self.specs) else ""
+
+    def page(self, key: str) -> QWidget:
+        """The page widget for ``key``, built if needed (not shown)."""
+        if key not in self._pages:
+            spec = self.specs[self.page_keys().index(key)]
+            try:
+                widget = spec.build(self.ctx, self.stack)
+            except Exception:
+                log.exception("could not build page %s", key)
+                widget = PlaceholderPage(spec.title, "详细信息已写入日志。", self.stack,
+                                         notice="此页面暂时无法打开")
+                widget.setProperty("broken", True)
+            self._pages[key] = widget
+            self.stack.addWidget(widget)
+        return self._pages[key]
+
+    def show_page(self, which: str | int, *, focus: bool = False) -> QWidget:
+        row = which if isinstance(which, int) else self.page_keys().index(which)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)  # -> _on_row
+        else:
+            self._on_row(row)
+        if focus:
+            self._focus_page()
+        return self.stack.currentWidget()
+
+    def show_help(self) -> None:
+        if self._help is None:
+            self._help = HelpDialog(self)
+        self._help.show()
+        self._help.raise_()
+        self._help.activateWindow()
+
+    def show_about(self) -> None:
+        office = self.ctx.office
+        box = QMessageBox(self)
+        box.setWindowTitle(f"关于{APP_NAME}")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setText(f"<h3>{APP_NAME}</h3><p>版本 {__version__}</p>")
+        box.setInformativeText(
+            "供乡镇（街道）人大和市人大常委会使用的离线桌面程序：代表名册、联系站点、票决测评和数据同步。"
+            "<br>全部数据保存在本机，不联网。"
+            f"<br><br>本单位：{office.name if office else ''}"
+            "<br><br>界面基于 Qt for Python（PySide6，LGPL v3）；中文字体为文泉驿微米黑（Apache-2.0）。")
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        widgets.exec_modal(box)
+
+    # ------------------------------------------------------------ internals
+    @staticmethod
+    def _shortcut_text(index: int) -> str:
+        if index < 9:
+            return f"Ctrl+{index + 1}"
+        return "Ctrl+0" if index == 9 else ""
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("文件(&F)")
+        open_data = QAction("打开数据文件夹(&O)", self)
+        open_data.triggered.connect(lambda: widgets.open_folder(self.ctx.data_dir))
+        file_menu.addAction(open_data)
+        file_menu.addSeparator()
+        quit_action = QAction("退出(&X)", self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.quit_action = quit_action
+
+        help_menu = bar.addMenu("帮助(&H)")
+        help_action = QAction("使用说明(&H)", self)
+        help_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        help_action.triggered.connect(self.show_help)
+        help_menu.addAction(help_action)
+        self.help_action = help_action
+        about = QAction(f"关于{APP_NAME}(&A)", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def _on_row(self, row: int) -> None:
+        if not 0 <= row < len(self.specs):
+            return
+        spec = self.specs[row]
+        widget = self.page(spec.key)
+        self.stack.setCurrentWidget(widget)
+        self.page_title.setText(spec.title)
+        hook = getattr(widget, "on_activated", None)
+        if callable(hook):
+            try:
+                hook()
+            except Exception as e:  # a page that cannot refresh still leaves the window usable
+                from .errors import show_error
+
+                show_error(self, e)
+
+    def _focus_page(self) -> None:
+        widget = self.stack.currentWidget()
+        if widget is not None and not widgets.focus_first_child(widget):
+            self.stack.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("main/geometry")
+        if geometry is not None and self.restoreGeometry(geometry):
+            return
+        self.resize(1280, 800)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("main/geometry", self.saveGeometry())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        if self._help is not None:
+            self._help.close()
+        super().closeEvent(event)

@@ -1,0 +1,174 @@
+"""首页: who we are, how many deputies / villages / contact points, and where the data lives."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from congress_desktop.domain.deputies import LEVELS
+from congress_desktop.services import contact_points as cp_svc
+from congress_desktop.services import deputies as dep_svc
+from congress_desktop.services import villages as vil_svc
+from congress_desktop.services.context import Context
+
+from .. import widgets
+
+
+def _card(*children: QWidget) -> QFrame:
+    card = QFrame()
+    card.setObjectName("card")
+    lay = QVBoxLayout(card)
+    lay.setContentsMargins(18, 14, 18, 14)
+    lay.setSpacing(6)
+    for c in children:
+        lay.addWidget(c)
+    return card
+
+
+class StatTile(QFrame):
+    """A big number with a caption and a one-line breakdown."""
+
+    def __init__(self, caption: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.caption = QLabel(caption)
+        self.caption.setObjectName("muted")
+        self.value = QLabel("0")
+        self.value.setObjectName("statValue")
+        self.detail = QLabel("")
+        self.detail.setObjectName("muted")
+        self.detail.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(18, 14, 18, 14)
+        lay.setSpacing(2)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.value)
+        lay.addWidget(self.detail)
+        lay.addStretch(1)
+
+    def set(self, value: int, detail: str = "") -> None:
+        self.value.setText(str(value))
+        self.detail.setText(detail)
+
+
+class HomePage(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("homePage")
+
+        self.office_name = QLabel()
+        self.office_name.setObjectName("officeName")
+        self.office_line = QLabel()
+        self.office_line.setObjectName("muted")
+        self.demo_badge = QLabel("演示数据：人员均为虚构，仅供试用")
+        self.demo_badge.setObjectName("demoBadge")
+        office_row = QHBoxLayout()
+        office_row.addWidget(self.office_name)
+        office_row.addStretch(1)
+        office_row.addWidget(self.demo_badge, 0, Qt.AlignmentFlag.AlignVCenter)
+        office_box = QWidget()
+        office_lay = QVBoxLayout(office_box)
+        office_lay.setContentsMargins(0, 0, 0, 0)
+        office_lay.addLayout(office_row)
+        office_lay.addWidget(self.office_line)
+
+        self.deputies_tile = StatTile("在任代表")
+        self.villages_tile = StatTile("村(社区)")
+        self.points_tile = StatTile("联系站点")
+        self.others_tile = StatTile("暂停或终止履职的代表")
+        tiles = QGridLayout()
+        tiles.setSpacing(12)
+        for i, t in enumerate((self.deputies_tile, self.villages_tile, self.points_tile, self.others_tile)):
+            tiles.addWidget(t, 0, i)
+
+        self.levels_title = widgets.heading("在任代表（按层级）", level=2)
+        self.levels_grid = QGridLayout()
+        self.levels_grid.setHorizontalSpacing(24)
+        levels_box = QWidget()
+        levels_box.setLayout(self.levels_grid)
+        self.level_labels: dict[str, QLabel] = {}
+        for row, (key, label) in enumerate(reversed(LEVELS.items())):  # 乡镇 first
+            name = QLabel(label)
+            value = QLabel("0 名")
+            value.setObjectName("levelCount")
+            self.levels_grid.addWidget(name, row, 0)
+            self.levels_grid.addWidget(value, row, 1, Qt.AlignmentFlag.AlignRight)
+            self.level_labels[key] = value
+        self.levels_grid.setColumnStretch(2, 1)
+        levels_note = QLabel("同一名代表可兼任多级人大代表，按每个层级分别计数。")
+        levels_note.setObjectName("muted")
+
+        self.where_title = widgets.heading("数据保存位置", level=2)
+        self.where_label = QLabel()
+        self.where_label.setWordWrap(True)
+        self.where_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_button = QPushButton("打开数据文件夹")
+        self.open_button.clicked.connect(lambda: widgets.open_folder(self.ctx.data_dir))
+        where_row = QHBoxLayout()
+        where_row.addWidget(self.where_label, 1)
+        where_row.addWidget(self.open_button)
+        where_box = QWidget()
+        where_box.setLayout(where_row)
+        where_row.setContentsMargins(0, 0, 0, 0)
+
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(0, 0, 8, 0)
+        lay.setSpacing(14)
+        lay.addWidget(_card(office_box))
+        lay.addLayout(tiles)
+        lay.addWidget(_card(self.levels_title, levels_box, levels_note))
+        lay.addWidget(_card(self.where_title, where_box))
+        lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("pageScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.refresh()
+
+    def initial_focus(self) -> QWidget:
+        return self.open_button
+
+    def on_activated(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        ctx = self.ctx
+        office = ctx.office
+        if office is not None:
+            self.office_name.setText(office.name)
+            self.office_line.setText(f"{office.role_label} · 统计用区划代码 {office.code}")
+            self.demo_badge.setVisible(office.demo)
+        status = dep_svc.status_counts(ctx)
+        active = status.get("在任", 0)
+        self.deputies_tile.set(active, f"全部代表 {sum(status.values())} 名")
+        for key, label in self.level_labels.items():
+            n = dep_svc.count_deputies(ctx, dep_svc.DeputyQuery(level=key, status="在任")) if active else 0
+            label.setText(f"{n} 名")
+        villages = vil_svc.list_villages(ctx)
+        kinds: dict[str, int] = {}
+        for v in villages:
+            kinds[v.kind] = kinds.get(v.kind, 0) + 1
+        self.villages_tile.set(len(villages), "，".join(f"{k} {n} 个" for k, n in sorted(kinds.items())))
+        points = cp_svc.list_contact_points(ctx)
+        pkinds: dict[str, int] = {}
+        for p in points:
+            pkinds[p.kind] = pkinds.get(p.kind, 0) + 1
+        self.points_tile.set(len(points), "，".join(f"{k} {n}" for k, n in pkinds.items()))
+        self.others_tile.set(status.get("暂停", 0) + status.get("终止", 0),
+                             f"暂停 {status.get('暂停', 0)} 名，终止 {status.get('终止', 0)} 名")
+        self.where_label.setText(f"数据文件：{ctx.db_path}")

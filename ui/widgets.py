@@ -1,0 +1,127 @@
+"""Small shared widgets and helpers, plus the one seam for modal dialogs.
+
+Modal dialogs: every module runs them through ``widgets.exec_modal(dialog)`` (called as a module
+attribute, never imported by name), so a test replaces that one function and nothing blocks::
+
+    monkeypatch.setattr(ui.widgets, "exec_modal", lambda dlg: shown.append(dlg) or 0)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QDialog, QFrame, QLabel, QMessageBox, QWidget
+
+ERROR_RED = "#c62828"
+
+
+def exec_modal(dialog: QDialog) -> int:
+    """Run a modal dialog and return its result code. Tests replace this function."""
+    return dialog.exec()
+
+
+def ask_yes_no(parent: QWidget | None, title: str, text: str) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return exec_modal(box) == QMessageBox.StandardButton.Yes
+
+
+def show_status(widget: QWidget | None, text: str, timeout_ms: int = 6000) -> None:
+    """Show a short message in the status bar of the window holding ``widget`` (if it has one)."""
+    w = widget
+    while w is not None:
+        status = getattr(w, "status", None)
+        if callable(status):
+            status(text, timeout_ms)
+            return
+        w = w.parentWidget()
+
+
+def focus_first_child(container: QWidget) -> bool:
+    """Give the keyboard focus to the first focusable, visible, enabled widget inside ``container``."""
+    chooser = getattr(container, "initial_focus", None)
+    target = chooser() if callable(chooser) else None
+    if target is None:
+        w = container.nextInFocusChain()
+        while w is not None and w is not container:
+            if (container.isAncestorOf(w) and w.isVisibleTo(container) and w.isEnabled()
+                    and w.focusPolicy() & Qt.FocusPolicy.TabFocus):
+                target = w
+                break
+            w = w.nextInFocusChain()
+    if target is None:
+        return False
+    target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    return True
+
+
+def open_folder(path: Path) -> bool:
+    """Open a folder in the system file manager."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+class FieldError(QLabel):
+    """A red message under a form field; hidden while empty."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("fieldError")
+        pal = self.palette()  # red also without the style sheet (the qss says the same)
+        pal.setColor(self.foregroundRole(), QColor(ERROR_RED))
+        self.setPalette(pal)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.setVisible(False)
+
+    def set_error(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))
+
+
+def heading(text: str, parent: QWidget | None = None, *, level: int = 1) -> QLabel:
+    """A page or section title (styled by the qss through its object name)."""
+    label = QLabel(text, parent)
+    label.setObjectName("pageTitle" if level == 1 else "sectionTitle")
+    f = QFont(label.font())
+    f.setPointSizeF(f.pointSizeF() * (1.6 if level == 1 else 1.15))
+    f.setBold(True)
+    label.setFont(f)
+    return label
+
+
+def hline(parent: QWidget | None = None) -> QFrame:
+    line = QFrame(parent)
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setObjectName("separator")
+    return line
+
+
+def badge_pixmap(char: str, background: str, size: int = 64, foreground: str = "#ffffff") -> QPixmap:
+    """A rounded square with one character (navigation icons; drawn, so no image files needed)."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(background))
+    p.drawRoundedRect(QRectF(0, 0, size, size), size * 0.24, size * 0.24)
+    f = QFont(QApplication.font())
+    f.setPixelSize(int(size * 0.56))
+    f.setBold(True)
+    p.setFont(f)
+    p.setPen(QColor(foreground))
+    p.drawText(QRectF(0, 0, size, size * 0.97), int(Qt.AlignmentFlag.AlignCenter), char)
+    p.end()
+    return pix
+
+
+def badge_icon(char: str, normal: str = "#7b8794", selected: str = "#b3261e") -> QIcon:
+    icon = QIcon()
+    for size in (24, 48):
+        icon.addPixmap(badge_pixmap(char, normal, size), QIcon.Mode.Normal)
+        icon.addPixmap(badge_pixmap(char, selected, size), QIcon.Mode.Selected)
+    return icon
