@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..domain.text import clean
-from ..errors import InvalidInput
+from ..errors import CongressError, InvalidInput
 
 HEADER_SCAN_ROWS = 15
 
@@ -189,8 +189,15 @@ def write_xlsx(path: str | Path, title: str, headers: Sequence[str], rows: Itera
     ws.auto_filter.ref = ws.dimensions
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
-    tmp.replace(path)  # never leave a half-written file under the real name
+    try:
+        wb.save(tmp)
+        tmp.replace(path)  # never leave a half-written file under the real name
+    except PermissionError as e:
+        tmp.unlink(missing_ok=True)
+        raise CongressError(f"无法写入 {path.name}：文件可能正在 Excel/WPS 中打开，请关闭后重试") from e
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise CongressError(f"无法写入 {path}：{e.strerror or e}") from e
     return n
 
 

@@ -1,0 +1,272 @@
+"""Table models over the core's list functions.
+
+``DeputyTableModel`` never holds the whole roster: it counts the rows of the current filter, loads
+the first page, and loads the next page only when the view scrolls near the end (Qt's
+``canFetchMore``/``fetchMore``). Sorting re-queries the database (ORDER BY in the core), so a list of
+100,000 deputies sorts as fast as one of 60.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from congress_desktop.services import deputies as deputy_service
+from congress_desktop.services.contact_points import ContactPointRow
+from congress_desktop.services.context import Context
+from congress_desktop.services.deputies import DeputyQuery, DeputyRow
+from congress_desktop.services.villages import VillageRow
+
+PAGE_SIZE = 200
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+# How a contact point kind is shown where the core's short key would be unclear.
+KIND_LABELS = {"代表联系点": "村(社区)代表联系点"}  # the row dataclass behind a table row
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_INACTIVE = QBrush(QColor(140, 140, 140))
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+# (sort key in services.deputies.SORT_COLUMNS, header, text of a row)
+DEPUTY_COLUMNS: list[tuple[str, str, Callable[[DeputyRow], str]]] = [
+    ("name", "姓名", lambda d: d.name),
+    ("gender", "性别", lambda d: d.gender),
+    ("ethnicity", "民族", lambda d: d.ethnicity),
+    ("birth_date", "出生年月", lambda d: d.birth_date[:7].replace("-", ".")),
+    ("political", "政治面貌", lambda d: d.political),
+    ("work_unit", "工作单位及职务", lambda d: d.work_unit),
+    ("levels", "代表层级", lambda d: d.levels_label),
+    ("mobile", "联系电话", lambda d: d.mobile or d.phone),
+    ("village", "所在村(社区)", lambda d: d.village_name),
+    ("group_name", "代表小组", lambda d: d.group_name),
+    ("status", "状态", lambda d: d.status),
+]
+DEPUTY_SORT_KEYS = [c[0] for c in DEPUTY_COLUMNS]
+
+
+class DeputyTableModel(QAbstractTableModel):
+    """The deputies matching a ``DeputyQuery``, fetched page by page."""
+
+    def __init__(self, ctx: Context, query: DeputyQuery = DeputyQuery(status="在任"), parent=None, *,
+                 page_size: int = PAGE_SIZE):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.page_size = page_size
+        self._query = query
+        self._rows: list[DeputyRow] = []
+        self._total = 0
+        self._busy = False  # inside a reset or an insert: a view asking for more must wait
+        self.reload()
+
+    # ------------------------------------------------------------- what the page uses
+    @property
+    def query(self) -> DeputyQuery:
+        return self._query
+
+    @property
+    def total(self) -> int:
+        """How many deputies match the filter (not how many are loaded)."""
+        return self._total
+
+    @property
+    def loaded(self) -> int:
+        return len(self._rows)
+
+    def set_query(self, query: DeputyQuery) -> None:
+        """A new filter (and order): count again and start over from the first page."""
+        self._query = query
+        self.reload()
+
+    def reload(self) -> None:
+        self._busy = True
+        self.beginResetModel()
+        try:
+            self._total = deputy_service.count_deputies(self.ctx, self._query)
+            self._rows = (deputy_service.query_deputies(self.ctx, self._query, 0, self.page_size)
+                          if self._total else [])
+            if len(self._rows) < self.page_size:
+                self._total = len(self._rows)  # the database changed between the two reads
+        finally:
+            self.endResetModel()
+            self._busy = False
+
+    def row(self, row: int) -> DeputyRow:
+        return self._rows[row]
+
+    def row_of(self, deputy_id: str) -> int | None:
+        """The row of a deputy among those loaded (None if not loaded or not in the filter)."""
+        for i, d in enumerate(self._rows):
+            if d.id == deputy_id:
+                return i
+        return None
+
+    def find_row(self, deputy_id: str, *, max_rows: int = 5000) -> int | None:
+        """Like ``row_of``, loading more pages if needed (a saved deputy may sort far down)."""
+        while True:
+            found = self.row_of(deputy_id)
+            if found is not None or not self.canFetchMore(QModelIndex()) or self.loaded >= max_rows:
+                return found
+            self.fetchMore(QModelIndex())
+
+    # ------------------------------------------------------------- Qt model interface
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(DEPUTY_COLUMNS)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
+        return not parent.isValid() and not self._busy and len(self._rows) < self._total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:
+        if not self.canFetchMore(parent):
+            return
+        start = len(self._rows)
+        page = deputy_service.query_deputies(self.ctx, self._query, start, self.page_size)
+        if len(page) < self.page_size:
+            self._total = start + len(page)  # fewer than counted: someone deleted meanwhile
+        if not page:
+            return
+        self._busy = True
+        try:
+            self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+        finally:
+            self._busy = False
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        d = self._rows[index.row()]
+        if role == _DISPLAY:
+            return DEPUTY_COLUMNS[index.column()][2](d)
+        if role == Qt.ItemDataRole.ForegroundRole and d.status != "在任":
+            return _INACTIVE
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if d.status != "在任":
+                return f"{d.status}：{d.status_date} {d.status_reason}".strip()
+            if DEPUTY_COLUMNS[index.column()][0] == "work_unit":
+                return d.work_unit or None
+        if role == ROW_ROLE:
+            return d
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if role != _DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return DEPUTY_COLUMNS[section][1] if 0 <= section < len(DEPUTY_COLUMNS) else None
+        return str(section + 1)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(DEPUTY_COLUMNS):
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        key = DEPUTY_COLUMNS[column][0]
+        if key == self._query.sort and descending == self._query.descending and self._rows:
+            return
+        self._query = replace(self._query, sort=key, descending=descending)
+        self.reload()
+
+
+class RowListModel(QAbstractTableModel):
+    """A small list held in memory (villages, contact points): columns are (header, text-of-row)."""
+
+    columns: Sequence[tuple[str, Callable[[Any], Any]]] = ()
+
+    def __init__(self, rows: Sequence[Any] = (), parent=None):
+        super().__init__(parent)
+        self._rows = list(rows)
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row(self, row: int) -> Any:
+        return self._rows[row]
+
+    def row_of(self, row_id: str) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.id == row_id), None)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        r = self._rows[index.row()]
+        if role == _DISPLAY:
+            value = self.columns[index.column()][1](r)
+            return value if isinstance(value, str) else str(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(self.columns[index.column()][1](r), int):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == ROW_ROLE:
+            return r
+        return self.extra_data(r, index.column(), role)
+
+    def extra_data(self, row: Any, column: int, role: int) -> Any:
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if role != _DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.columns[section][0] if 0 <= section < len(self.columns) else None
+        return str(section + 1)
+
+
+class VillageTableModel(RowListModel):
+    columns = (
+        ("区划代码", lambda v: v.code),
+        ("名称", lambda v: v.name),
+        ("类型", lambda v: v.kind),
+        ("户数", lambda v: v.households),
+        ("人口", lambda v: v.population),
+        ("在任代表数", lambda v: v.deputies),
+    )
+
+    def extra_data(self, row: VillageRow, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and row.note:
+            return row.note
+        return None
+
+
+class ContactPointTableModel(RowListModel):
+    columns = (
+        ("名称", lambda p: p.name),
+        ("类型", lambda p: KIND_LABELS.get(p.kind, p.kind)),
+        ("上级站点", lambda p: p.parent_name),
+        ("所在村(社区)", lambda p: p.village_name),
+        ("站长", lambda p: p.head_name),
+        ("站长电话", lambda p: p.head_phone),
+        ("联络员", lambda p: p.liaison_name),
+        ("联络员电话", lambda p: p.liaison_phone),
+        ("接待日", lambda p: p.reception_rule),
+        ("进站代表", lambda p: _stationed_label(p)),
+    )
+
+    def extra_data(self, row: ContactPointRow, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if self.columns[column][0] == "进站代表" and row.deputy_names:
+                return "、".join(row.deputy_names)
+            if row.address:
+                return f"地址：{row.address}"
+        return None
+
+
+def _stationed_label(p: ContactPointRow) -> str:
+    n = len(p.deputy_names)
+    if n == 0:
+        return ""
+    shown = "、".join(p.deputy_names[:3])
+    return f"{n} 名：{shown}" + ("等" if n > 3 else "")

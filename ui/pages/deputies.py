@@ -1,0 +1,515 @@
+"""代表 page: find, filter, sort and edit deputies; import, export and print the roster.
+
+The table shows one page of the filtered list at a time (``ui.models.DeputyTableModel``), so a roster
+of 100,000 stays instant. Long work (import, export, printing) runs through ``ui.tasks.run_task``.
+
+Seams for tests: ``ask_open_file``, ``ask_save_file`` and ``open_file`` are module functions (file
+dialogs and the PDF viewer); modal dialogs go through ``ui.widgets.exec_modal``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from congress_desktop.domain.deputies import LEVELS, STATUSES
+from congress_desktop.errors import CongressError, FieldErrors
+from congress_desktop.services import deputies as deputy_service
+from congress_desktop.services import printing
+from congress_desktop.services.context import Context
+from congress_desktop.services.deputies import DeputyQuery, DeputyRow, ImportResult
+from congress_desktop.services.villages import list_villages
+
+from .. import errors as ui_errors
+from .. import tasks, widgets
+from ..models import DEPUTY_SORT_KEYS, DeputyTableModel
+from .deputy_form import STATUS_REASONS, DeputyForm, field_box, make_error_label, today_text
+from .import_dialog import ImportErrorsDialog
+
+log = logging.getLogger(__name__)
+
+SEARCH_DELAY_MS = 250
+IMPORT_FILTER = "表格文件 (*.xlsx *.csv);;Excel 表格 (*.xlsx);;CSV 文件 (*.csv)"
+XLSX_FILTER = "Excel 表格 (*.xlsx)"
+ALL = ""  # the data of every 「全部」 entry
+
+
+# ------------------------------------------------------------------ seams (tests replace these)
+def ask_open_file(parent: QWidget | None, title: str, file_filter: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
+    return path or None
+
+
+def ask_save_file(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
+    return path or None
+
+
+def open_file(path: str | Path) -> bool:
+    """Open a finished PDF (or sheet) in the system's viewer."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def printout_path(ctx: Context, title: str) -> Path:
+    """A new file in the data folder's 打印 folder; a timestamp keeps a PDF still open in a viewer safe."""
+    folder = ctx.data_dir / "打印"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{title}-{dt.datetime.now():%Y%m%d-%H%M%S}.pdf"
+
+
+def with_suffix(path: str, suffix: str) -> Path:
+    p = Path(path)
+    return p if p.suffix.lower() == suffix else p.with_name(p.name + suffix)
+
+
+def info(parent: QWidget | None, title: str, text: str) -> None:
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
+    widgets.exec_modal(box)
+
+
+# ------------------------------------------------------------------ dialogs
+class StatusDialog(QDialog):
+    """变更状态: 在任 / 暂停 / 终止 with date and reason."""
+
+    def __init__(self, ctx: Context, deputy: DeputyRow, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.deputy = deputy
+        self.saved: DeputyRow | None = None
+        self.setWindowTitle(f"变更状态：{deputy.name}")
+        self.status = QComboBox()
+        self.status.addItems(list(STATUSES))
+        self.date = QLineEdit(deputy.status_date or today_text())
+        self.date.setPlaceholderText("如 2026-03-15")
+        self.reason = QComboBox()
+        self.reason.setEditable(True)
+        self.reason.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.errors = {"status": make_error_label(), "status_date": make_error_label(),
+                       "status_reason": make_error_label()}
+        self.general_error = make_error_label()
+        current = QLabel(f"当前状态：{deputy.status}"
+                         + (f"（{deputy.status_date} {deputy.status_reason}）" if deputy.status != "在任" else ""))
+        note = QLabel("代表离任、辞职、迁出等请设为“终止”，记录会保留在历史中；恢复履职请设为“在任”。")
+        note.setWordWrap(True)
+        note.setObjectName("muted")
+        form = QFormLayout()
+        form.addRow(current)
+        form.addRow("新状态", field_box(self.status, self.errors["status"]))
+        form.addRow("日期", field_box(self.date, self.errors["status_date"]))
+        form.addRow("原因", field_box(self.reason, self.errors["status_reason"]))
+        buttons = QDialogButtonBox()
+        self.ok_button = buttons.addButton("保存", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button.setDefault(True)
+        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.general_error)
+        lay.addLayout(form)
+        lay.addWidget(note)
+        lay.addWidget(buttons)
+        self.status.currentTextChanged.connect(self._status_changed)
+        # Most often the change is away from the current state.
+        self.status.setCurrentText("终止" if deputy.status == "在任" else "在任")
+        self._status_changed(self.status.currentText())
+        if deputy.status != "在任":
+            self.reason.setEditText(deputy.status_reason)
+
+    def _status_changed(self, status: str) -> None:
+        active = status == "在任"
+        self.date.setEnabled(not active)
+        self.reason.setEnabled(not active)
+        text = self.reason.currentText()
+        self.reason.clear()
+        self.reason.addItems(["", *STATUS_REASONS.get(status, ())])
+        self.reason.setEditText(text)
+
+    def save(self) -> bool:
+        for label in (*self.errors.values(), self.general_error):
+            label.set_error("")
+        try:
+            self.saved = deputy_service.set_deputy_status(
+                self.ctx, self.deputy.id, self.status.currentText(), self.date.text(), self.reason.currentText())
+        except FieldErrors as e:
+            other = []
+            for key, message in e.errors.items():
+                if key in self.errors:
+                    self.errors[key].set_error(message)
+                else:  # the stored record itself has a problem: say so, the form can fix it
+                    other.append(message)
+            if other:
+                self.general_error.set_error("该代表的资料有误，请先在「编辑」中改正：" + "；".join(other))
+            return False
+        except CongressError as e:
+            ui_errors.show_error(self, e)
+            return False
+        self.accept()
+        return True
+
+
+class PrintRosterDialog(QDialog):
+    """打印名册: group by village or by deputy group, which status."""
+
+    def __init__(self, status: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("打印代表名册")
+        self.group_by = QComboBox()
+        self.group_by.addItem("按所在村(社区)分组", "village")
+        self.group_by.addItem("按代表小组分组", "group")
+        self.status = QComboBox()
+        for s in STATUSES:
+            self.status.addItem(s, s)
+        self.status.addItem("全部", ALL)
+        self.status.setCurrentIndex(max(self.status.findData(status), 0))
+        form = QFormLayout()
+        form.addRow("分组方式", self.group_by)
+        form.addRow("代表状态", self.status)
+        buttons = QDialogButtonBox()
+        ok = buttons.addButton("生成 PDF", QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setDefault(True)
+        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(QLabel("生成后自动打开 PDF，可在阅读器中打印。名册不含身份证号。"))
+        lay.addWidget(buttons)
+
+
+# ------------------------------------------------------------------ the page
+class DeputiesPage(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("deputiesPage")
+        self.last_task: tasks.TaskHandle | None = None
+
+        # ---- filters
+        self.search = QLineEdit()
+        self.search.setObjectName("deputySearch")
+        self.search.setPlaceholderText("搜索：姓名、拼音首字母（如 zs）、电话、单位、村(社区)…")
+        self.search.setClearButtonEnabled(True)
+        self.level = QComboBox()
+        self.level.addItem("全部层级", ALL)
+        for key, label in LEVELS.items():
+            self.level.addItem(label, key)
+        self.status = QComboBox()
+        for s in STATUSES:
+            self.status.addItem(s, s)
+        self.status.addItem("全部状态", ALL)
+        self.village = QComboBox()
+        self.group = QComboBox()
+        self.count_label = QLabel()
+        self.count_label.setObjectName("deputyCount")
+        self._fill_village_and_group_filters()
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(self._search_timer.start)
+        self.search.returnPressed.connect(self.apply_filters)
+        for combo in (self.level, self.status, self.village, self.group):
+            combo.currentIndexChanged.connect(self.apply_filters)
+
+        # ---- table
+        self.model = DeputyTableModel(ctx, self.current_query(), self)
+        self.table = QTableView()
+        self.table.setObjectName("deputyTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((90, 50, 70, 80, 90, 260, 120, 110, 110, 150, 60)):
+            self.table.setColumnWidth(col, width)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(DEPUTY_SORT_KEYS.index("name"), Qt.SortOrder.AscendingOrder)
+        self.table.doubleClicked.connect(self.edit_deputy)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            sc = QShortcut(QKeySequence(key), self.table)
+            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
+            sc.activated.connect(self.edit_deputy)
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.modelReset.connect(self._update_count)
+        self.model.modelReset.connect(self._update_actions)
+
+        # ---- actions
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.new_action = self._action("新增", self.new_deputy, QKeySequence.StandardKey.New, "新增代表（Ctrl+N）")
+        self.edit_action = self._action("编辑", self.edit_deputy, None, "编辑选中的代表（Enter 或双击）")
+        self.status_action = self._action("变更状态", self.change_status, None, "设为 在任 / 暂停 / 终止")
+        self.delete_action = self._action("删除", self.delete_deputy, None, "只用于删除误录入的记录")
+        self.toolbar.addSeparator()
+        self.import_action = self._action("导入", self.import_deputies, None, "从 Excel (.xlsx) 或 CSV 导入代表名册")
+        self.export_action = self._action("导出", self.export_deputies, None, "把当前筛选出的代表导出为 Excel")
+        self.toolbar.addSeparator()
+        self.print_action = self._action("打印名册", self.print_roster, QKeySequence.StandardKey.Print,
+                                         "生成代表名册 PDF（Ctrl+P）")
+        self.card_action = self._action("打印信息卡", self.print_card, None, "生成选中代表的信息卡 PDF")
+        focus_search = QShortcut(QKeySequence.StandardKey.Find, self)
+        focus_search.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        focus_search.activated.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+
+        # ---- layout
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 3)
+        for label, combo in (("层级", self.level), ("状态", self.status), ("村(社区)", self.village),
+                             ("代表小组", self.group)):
+            lab = QLabel(label)
+            lab.setBuddy(combo)
+            filters.addWidget(lab)
+            filters.addWidget(combo, 1)
+        filters.addWidget(self.count_label)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.toolbar)
+        lay.addLayout(filters)
+        lay.addWidget(self.table, 1)
+
+        QWidget.setTabOrder(self.search, self.level)
+        QWidget.setTabOrder(self.level, self.status)
+        QWidget.setTabOrder(self.status, self.village)
+        QWidget.setTabOrder(self.village, self.group)
+        QWidget.setTabOrder(self.group, self.table)
+        self._update_count()
+        self._update_actions()
+
+    def _action(self, text: str, slot, shortcut, tip: str) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        self.toolbar.addAction(action)
+        return action
+
+    # ------------------------------------------------------------------ hooks for the main window
+    def initial_focus(self) -> QWidget:
+        return self.search
+
+    def on_activated(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload filters' choices and the list (villages or groups may have changed elsewhere)."""
+        selected = self.selected_deputy()
+        self._fill_village_and_group_filters()
+        self.model.set_query(self.current_query())
+        if selected:
+            self.select_deputy(selected.id)
+
+    # ------------------------------------------------------------------ filtering
+    def _fill_village_and_group_filters(self) -> None:
+        village, group = self.village.currentData(), self.group.currentData()
+        for combo in (self.village, self.group):
+            combo.blockSignals(True)
+            combo.clear()
+        self.village.addItem("全部村(社区)", ALL)
+        for v in list_villages(self.ctx):
+            self.village.addItem(v.name, v.id)
+        self.group.addItem("全部代表小组", ALL)
+        for g in deputy_service.list_groups(self.ctx):
+            self.group.addItem(g, g)
+        self.village.setCurrentIndex(max(self.village.findData(village), 0))
+        self.group.setCurrentIndex(max(self.group.findData(group), 0))
+        for combo in (self.village, self.group):
+            combo.blockSignals(False)
+
+    def current_query(self) -> DeputyQuery:
+        """The filters as typed and chosen, in the order the table header shows."""
+        model = getattr(self, "model", None)
+        order = dict(sort=model.query.sort, descending=model.query.descending) if model else {}
+        return DeputyQuery(text=self.search.text(), level=self.level.currentData() or "",
+                           status=self.status.currentData() or "", village_id=self.village.currentData() or "",
+                           group_name=self.group.currentData() or "", **order)
+
+    def apply_filters(self) -> None:
+        self._search_timer.stop()
+        self.model.set_query(self.current_query())
+
+    def _update_count(self) -> None:
+        self.count_label.setText(f"共 {self.model.total} 名")
+
+    def _update_actions(self) -> None:
+        has = self.selected_deputy() is not None
+        for a in (self.edit_action, self.status_action, self.delete_action, self.card_action):
+            a.setEnabled(has)
+
+    # ------------------------------------------------------------------ selection
+    def selected_deputy(self) -> DeputyRow | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        return self.model.row(rows[0].row())
+
+    def select_deputy(self, deputy_id: str) -> bool:
+        row = self.model.find_row(deputy_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
+    # ------------------------------------------------------------------ editing
+    def new_deputy(self) -> None:
+        form = DeputyForm(self.ctx, None, self)
+        if widgets.exec_modal(form) == QDialog.DialogCode.Accepted and form.saved:
+            self._after_change(form.saved, f"已新增代表 {form.saved.name}")
+
+    def edit_deputy(self, index: QModelIndex | None = None) -> None:
+        d = self.model.row(index.row()) if isinstance(index, QModelIndex) and index.isValid() else self.selected_deputy()
+        if d is None:
+            return
+        try:
+            d = deputy_service.get_deputy(self.ctx, d.id)  # the latest version, not the list's copy
+        except CongressError as e:
+            ui_errors.show_error(self, e)
+            self.refresh()
+            return
+        form = DeputyForm(self.ctx, d, self)
+        if widgets.exec_modal(form) == QDialog.DialogCode.Accepted and form.saved:
+            self._after_change(form.saved, f"已保存代表 {form.saved.name}")
+
+    def change_status(self) -> None:
+        d = self.selected_deputy()
+        if d is None:
+            return
+        dialog = StatusDialog(self.ctx, d, self)
+        if widgets.exec_modal(dialog) == QDialog.DialogCode.Accepted and dialog.saved:
+            self._after_change(dialog.saved, f"{dialog.saved.name} 的状态已改为 {dialog.saved.status}")
+
+    def delete_deputy(self) -> None:
+        d = self.selected_deputy()
+        if d is None:
+            return
+        text = (f"确定删除代表“{d.name}”吗？\n\n删除只用于误录入的记录。代表离任、辞职或迁出，"
+                "请使用「变更状态」设为“终止”，以保留履职历史。")
+        if not widgets.ask_yes_no(self, "删除代表", text):
+            return
+        try:
+            deputy_service.delete_deputy(self.ctx, d.id)
+        except CongressError as e:
+            ui_errors.show_error(self, e)
+        self.refresh()
+        widgets.show_status(self, f"已删除代表 {d.name}")
+
+    def _after_change(self, saved: DeputyRow, message: str) -> None:
+        self._fill_village_and_group_filters()
+        self.model.set_query(self.current_query())
+        if not self.select_deputy(saved.id):
+            message += "（不在当前筛选条件中）"
+        widgets.show_status(self, message)
+
+    # ------------------------------------------------------------------ import / export
+    def import_deputies(self) -> tasks.TaskHandle | None:
+        path = ask_open_file(self, "导入代表名册", IMPORT_FILTER)
+        if not path:
+            return None
+        ctx = self.ctx
+
+        def work(progress, cancel) -> ImportResult:
+            return deputy_service.import_deputies(ctx, path, progress, cancel)
+
+        self.last_task = tasks.run_task(self, "正在导入代表名册", work,
+                                        on_success=lambda result: self._import_done(result, path))
+        return self.last_task
+
+    def _import_done(self, result: ImportResult, path: str) -> None:
+        if not result.ok:
+            widgets.exec_modal(ImportErrorsDialog(result, path, self))
+            return
+        self.refresh()
+        text = f"已导入 {result.applied} 名代表。"
+        if result.sheet and result.sheet.unknown_headers:
+            text += "\n\n以下列无法识别，未导入：" + "、".join(result.sheet.unknown_headers)
+        widgets.show_status(self, f"已导入 {result.applied} 名代表")
+        info(self, "导入完成", text)
+
+    def export_deputies(self) -> tasks.TaskHandle | None:
+        suggested = str(Path.home() / f"代表名册-{dt.date.today():%Y%m%d}.xlsx")
+        path = ask_save_file(self, "导出代表名册", suggested, XLSX_FILTER)
+        if not path:
+            return None
+        target = with_suffix(path, ".xlsx")
+        ctx, query = self.ctx, self.model.query
+
+        def work(progress, cancel) -> int:
+            return deputy_service.export_deputies(ctx, target, query, progress, cancel)
+
+        def done(n: int) -> None:
+            widgets.show_status(self, f"已导出 {n} 名代表")
+            info(self, "导出完成", f"已导出 {n} 名代表到：\n{target}")
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, PermissionError):  # the old file is open in Excel/WPS (Windows locks it)
+                exc = CongressError(f"无法写入 {target.name}：文件可能正在 Excel/WPS 中打开，请关闭后再试")
+            ui_errors.show_error(self, exc)
+
+        self.last_task = tasks.run_task(self, "正在导出代表名册", work, on_success=done, on_error=failed)
+        return self.last_task
+
+    # ------------------------------------------------------------------ printing
+    def print_roster(self) -> tasks.TaskHandle | None:
+        dialog = PrintRosterDialog(self.status.currentData() or ALL, self)
+        if widgets.exec_modal(dialog) != QDialog.DialogCode.Accepted:
+            return None
+        group_by, status = dialog.group_by.currentData(), dialog.status.currentData()
+        out = printout_path(self.ctx, "代表名册")
+        ctx = self.ctx
+
+        def work(progress, cancel) -> int:
+            return printing.print_roster(ctx, out, group_by=group_by, status=status, progress=progress,
+                                         cancel=cancel)
+
+        self.last_task = tasks.run_task(self, "正在生成代表名册", work, on_success=lambda _pages: self._opened(out))
+        return self.last_task
+
+    def print_card(self) -> tasks.TaskHandle | None:
+        d = self.selected_deputy()
+        if d is None:
+            return None
+        out = printout_path(self.ctx, f"代表信息卡-{d.name}")
+        ctx = self.ctx
+
+        def work(_progress, _cancel) -> int:
+            return printing.print_deputy_card(ctx, d.id, out)
+
+        self.last_task = tasks.run_task(self, "正在生成代表信息卡", work, on_success=lambda _pages: self._opened(out))
+        return self.last_task
+
+    def _opened(self, out: Path) -> None:
+        widgets.show_status(self, f"已生成 {out.name}")
+        if not open_file(out):
+            info(self, "已生成 PDF", f"文件已保存到：\n{out}\n\n未能自动打开，请在文件夹中双击打开后打印。")
