@@ -8,6 +8,8 @@ the honest placeholder. A page may offer ``on_activated()`` and ``initial_focus(
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import importlib
 import logging
 from collections.abc import Callable
@@ -107,34 +109,15 @@ PAGES: list[PageSpec] = [
     _spec("settings", "设置", "设", "本单位信息、数据和日志文件夹、程序版本。", _settings),
 ]
 
-HELP_HTML = f"""
-<h2>{APP_NAME} 使用说明</h2>
-<h3>首次启动</h3>
-<p>第一次打开时，填写本单位名称、12 位统计用区划代码（乡镇填到乡级，如 420381103000），
-选择“乡镇（街道）人大”或“市人大常委会”。也可以先选“先看看演示数据”，用虚构的六里坪镇熟悉功能。
-单位信息设置后不能更改。</p>
-<h3>代表名册</h3>
-<p>在“代表”页查看全部代表。查找框可输入姓名、拼音首字母（如输入 <b>wjg</b> 可找到“王建国”）、
-手机号、身份证号、工作单位、村(社区)等任意内容，多个词用空格隔开。可按状态（在任、暂停、终止）筛选。</p>
-<h3>导入</h3>
-<p>支持 Excel（.xlsx）和 .csv（GBK 或 UTF-8 编码）。第一行为表头，常用写法都能识别，
-如“姓名、性别、民族、出生年月、身份证号、联系电话、所在村、代表层级”。</p>
-<p>导入前逐行检查身份证号校验位、手机号、区划代码和重复人员。<b>全部正确才写入，
-只要有一行有错，就一条也不写入</b>，并列出每个错误的行号和原因，可保存为错误报告（.xlsx），
-改正后重新导入即可。</p>
-<h3>导出</h3>
-<p>代表名册可导出为 Excel（.xlsx），可直接用 Excel 或 WPS 打开、打印或上报。</p>
-<h3>打印</h3>
-<p>在“代表”页可打印代表名册（A4 横向，按村(社区)或代表小组分组，Ctrl+P）和选中代表的信息卡。
-程序生成 PDF 文件后自动用系统的 PDF 阅读器打开，在阅读器中打印即可。字体已嵌入 PDF，
-换一台电脑打开也不会乱码；名册不含身份证号。</p>
-<h3>快捷键</h3>
-<p>Ctrl+1 至 Ctrl+9、Ctrl+0：切换左侧各页面；F1：本说明；Ctrl+Q：退出。</p>
-<h3>数据</h3>
-<p>全部数据保存在本机的一个数据文件中，位置见“设置”页，可用“打开数据文件夹”查看。
-请定期把数据文件夹复制到其他介质备份。出现问题时，日志文件在数据文件夹的 logs 子文件夹中。</p>
-<p>联系点接待、网格、票决、建议督办和同步等功能正在开发中，将在后续版本提供。</p>
-"""
+def help_html() -> str:
+    """The built-in help: one HTML file per area in resources/help/ (NN-area.html), in name order.
+
+    To document a new area, add a file there rather than editing this module."""
+    folder = files("resources") / "help"
+    parts = [f.read_text(encoding="utf-8") for f in sorted(folder.iterdir(), key=lambda f: f.name)
+             if f.name.endswith(".html")]
+    return "\n".join(parts)
+
 
 
 class HelpDialog(QDialog):
@@ -145,7 +128,7 @@ class HelpDialog(QDialog):
         self.resize(640, 620)
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
-        self.browser.setHtml(HELP_HTML)
+        self.browser.setHtml(help_html())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
         buttons.rejected.connect(self.reject)
