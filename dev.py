@@ -4,6 +4,7 @@
     python dev.py start   # make .venv if needed, install, start the window (demo data if no database)
     python dev.py test    # the whole test suite (what .ci/run runs)
     python dev.py cli ... # the command line inside the venv, e.g. python dev.py cli deputies list
+    python dev.py build   # freeze with PyInstaller into dist/congress-desktop/ and self-test the result
 
 The venv is (re)installed only when pyproject.toml changed since the last install."""
 
@@ -50,6 +51,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PY), "-m", "congress_desktop", *argv[1:]], cwd=ROOT)
     if cmd == "install":
         return 0
+    if cmd == "build":  # freeze into dist/congress-desktop/, then its --self-test and (Linux) size check
+        return subprocess.call([str(PY), str(ROOT / "build_scripts" / "build.py"), "--check", *argv[1:]], cwd=ROOT)
     print(__doc__)
     return 2
 

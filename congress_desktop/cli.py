@@ -38,6 +38,8 @@ def build_parser(prog: str = "congress-desktop") -> argparse.ArgumentParser:
 def run(args) -> int:
     from .services.context import Context
 
+    if not getattr(args, "needs_data", True):  # e.g. votes tally: a file in, a result out
+        return args.handler(None, args)
     ctx = Context.open(args.data_dir)
     try:
         if getattr(args, "needs_office", True):
@@ -54,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        setup_logging(paths.log_dir(paths.data_dir(args.data_dir)), console=False)
+        if getattr(args, "needs_data", True):
+            setup_logging(paths.log_dir(paths.data_dir(args.data_dir)), console=False)
     except OSError:
         pass  # a read-only data folder still gets its clear message from the command itself
     try:

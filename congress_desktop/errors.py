@@ -45,3 +45,30 @@ class FieldErrors(InvalidInput):
     def __init__(self, errors: dict[str, str]):
         self.errors = dict(errors)
         super().__init__("；".join(self.errors.values()), field=next(iter(self.errors), None))
+
+
+class UnsafeLocation(CongressError):
+    """The data folder is on a network share or a removable drive, where SQLite files get damaged."""
+
+    code = "unsafe_location"
+
+    def __init__(self, message: str, *, folder: str, kind: str, reason: str, local_folder: str):
+        super().__init__(message, folder=folder, kind=kind, reason=reason, local_folder=local_folder)
+        self.folder, self.kind, self.reason, self.local_folder = folder, kind, reason, local_folder
+
+
+class DatabaseDamaged(CongressError):
+    """The database file failed its integrity check; it is not opened. ``backup`` is the newest backup
+    that passed its own check (a services.backups.BackupInfo) or None."""
+
+    code = "damaged"
+
+    def __init__(self, message: str, *, path: str, problems: list[str], backup=None):
+        super().__init__(message, path=path, problems=problems)
+        self.path, self.problems, self.backup = path, list(problems), backup
+
+
+class ReadOnlyRecord(CongressError):
+    """A record owned by another office: town data is read-only at the city, city data in a town."""
+
+    code = "read_only"

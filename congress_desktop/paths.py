@@ -18,6 +18,11 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
     env = os.environ.get("CONGRESS_DATA_DIR")
     if env:
         return Path(env).expanduser().resolve()
+    return default_data_dir()
+
+
+def default_data_dir() -> Path:
+    """The local per-user folder (also where a database found on a network share is moved to)."""
     # appauthor=False: no extra vendor folder on Windows (%LOCALAPPDATA%\congress-desktop).
     return Path(user_data_dir(APP_ID, appauthor=False, roaming=False))
 

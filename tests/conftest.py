@@ -11,8 +11,17 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("CONGRESS_DATA_DIR", None)
+# a copy of the program the developer has open must not turn a test's start into a "second start"
+os.environ.setdefault("CONGRESS_INSTANCE_KEY", f"congress-desktop-test-{os.getpid()}")
+
+from hypothesis import settings  # noqa: E402
 
 from congress_desktop.services.context import Context  # noqa: E402
+
+# No example database on disk (nothing left in the checkout, no lock shared between runs) and no
+# per-example deadline: a loaded 2-core CI machine must not turn a slow example into a failure.
+settings.register_profile("congress", database=None, deadline=None)
+settings.load_profile("congress")
 
 
 @pytest.fixture

@@ -4,19 +4,21 @@ then the data folder is opened, the first-start dialog shown if needed, and the 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
 from importlib.resources import files
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from congress_desktop import APP_ID, APP_NAME, __version__, paths
 from congress_desktop.errors import CongressError
 from congress_desktop.logsetup import setup_logging
 
-from . import errors, first_start
+from . import errors
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,11 @@ FONT_POINT_SIZE = 10
 
 
 def _resource_path(*parts: str):
-    return files("resources").joinpath(*parts)
+    # one part at a time: frozen, files() is a MultiplexedPath whose joinpath takes a single name
+    res = files("resources")
+    for part in parts:
+        res = res.joinpath(part)
+    return res
 
 
 def load_bundled_font() -> list[str]:
@@ -136,11 +142,26 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
-    """Open the data folder and run the window until it closes; returns the exit code."""
-    from congress_desktop.services.context import Context
+class _ShownReporter(QObject):
+    """For the start-up benchmarks: print the wall-clock time of the window's first show event."""
 
-    from . import tasks
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Show:
+            if sys.stdout is not None:
+                print(f"SHOWN {time.time():.6f}", flush=True)
+            obj.removeEventFilter(self)
+        return False
+
+
+def _report_first_show(window: QWidget) -> None:
+    window.installEventFilter(_ShownReporter(window))
+
+
+def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
+    """Open the data folder and run the window until it closes; returns the exit code.
+
+    The window shell is shown first; the core (SQLAlchemy, the database, migrations) loads right
+    after, so the user sees the program at once on a slow office PC."""
     from .main_window import MainWindow
 
     folder = paths.data_dir(data_dir)
@@ -151,11 +172,31 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
     log.info("%s starting, data folder %s", APP_NAME, folder)
     app = create_application()
     _install_excepthook()
-    try:
-        ctx = Context.open(folder)
-    except CongressError as e:
-        errors.show_error(None, e)
+    from .single_instance import SingleInstance, bring_to_front
+
+    instance = SingleInstance()
+    if not instance.start(listen=False):  # another copy of this user's runs: asked to show its window
+        log.info("another copy is running; exiting")
+        return 0
+    app._congress_instance = instance
+    report = os.environ.get("CONGRESS_REPORT_SHOWN") == "1"
+    window = MainWindow(None, data_dir=folder)
+    if report:
+        _report_first_show(window)
+    window.show()
+    app.processEvents()  # paint the shell before the core loads
+    instance.activated.connect(lambda: bring_to_front(window))
+    instance.listen()  # from now on a second start brings this window forward
+
+    from . import data_safety, first_start, tasks
+
+    # refuses a network share or a stick (offers to copy the data here), never opens a damaged file
+    # silently (offers the newest good backup): ui/data_safety.py
+    ctx = data_safety.open_context(folder, window)
+    if ctx is None:
+        instance.close()
         return 1
+    maintenance = data_safety.StartupMaintenance(ctx)
     try:
         if ctx.office is None:
             if demo:
@@ -163,17 +204,25 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
 
                 create_demo(ctx)
                 log.info("demo data created in %s", folder)
-            elif not first_start.ask(ctx):
+            elif not first_start.ask(ctx, window):
                 log.info("first start cancelled")
                 return 0
-        window = MainWindow(ctx)
-        window.show()
+        window.attach(ctx)
         app._congress_main_window = window
+        if not report:  # the daily backup, in the background once the window is up
+            maintenance.done.connect(lambda result: data_safety.handle_maintenance_result(window, result))
+            QTimer.singleShot(1500, maintenance.start)
+        if report:
+            if sys.stdout is not None:
+                print(f"READY {time.time():.6f}", flush=True)
+            QTimer.singleShot(0, app.quit)
         code = app.exec()
+        maintenance.stop()
         tasks.shutdown()
         return code
     except CongressError as e:
-        errors.show_error(None, e)
+        errors.show_error(window, e)
         return 1
     finally:
         ctx.close()
+        instance.close()

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -66,9 +67,16 @@ def parse_gui_args(argv: list[str]) -> dict | None:
     return opts
 
 
+def is_console_build() -> bool:
+    """True in the frozen Windows console twin ``congress-cli.exe`` (same program, built with a console)."""
+    return bool(getattr(sys, "frozen", False)) and Path(sys.executable).stem.lower() == "congress-cli"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     opts = parse_gui_args(argv)
+    if opts is not None and is_console_build() and not opts["self_test"]:
+        opts = None  # congress-cli.exe never opens the window: no subcommand prints the help
     if opts is None:
         from congress_desktop.cli import main as cli_main
 
@@ -91,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def self_test() -> int:
     """Migrate a temporary database, seed the demo, render a PDF, load the font and translations into
-    Qt, build the main window offscreen and run one background task. 0 and 「自检通过」 when all work."""
+    Qt, make a backup and restore it, check the single-instance channel, build the main window offscreen
+    and run one background task. 0 and 「自检通过」 when all work."""
     if (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
             and not os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -143,6 +152,19 @@ def _self_test_steps(tmp: Path, step) -> None:
         if not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
             raise RuntimeError("PDF 文件未生成或格式不正确")
 
+        step("备份、完整性检查与恢复")
+        from congress_desktop.services import backups
+
+        made = backups.backup_before(ctx, "manual")
+        if not made.checked or made.count("代表") != 64:
+            raise RuntimeError(f"备份不完整：{made.counts_label}")
+        restored = backups.restore_backup(ctx, made.path)
+        if restored.restored.count("代表") != 64 or deputies.count_deputies(ctx) != 64:
+            raise RuntimeError("从备份恢复后记录数不对")
+        report = backups.check_data(ctx.data_dir)
+        if not report.ok:
+            raise RuntimeError("；".join(report.lines()))
+
         step("加载 Qt、中文字体和翻译")
         from PySide6.QtCore import QSettings
 
@@ -155,6 +177,23 @@ def _self_test_steps(tmp: Path, step) -> None:
             raise RuntimeError("Qt 中文翻译 qtbase_zh_CN 未找到")
         if not app_mod.load_stylesheet():
             raise RuntimeError("界面样式表未找到")
+
+        step("单实例（第二次启动唤起已打开的窗口）")
+        from .single_instance import SingleInstance
+
+        first = SingleInstance(f"congress-selftest-{os.getpid()}")
+        woke: list = []
+        first.activated.connect(lambda: woke.append(True))
+        if not first.start() or SingleInstance(first.key).start():
+            raise RuntimeError("单实例锁不起作用")
+        for _ in range(300):
+            if woke:
+                break
+            qapp.processEvents()
+            time.sleep(0.01)
+        first.close()
+        if not woke:
+            raise RuntimeError("第二次启动没有唤起第一个窗口")
 
         step("建立主窗口")
         from .main_window import MainWindow

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
-
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 # Middle dots people type in minority names: all become the standard U+00B7.
 _DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\uff65": "\u00b7", "\u2027": "\u00b7", ".": "\u00b7"})
@@ -61,6 +59,8 @@ def pinyin_keys(text: str) -> tuple[str, str]:
     Non-Chinese characters are kept as they are."""
     if not text:
         return "", ""
+    from pypinyin import Style, lazy_pinyin  # its dictionaries take ~0.15 s to load: not at start-up
+
     syllables = lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s))
     if len(text) > 1 and text[0] in SURNAME_READINGS and syllables:
         syllables[0] = SURNAME_READINGS[text[0]]

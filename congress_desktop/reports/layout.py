@@ -249,7 +249,7 @@ def signature_block(roles: Sequence[str], *, width: float | None = None, columns
     unit = [label_w, sign_w, *date_w, rest]
     per = len(unit)
     widths = unit * columns
-    widths[-1] = max(1.0, widths[-1] - gap)  # no gap after the last column: stay inside the frame
+    widths[-1] = max(0.0, widths[-1] - gap)  # no gap after the last column: stay inside the frame
     data: list[list[object]] = []
     cmds: list[tuple] = [
         ("FONTNAME", (0, 0), (-1, -1), font),
@@ -335,7 +335,7 @@ class PageFrame:
 class _NumberedCanvas(rl_canvas.Canvas):
     """Holds pages back until the end so each can say 「共 y 页」 (one layout pass, not two)."""
 
-    def __init__(self, *args, page_frame: PageFrame, **kwargs):
+    def __init__(self, *args, page_frame: PageFrame | None, **kwargs):
         super().__init__(*args, **kwargs)
         self._page_frame = page_frame
         self._held_pages: list[dict] = []
@@ -348,7 +348,8 @@ class _NumberedCanvas(rl_canvas.Canvas):
         total = len(self._held_pages)
         for state in self._held_pages:
             self.__dict__.update(state)
-            self._page_frame.draw(self, self._pageNumber, total)
+            if self._page_frame is not None:  # None: a ballot, which must carry no page number
+                self._page_frame.draw(self, self._pageNumber, total)
             super().showPage()
         self.page_count = total
         super().save()
@@ -372,7 +373,8 @@ class _Doc(BaseDocTemplate):
 def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *, office_name: str,
               content: object, landscape: bool = False, signatures: Sequence[str] | None = None,
               subject: str = "", generated_at: dt.datetime | None = None,
-              progress: Progress | None = None, cancel: Cancel | None = None) -> int:
+              progress: Progress | None = None, cancel: Cancel | None = None,
+              page_frame: bool = True) -> int:
     """Lay out ``flowables`` on A4 with the page frame and write ``path``; returns the page count.
 
     ``content`` is the document's data for the footer fingerprint (see :func:`fingerprint`).
@@ -380,8 +382,10 @@ def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *, of
     keep it on a page with the last part of the document (never alone on a last page), put
     :func:`signature_block` into a ``KeepTogether`` with that part yourself, as the roster does.
     ``progress(done, total)`` counts flowables laid out; ``cancel()`` returning True raises
-    :class:`Cancelled`. The PDF is written to a temporary file in the same folder and renamed, so
-    a failure or a cancel never leaves a partial file under ``path``."""
+    :class:`Cancelled`. ``page_frame=False`` leaves out the header and footer (no page number, time or
+    fingerprint): for 无记名 ballots, where every sheet must be identical. The PDF is written to a
+    temporary file in the same folder and renamed, so a failure or a cancel never leaves a partial
+    file under ``path``."""
     register_font()
     path = Path(path)
     story = list(flowables)
@@ -419,7 +423,7 @@ def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *, of
         canvases: list[_NumberedCanvas] = []
 
         def make_canvas(*args, **kwargs):
-            c = _NumberedCanvas(*args, page_frame=frame, **kwargs)
+            c = _NumberedCanvas(*args, page_frame=frame if page_frame else None, **kwargs)
             canvases.append(c)
             return c
 

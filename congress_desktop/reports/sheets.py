@@ -14,10 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from ..domain.text import clean
 from ..errors import CongressError, InvalidInput
 
@@ -62,6 +58,8 @@ def match_header(text: object, synonyms: dict[str, Sequence[str]]) -> str | None
 
 
 def _read_xlsx(path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook  # ~0.15 s to import: only when a sheet is read
+
     try:
         wb = load_workbook(path, read_only=False, data_only=True)
     except Exception as e:
@@ -164,6 +162,10 @@ def write_xlsx(path: str | Path, title: str, headers: Sequence[str], rows: Itera
                highlight: Callable[[Sequence[object]], bool] | None = None,
                progress: Callable[[int], None] | None = None) -> int:
     """A plain sheet: bold frozen header, text-formatted ID/phone columns, auto filter."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]

@@ -11,6 +11,7 @@ from ..domain.text import clean, clean_name
 from ..errors import FieldErrors, InvalidInput, NotFound
 from ..store.models import ContactPoint, ContactPointDeputy, Deputy, Village
 from .context import Context
+from .ownership import ensure_owned
 
 KINDS = ("代表之家", "代表联络站", "代表联系点", "接待室")
 
@@ -102,6 +103,7 @@ def save_contact_point(ctx: Context, raw: dict, point_id: str | None = None) -> 
             p = s.get(ContactPoint, point_id)
             if p is None or p.deleted:
                 raise NotFound("该联系站点不存在或已删除")
+            ensure_owned(ctx, p)
         else:
             p = ContactPoint(name=name, kind=kind)
             s.add(p)
@@ -150,6 +152,7 @@ def delete_contact_point(ctx: Context, point_id: str) -> None:
         p = s.get(ContactPoint, point_id)
         if p is None or p.deleted:
             raise NotFound("该联系站点不存在或已删除")
+        ensure_owned(ctx, p)
         children = s.scalars(select(ContactPoint).where(ContactPoint.parent_id == point_id,
                                                         ContactPoint.deleted.is_(False))).all()
         if children:

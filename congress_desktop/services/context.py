@@ -56,12 +56,16 @@ class Context:
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> Context:
+        from .backups import guard_folder, open_store
+
         folder = paths.data_dir(data_dir)
+        # never on a network share or a stick, never a damaged file silently (services/backups.py)
+        guard_folder(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise CongressError(f"无法创建数据文件夹 {folder}：{e.strerror or e}") from e
-        return cls(folder, Store(paths.db_path(folder)))
+        return cls(folder, open_store(folder))
 
     @property
     def db_path(self) -> Path:

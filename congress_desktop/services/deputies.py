@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from ..errors import CongressError, Exists, FieldErrors, InvalidInput, NotFound
 from ..reports.sheets import RowError, Sheet, read_sheet, write_error_report, write_xlsx
 from ..store.models import Deputy, Village
 from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
+from .ownership import ensure_owned
 from .villages import find_village_ids, village_key
 
 
@@ -44,6 +44,7 @@ class DeputyRow:
     status_reason: str
     note: str
     version: int
+    owner_code: str = ""  # the office that keeps this record; another office's record is read-only
 
     @property
     def levels_label(self) -> str:
@@ -77,6 +78,7 @@ class DeputyQuery:
     status: str = ""        # 在任 / 暂停 / 终止, '' for all
     village_id: str = ""
     group_name: str = ""
+    owner: str = ""         # owner office code ('' all): the city's town filter, a town's own vs city's
     sort: str = "name"
     descending: bool = False
 
@@ -86,7 +88,7 @@ def _to_row(d: Deputy) -> DeputyRow:
         d.id, d.name, d.gender, d.ethnicity, d.birth_date, d.id_number, d.political, d.education,
         d.work_unit, d.mobile, d.phone, d.village_id, d.village.name if d.village else "",
         tuple(k for k in d.levels.split(",") if k), d.term, d.constituency, d.group_name, d.elected_on,
-        d.status, d.status_date, d.status_reason, d.note, d.version)
+        d.status, d.status_date, d.status_reason, d.note, d.version, d.owner_code)
 
 
 def _search_text(d: Deputy, village_name: str) -> str:
@@ -112,6 +114,8 @@ def _filtered(q: DeputyQuery) -> Select:
         stmt = stmt.where(Deputy.village_id == q.village_id)
     if q.group_name:
         stmt = stmt.where(Deputy.group_name == q.group_name)
+    if q.owner:
+        stmt = stmt.where(Deputy.owner_code == q.owner)
     return stmt
 
 
@@ -199,6 +203,7 @@ def update_deputy(ctx: Context, deputy_id: str, raw: dict) -> DeputyRow:
         d = s.get(Deputy, deputy_id)
         if d is None or d.deleted:
             raise NotFound("该代表不存在或已删除")
+        ensure_owned(ctx, d)
         _check_duplicate(s, data, deputy_id)
         _apply(s, d, data)
         s.flush()
@@ -222,6 +227,7 @@ def delete_deputy(ctx: Context, deputy_id: str) -> None:
         d = s.get(Deputy, deputy_id)
         if d is None or d.deleted:
             raise NotFound("该代表不存在或已删除")
+        ensure_owned(ctx, d)
         d.deleted = True
 
 

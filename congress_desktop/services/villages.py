@@ -12,6 +12,7 @@ from ..domain.text import clean
 from ..errors import Exists, FieldErrors, NotFound
 from ..store.models import Deputy, Village
 from .context import Context
+from .ownership import ensure_owned
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def save_village(ctx: Context, raw: dict, village_id: str | None = None) -> Vill
             v = s.get(Village, village_id)
             if v is None or v.deleted:
                 raise NotFound("该村(社区)不存在或已删除")
+            ensure_owned(ctx, v)
         else:
             v = Village()
             s.add(v)
@@ -103,6 +105,7 @@ def delete_village(ctx: Context, village_id: str) -> None:
         v = s.get(Village, village_id)
         if v is None or v.deleted:
             raise NotFound("该村(社区)不存在或已删除")
+        ensure_owned(ctx, v)
         used = s.scalar(select(func.count()).select_from(Deputy).where(
             Deputy.village_id == village_id, Deputy.deleted.is_(False)))
         if used:

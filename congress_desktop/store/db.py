@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import getpass
 import json
 import logging
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import ReadOnlyRecord
 from . import schema  # noqa: F401  (every table registered before the first session)
+from .backups import make_backup
 from .models import Base, ChangeLog, Synced, utcnow
 
 log = logging.getLogger(__name__)
@@ -44,7 +42,9 @@ def make_engine(path: Path) -> Engine:
     return engine
 
 
-def alembic_config(connection=None) -> Config:
+def alembic_config(connection=None):
+    from alembic.config import Config  # alembic costs ~0.1 s to import: only when migrating
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("congress_desktop.store") / "migrations"))
     if connection is not None:
@@ -54,54 +54,78 @@ def alembic_config(connection=None) -> Config:
 
 def head_revision() -> str:
     """The newest schema: the sorted heads joined by '+' (several heads while branches are unmerged)."""
+    from alembic.script import ScriptDirectory
+
     return "+".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+
+
+def script_heads_fast() -> str:
+    """The same as head_revision(), read from the migration files without importing alembic.
+
+    Start-up only needs to know "is the database at head?"; when unsure, migrate() asks alembic."""
+    revisions: dict[str, tuple[str, ...]] = {}
+    folder = resources.files("congress_desktop.store") / "migrations" / "versions"
+    for f in folder.iterdir():
+        if not f.name.endswith(".py") or f.name.startswith("_"):
+            continue
+        values = {}
+        for node in ast.parse(f.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if node.targets[0].id in ("revision", "down_revision"):
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+        down = values.get("down_revision")
+        revisions[values["revision"]] = tuple(down) if isinstance(down, (tuple, list)) else ((down,) if down else ())
+    parents = {d for downs in revisions.values() for d in downs}
+    return "+".join(sorted(r for r in revisions if r not in parents))
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        heads = MigrationContext.configure(conn).get_current_heads()
+        exists = conn.execute(text("select 1 from sqlite_master where type='table' and name='alembic_version'"))
+        if exists.first() is None:
+            return None
+        heads = [r[0] for r in conn.execute(text("select version_num from alembic_version"))]
     return "+".join(sorted(heads)) if heads else None
-
-
-def backup_copy(path: Path, suffix: str) -> Path:
-    """A consistent copy through SQLite's online backup API (safe while WAL holds recent pages)."""
-    backups = path.parent / "backups"
-    backups.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = backups / f"{path.stem}-{stamp}-{suffix}.sqlite3"
-    src = sqlite3.connect(path)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    return target
 
 
 def migrate(engine: Engine, path: Path) -> Path | None:
     """Bring the file to the newest schema; back it up first when it already holds data.
 
-    A new database is made by the same ``upgrade head`` as an old one."""
+    A new database is made by the same ``upgrade heads`` as an old one."""
     current = current_revision(engine)
+    if current is not None and current == script_heads_fast():
+        return None
+    from alembic import command
+
     head = head_revision()
     if current == head:
         return None
     copy = None
     if current is not None:
-        copy = backup_copy(path, "before-migrate-" + current.replace("+", "_"))
+        copy = make_backup(path, "migrate", detail=f"{current} -> {head}").path
         log.info("backed up %s to %s before migrating %s -> %s", path, copy, current, head)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "heads")
     return copy
 
 
+def backup_copy(path: Path, suffix: str) -> Path:
+    """A checked backup in the data folder's backups/ (SQLite's online backup API, integrity_check,
+    rotation): see store/backups.py. ``suffix`` is the reason written into the name."""
+    return make_backup(path, suffix).path
+
+
 def _dict_value(value):
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
+
+
+def _refuse_foreign(obj: Synced, owner: str) -> None:
+    """Records are written by their owner only (DESIGN.md §2). Received rows are applied by sync with
+    Core statements, which do not pass through here."""
+    if owner and obj.owner_code and obj.owner_code != owner:
+        raise ReadOnlyRecord(f"该记录属于其他单位（区划代码 {obj.owner_code}），只能查看，不能修改或删除")
 
 
 def _record_changes(session: Session, _ctx, _instances) -> None:
@@ -118,6 +142,7 @@ def _record_changes(session: Session, _ctx, _instances) -> None:
                 obj.id = uuid7()
             if not obj.owner_code:
                 obj.owner_code = owner
+            _refuse_foreign(obj, owner)
             obj.version = obj.version or 1
             obj.updated_at = now
             fields = {
@@ -125,6 +150,7 @@ def _record_changes(session: Session, _ctx, _instances) -> None:
                 for a in inspect(obj).mapper.column_attrs
                 if a.key not in ("id", "owner_code", "version", "deleted", "created_at", "updated_at",
                                  "search_text", "name_pinyin", "name_initials")
+                and a.key not in getattr(type(obj), "__sync_local__", ())
                 and getattr(obj, a.key) not in (None, "")
             }
             entries.append((obj, "insert", fields))
@@ -132,16 +158,21 @@ def _record_changes(session: Session, _ctx, _instances) -> None:
         if isinstance(obj, Synced) and session.is_modified(obj, include_collections=False):
             state = inspect(obj)
             changed = {}
+            # columns local to this database (a full-text rowid: ``__sync_local__``) are no change of
+            # the record: no new version, nothing for sync to carry
+            local = getattr(type(obj), "__sync_local__", ())
             for attr in state.mapper.column_attrs:
                 hist = state.attrs[attr.key].history
                 if hist.has_changes() and attr.key not in ("version", "updated_at", "search_text",
-                                                           "name_pinyin", "name_initials"):
+                                                           "name_pinyin", "name_initials") \
+                        and attr.key not in local:
                     old = hist.deleted[0] if hist.deleted else None
                     new = hist.added[0] if hist.added else None
                     if old != new:
                         changed[attr.key] = [_dict_value(old), _dict_value(new)]
             if not changed:
                 continue
+            _refuse_foreign(obj, owner)
             action = "delete" if changed.get("deleted") == [False, True] else "update"
             obj.version = (obj.version or 0) + 1
             obj.updated_at = now

@@ -4,9 +4,10 @@ Run by hand (not in CI):  .venv/bin/python tests/bench/bench_startup.py [runs]
 
 Both programs run as fresh processes, offscreen, alternately, in the same run. Each prints the
 wall-clock time at which its window received its first show event (CONGRESS_REPORT_SHOWN=1 makes
-the application print it and quit); the parent subtracts the time just before it started the
-process. The application opens the demo database (made once beforehand), so the figure includes
-opening SQLite, checking migrations, and the first page of the deputy list."""
+the application print SHOWN, then READY once the database is open and the home page filled in,
+and quit); the parent subtracts the time just before it started the process. The application
+shows its window shell before it loads the core, so both figures are printed: "shown" (the goal's
+figure) and "data ready" (demo database open, migrations checked, 首页 counts on screen)."""
 
 from __future__ import annotations
 
@@ -35,13 +36,13 @@ f = F(); w.installEventFilter(f); w.show(); app.exec()
 """
 
 
-def run(cmd: list[str], env: dict) -> float:
+def run(cmd: list[str], env: dict, mark: str = "SHOWN") -> float:
     t0 = time.time()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     for line in out.stdout.splitlines():
-        if line.startswith("SHOWN "):
+        if line.startswith(mark + " "):
             return (float(line.split()[1]) - t0) * 1000
-    raise RuntimeError(f"no SHOWN line: {out.stdout}\n{out.stderr}")
+    raise RuntimeError(f"no {mark} line: {out.stdout}\n{out.stderr}")
 
 
 def main() -> None:
@@ -53,15 +54,18 @@ def main() -> None:
         app_cmd = [sys.executable, "-m", "ui.launcher", "--data-dir", tmp]
         bare_cmd = [sys.executable, "-c", BARE]
         run(app_cmd, env), run(bare_cmd, env)  # warm the OS file cache for both
-        app, bare = [], []
+        app, ready, bare = [], [], []
         for _ in range(runs):
             bare.append(run(bare_cmd, env))
             app.append(run(app_cmd, env))
-    a, b = statistics.median(app), statistics.median(bare)
+            ready.append(run(app_cmd, env, "READY"))
+    a, r, b = statistics.median(app), statistics.median(ready), statistics.median(bare)
     print(f"runs: {runs} each, median (min-max)")
-    print(f"bare PySide6 window : {b:7.0f} ms ({min(bare):.0f}-{max(bare):.0f})")
-    print(f"乡镇人大工作台 window : {a:7.0f} ms ({min(app):.0f}-{max(app):.0f})")
-    print(f"ratio               : {a / b:7.2f}x   (goal <= 1.5x)")
+    print(f"bare PySide6 window            : {b:6.0f} ms ({min(bare):.0f}-{max(bare):.0f})")
+    print(f"乡镇人大工作台 window shown      : {a:6.0f} ms ({min(app):.0f}-{max(app):.0f})"
+          f"   ratio {a / b:.2f}x (goal <= 1.5x)")
+    print(f"乡镇人大工作台 data ready (首页) : {r:6.0f} ms ({min(ready):.0f}-{max(ready):.0f})"
+          f"   ratio {r / b:.2f}x")
 
 
 if __name__ == "__main__":

@@ -115,3 +115,22 @@ def test_history_tells_who_changed_what(ctx):
     assert [h.action_label for h in hist] == ["新建", "修改"]
     assert "状态：“在任”→“终止”" in describe_changes(hist[1], FIELD_LABELS)
     assert hist[1].user == ctx.store.user
+
+
+def test_a_record_of_another_office_cannot_be_changed_through_any_service(demo_ctx):
+    """The flush hook refuses ORM changes of foreign records, also on paths that do not call
+    ensure_owned themselves (here: editing a grid received from another office)."""
+    from sqlalchemy import update
+
+    from congress_desktop.errors import ReadOnlyRecord
+    from congress_desktop.services import grids
+    from congress_desktop.store.models_grids import Grid
+
+    grid = grids.list_grids(demo_ctx)[0]
+    with demo_ctx.store.engine.begin() as conn:  # as sync applies received rows: Core, no hook
+        conn.execute(update(Grid).where(Grid.id == grid.id).values(owner_code="420381104000"))
+    raw = {"village_id": grid.village_id, "code": grid.code, "name": grid.name + "（改）",
+           "households": 1, "population": 1}
+    with pytest.raises(ReadOnlyRecord):
+        grids.save_grid(demo_ctx, raw, grid.id)
+    assert grids.list_grids(demo_ctx)[0].name == grid.name

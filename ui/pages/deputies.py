@@ -39,6 +39,7 @@ from congress_desktop.services import deputies as deputy_service
 from congress_desktop.services import printing
 from congress_desktop.services.context import Context
 from congress_desktop.services.deputies import DeputyQuery, DeputyRow, ImportResult
+from congress_desktop.services.ownership import record_owners
 from congress_desktop.services.villages import list_villages
 
 from .. import errors as ui_errors
@@ -220,6 +221,10 @@ class DeputiesPage(QWidget):
         self.status.addItem("全部状态", ALL)
         self.village = QComboBox()
         self.group = QComboBox()
+        self.owner = QComboBox()  # 单位: the city's town filter (shown when records of several offices exist)
+        self.owner.setObjectName("deputyOwner")
+        self.owner_label = QLabel("单位")
+        self.owner_label.setBuddy(self.owner)
         self.count_label = QLabel()
         self.count_label.setObjectName("deputyCount")
         self._fill_village_and_group_filters()
@@ -230,7 +235,7 @@ class DeputiesPage(QWidget):
         self._search_timer.timeout.connect(self.apply_filters)
         self.search.textChanged.connect(self._search_timer.start)
         self.search.returnPressed.connect(self.apply_filters)
-        for combo in (self.level, self.status, self.village, self.group):
+        for combo in (self.level, self.status, self.village, self.group, self.owner):
             combo.currentIndexChanged.connect(self.apply_filters)
 
         # ---- table
@@ -290,6 +295,8 @@ class DeputiesPage(QWidget):
             lab.setBuddy(combo)
             filters.addWidget(lab)
             filters.addWidget(combo, 1)
+        filters.addWidget(self.owner_label)
+        filters.addWidget(self.owner, 1)
         filters.addWidget(self.count_label)
         lay = QVBoxLayout(self)
         lay.addWidget(self.toolbar)
@@ -344,6 +351,18 @@ class DeputiesPage(QWidget):
             self.group.addItem(g, g)
         self.village.setCurrentIndex(max(self.village.findData(village), 0))
         self.group.setCurrentIndex(max(self.group.findData(group), 0))
+        owner = self.owner.currentData()
+        self.owner.blockSignals(True)
+        self.owner.clear()
+        self.owner.addItem("全部单位", ALL)
+        owners = record_owners(self.ctx, "deputy")
+        for code, name in owners:
+            self.owner.addItem(name, code)
+        self.owner.setCurrentIndex(max(self.owner.findData(owner), 0))
+        self.owner.blockSignals(False)
+        several = len(owners) > 1 or self.ctx.require_office().role == "city"
+        self.owner.setVisible(several)
+        self.owner_label.setVisible(several)
         for combo in (self.village, self.group):
             combo.blockSignals(False)
 
@@ -353,7 +372,8 @@ class DeputiesPage(QWidget):
         order = dict(sort=model.query.sort, descending=model.query.descending) if model else {}
         return DeputyQuery(text=self.search.text(), level=self.level.currentData() or "",
                            status=self.status.currentData() or "", village_id=self.village.currentData() or "",
-                           group_name=self.group.currentData() or "", **order)
+                           group_name=self.group.currentData() or "", owner=self.owner.currentData() or "",
+                           **order)
 
     def apply_filters(self) -> None:
         self._search_timer.stop()
@@ -363,9 +383,13 @@ class DeputiesPage(QWidget):
         self.count_label.setText(f"共 {self.model.total} 名")
 
     def _update_actions(self) -> None:
-        has = self.selected_deputy() is not None
-        for a in (self.edit_action, self.status_action, self.delete_action, self.card_action):
-            a.setEnabled(has)
+        d = self.selected_deputy()
+        has = d is not None
+        # another office's record (a town's at the city, the city's roster in a town) is read-only here
+        own = has and (not d.owner_code or d.owner_code == self.ctx.require_office().code)
+        for a in (self.edit_action, self.status_action, self.delete_action):
+            a.setEnabled(own)
+        self.card_action.setEnabled(has)
 
     # ------------------------------------------------------------------ selection
     def selected_deputy(self) -> DeputyRow | None:

@@ -21,6 +21,7 @@ from congress_desktop.services import villages as vil_svc
 from congress_desktop.services.context import Context
 
 from .. import widgets
+from .visits import VisitSummaryCard
 
 
 def _card(*children: QWidget) -> QFrame:
@@ -127,6 +128,8 @@ class HomePage(QWidget):
         lay.setSpacing(14)
         lay.addWidget(_card(office_box))
         lay.addLayout(tiles)
+        self.visit_summary = VisitSummaryCard(ctx)  # 接待与督办 figures, each opens its list (issue 3)
+        lay.addWidget(self.visit_summary)
         lay.addWidget(_card(self.levels_title, levels_box, levels_note))
         lay.addWidget(_card(self.where_title, where_box))
         lay.addStretch(1)
@@ -172,3 +175,4 @@ class HomePage(QWidget):
         self.others_tile.set(status.get("暂停", 0) + status.get("终止", 0),
                              f"暂停 {status.get('暂停', 0)} 名，终止 {status.get('终止', 0)} 名")
         self.where_label.setText(f"数据文件：{ctx.db_path}")
+        self.visit_summary.refresh()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -79,12 +80,32 @@ class SettingsPage(QWidget):
         note.setObjectName("muted")
         note.setWordWrap(True)
 
-        lay = QVBoxLayout(self)
+        # 备份与恢复 (issue 7): its own card, built by ui/pages/backups_panel.py
+        from .backups_panel import BackupsPanel
+
+        backup_card = QFrame()
+        backup_card.setObjectName("card")
+        backup_lay = QVBoxLayout(backup_card)
+        backup_lay.setContentsMargins(18, 14, 18, 14)
+        backup_lay.addWidget(widgets.heading("备份与恢复", level=2))
+        self.backups = BackupsPanel(ctx, backup_card)
+        backup_lay.addWidget(self.backups)
+
+        body = QWidget()
+        lay = QVBoxLayout(body)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(12)
         lay.addWidget(card)
+        lay.addWidget(backup_card)
         lay.addWidget(note)
         lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     def initial_focus(self) -> QWidget:
         return self.open_data

@@ -1,0 +1,200 @@
+"""Attachments (scans of sign-in sheets, site photos) of visits and opinions.
+
+A file is stored once inside the data folder under its SHA-256: ``attachments/ab/abcdef…`` (the
+first two hex digits make the subfolder). The record keeps the original name, size and hash, so sync
+can carry the file with it and the receiver can check it. Removing an attachment marks the record
+deleted and leaves the file: another record may share it, and history still names it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import CongressError, InvalidInput, NotFound
+from ..store.models_visits import Attachment, Opinion, Visit
+from .context import Context
+
+OWNERS = {"visit": Visit, "opinion": Opinion}
+MAX_BYTES = 100 * 1024 * 1024
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    id: str
+    owner_table: str
+    owner_id: str
+    file_name: str
+    sha256: str
+    size: int
+    note: str
+    created_at: dt.datetime
+
+    @property
+    def size_label(self) -> str:
+        if self.size >= 1024 * 1024:
+            return f"{self.size / 1024 / 1024:.1f} MB"
+        return f"{max(1, round(self.size / 1024))} KB"
+
+
+def _row(a: Attachment) -> AttachmentRow:
+    return AttachmentRow(a.id, a.owner_table, a.owner_id, a.file_name, a.sha256, a.size, a.note, a.created_at)
+
+
+def attachments_dir(ctx: Context) -> Path:
+    return Path(ctx.data_dir) / "attachments"
+
+
+def stored_path(ctx: Context, sha256: str) -> Path:
+    return attachments_dir(ctx) / sha256[:2] / sha256
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def store_file(ctx: Context, source: str | Path) -> tuple[str, int]:
+    """Copy a file into the store (once per content); returns (sha256, size)."""
+    src = Path(source)
+    if not src.is_file():
+        raise InvalidInput(f"找不到文件：{src}")
+    size = src.stat().st_size
+    if size == 0:
+        raise InvalidInput(f"文件“{src.name}”是空的")
+    if size > MAX_BYTES:
+        raise InvalidInput(f"文件“{src.name}”超过 {MAX_BYTES // 1024 // 1024} MB，请压缩或缩小后再添加")
+    sha, size = file_sha256(src)
+    target = stored_path(ctx, sha)
+    if target.exists() and target.stat().st_size == size:
+        return sha, size
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, _CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp = Path(tmp_name)
+        if file_sha256(tmp)[0] != sha:  # the source changed while we copied it
+            tmp.unlink(missing_ok=True)
+            raise CongressError(f"复制“{src.name}”时文件发生了变化，请重试")
+        os.replace(tmp, target)
+    except OSError as e:
+        raise CongressError(f"无法保存附件“{src.name}”：{e.strerror or e}") from e
+    return sha, size
+
+
+def _check_owner(s: Session, owner_table: str, owner_id: str) -> None:
+    model = OWNERS.get(owner_table)
+    if model is None:
+        raise InvalidInput(f"不支持给“{owner_table}”添加附件")
+    obj = s.get(model, owner_id)
+    if obj is None or obj.deleted:
+        raise NotFound("要添加附件的记录不存在或已删除")
+
+
+def attach_in_session(s: Session, ctx: Context, owner_table: str, owner_id: str, source: str | Path,
+                      note: str = "") -> Attachment:
+    """Inside a caller's unit of work (a visit saved with its scans): the file is stored first; if the
+    unit of work then fails, only an unreferenced file is left behind, never a record without file."""
+    sha, size = store_file(ctx, source)
+    a = Attachment(owner_table=owner_table, owner_id=owner_id, file_name=Path(source).name[:255], sha256=sha,
+                   size=size, note=note[:200])
+    s.add(a)
+    return a
+
+
+def add_attachment(ctx: Context, owner_table: str, owner_id: str, source: str | Path,
+                   note: str = "") -> AttachmentRow:
+    with ctx.store.session() as s:
+        _check_owner(s, owner_table, owner_id)
+        a = attach_in_session(s, ctx, owner_table, owner_id, source, note)
+        s.flush()
+        return _row(a)
+
+
+def list_attachments(ctx: Context, owner_table: str, owner_id: str) -> list[AttachmentRow]:
+    with ctx.store.session() as s:
+        rows = s.scalars(select(Attachment).where(Attachment.owner_table == owner_table,
+                                                  Attachment.owner_id == owner_id,
+                                                  Attachment.deleted.is_(False))
+                         .order_by(Attachment.created_at, Attachment.id)).all()
+        return [_row(a) for a in rows]
+
+
+def attachment_counts(ctx: Context, owner_table: str, owner_ids: list[str]) -> dict[str, int]:
+    if not owner_ids:
+        return {}
+    with ctx.store.session() as s:
+        q = (select(Attachment.owner_id, func.count()).where(
+            Attachment.owner_table == owner_table, Attachment.owner_id.in_(owner_ids),
+            Attachment.deleted.is_(False)).group_by(Attachment.owner_id))
+        return dict(s.execute(q).all())
+
+
+def get_attachment(ctx: Context, attachment_id: str) -> AttachmentRow:
+    with ctx.store.session() as s:
+        a = s.get(Attachment, attachment_id)
+        if a is None or a.deleted:
+            raise NotFound("该附件不存在或已删除")
+        return _row(a)
+
+
+def attachment_file(ctx: Context, attachment_id: str) -> Path:
+    """The stored file (read it, never change it); a clear message when it went missing."""
+    a = get_attachment(ctx, attachment_id)
+    path = stored_path(ctx, a.sha256)
+    if not path.is_file():
+        raise NotFound(f"附件“{a.file_name}”的文件不在数据文件夹中（{path}），可能被误删；请从备份恢复")
+    return path
+
+
+def read_attachment(ctx: Context, attachment_id: str) -> bytes:
+    """The file's bytes, checked against the recorded hash."""
+    a = get_attachment(ctx, attachment_id)
+    data = attachment_file(ctx, attachment_id).read_bytes()
+    if hashlib.sha256(data).hexdigest() != a.sha256:
+        raise CongressError(f"附件“{a.file_name}”的文件已损坏（内容与登记时不一致）")
+    return data
+
+
+def copy_for_viewing(ctx: Context, attachment_id: str) -> Path:
+    """A copy under its original name in the temp folder, for the system viewer: the viewer shows
+    the right name and type, and whatever it does to the copy never touches the stored evidence."""
+    a = get_attachment(ctx, attachment_id)
+    src = attachment_file(ctx, attachment_id)
+    folder = Path(tempfile.gettempdir()) / "congress-desktop-view" / a.sha256[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "".join(ch if ch not in '\\/:*?"<>|' else "_" for ch in a.file_name) or a.sha256[:12]
+    target = folder / name
+    if not (target.exists() and target.stat().st_size == a.size):
+        shutil.copyfile(src, target)
+    return target
+
+
+def delete_attachment(ctx: Context, attachment_id: str) -> None:
+    with ctx.store.session() as s:
+        a = s.get(Attachment, attachment_id)
+        if a is None or a.deleted:
+            raise NotFound("该附件不存在或已删除")
+        a.deleted = True
+
+
+def delete_attachments_in_session(s: Session, owner_table: str, owner_id: str) -> None:
+    for a in s.scalars(select(Attachment).where(Attachment.owner_table == owner_table,
+                                                Attachment.owner_id == owner_id, Attachment.deleted.is_(False))):
+        a.deleted = True

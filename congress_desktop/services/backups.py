@@ -1,0 +1,465 @@
+"""Keeping the office's data safe for years: backups, restore, checks, and where the data may live.
+
+- Automatic backups in ``<data folder>/backups/``: every day at start (``startup_maintenance``, run
+  in the background by the window), before every migration (store/db.py), before every sync import
+  and before every restore (``backup_before``); each one made with SQLite's online backup API and
+  checked with ``PRAGMA integrity_check``; kept by a rotation of 7 daily, 4 weekly, 12 monthly.
+- 备份到U盘: ``backup_to_folder`` writes a checked copy and the attachment files to any folder.
+- 从备份恢复: ``inspect_backup`` shows a file's date and record counts; ``restore_backup`` backs the
+  current file up, then puts the chosen one in its place (an older schema is migrated on opening).
+- At every open (``guard_folder``, called by ``Context.open``): a folder on a network share or a
+  removable drive is refused, and a damaged database is never opened silently: DatabaseDamaged
+  names the newest backup that passed its check, and ``restore_damaged`` puts it in place.
+- ``check_data``: the database's integrity and the attachment store (every file matches its hash,
+  every attachment record has its file).
+
+The store layer (store/backups.py, store/location.py) does the file work; this module holds the
+office's use cases. Nothing here knows Qt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import APP_NAME, paths
+from ..errors import CongressError, DatabaseDamaged, Exists, InvalidInput, NotFound, UnsafeLocation
+from ..store import backups as files
+from ..store.backups import BackupInfo, Interrupter, human_size
+from ..store.location import check_location
+from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
+
+log = logging.getLogger(__name__)
+
+__all__ = ["BackupInfo", "Interrupter", "human_size"]
+
+ATTACHMENTS = "attachments"
+USB_ATTACHMENTS = "congress-attachments"  # beside the database copy on a stick
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def backups_dir(where: Context | Path) -> Path:
+    folder = where.data_dir if isinstance(where, Context) else Path(where)
+    return Path(folder) / files.BACKUP_DIR
+
+
+# ============================================================================ opening safely
+def unsafe_location_message(folder: Path, reason: str) -> str:
+    return (f"{reason}。\n数据库放在网络共享或U盘、移动硬盘上，断网、拔出或几台电脑同时打开都可能损坏数据，"
+            f"{APP_NAME}不在这种位置打开数据库：{folder}\n"
+            f"请把数据放到本机硬盘上，例如默认位置 {paths.default_data_dir()}；"
+            "在窗口中启动时，程序会提出替您复制过去。")
+
+
+def guard_location(folder: Path) -> None:
+    """Refuse a data folder on a network share or a removable drive (DESIGN.md §2)."""
+    verdict = check_location(folder)
+    if verdict is not None:
+        raise UnsafeLocation(unsafe_location_message(folder, verdict.reason), folder=str(folder),
+                             kind=verdict.kind, reason=verdict.reason, local_folder=str(paths.default_data_dir()))
+
+
+def damaged_message(db: Path, problems: list[str], good: BackupInfo | None) -> str:
+    text = (f"数据库文件已损坏，程序没有打开它：{db}\n"
+            f"检查结果：{'；'.join(problems[:3])}{' ……' if len(problems) > 3 else ''}\n")
+    if good is not None:
+        text += (f"最新的完好备份：{good.made_label}（{good.reason_label}；{good.counts_label}）\n"
+                 f"  {good.path}\n"
+                 f"用它恢复：在窗口中启动程序并选择“用备份恢复”，或运行 congress-desktop restore \"{good.path}\"。"
+                 "损坏的文件会先移到 backups 文件夹里保存，不会删除。")
+    else:
+        text += ("没有找到完好的自动备份。请不要删除这个文件；如果U盘或其他位置有备份，"
+                 "运行 congress-desktop restore 备份文件 恢复，或联系技术支持。")
+    return text
+
+
+def newest_good_backup(folder: Path) -> BackupInfo | None:
+    """The newest automatic backup that passes PRAGMA quick_check now (a backup can rot too)."""
+    for info in files.list_backups(backups_dir(Path(folder))):
+        if not files.integrity_problems(info.path, quick=True):
+            return info
+        log.warning("backup %s fails its check; trying an older one", info.path)
+    return None
+
+
+def damaged_error(folder: Path, problems: list[str]) -> DatabaseDamaged:
+    db = paths.db_path(Path(folder))
+    good = newest_good_backup(folder)
+    log.error("database %s is damaged: %s; newest good backup: %s", db, problems[:5], good.path if good else None)
+    return DatabaseDamaged(damaged_message(db, problems, good), path=str(db), problems=problems, backup=good)
+
+
+def guard_folder(folder: Path) -> None:
+    """What ``Context.open`` checks before it opens anything: the location, then the file (a quick
+    check; see store/backups.open_check). Raises UnsafeLocation or DatabaseDamaged."""
+    folder = Path(folder)
+    guard_location(folder)
+    db = paths.db_path(folder)
+    if not db.is_file():
+        return
+    if db.stat().st_size == 0 and not files.list_backups(backups_dir(folder)):
+        return  # a first start that stopped before writing anything: nothing to lose
+    problems = files.open_check(db)
+    if problems:
+        raise damaged_error(folder, problems)
+
+
+def open_store(folder: Path):
+    """The Store of a guarded folder; a pre-migration backup that fails its check means a damaged file."""
+    from ..store.db import Store
+
+    try:
+        return Store(paths.db_path(folder))
+    except CongressError as e:
+        if e.code == "backup_check_failed":
+            raise damaged_error(folder, list(e.details.get("problems") or [e.message])) from e
+        raise
+    except sqlite3.DatabaseError as e:
+        raise damaged_error(folder, [str(e)]) from e
+    except Exception as e:  # SQLAlchemy wraps sqlite3 errors: a malformed file shows here
+        orig = getattr(e, "orig", None)
+        if isinstance(orig, sqlite3.DatabaseError) and not isinstance(orig, sqlite3.OperationalError):
+            raise damaged_error(folder, [str(orig)]) from e
+        raise
+
+
+# ============================================================================ automatic backups
+def list_backups(where: Context | Path) -> list[BackupInfo]:
+    """The automatic backups (and those made before migrations, imports and restores), newest first."""
+    return files.list_backups(backups_dir(where))
+
+
+def backup_before(ctx: Context, reason: str, detail: str = "", *, progress: Progress = no_progress,
+                  cancel: Cancel = never_cancel) -> BackupInfo:
+    """A checked backup before something that changes much: ``reason`` is "sync" (a sync import),
+    "restore", "migrate", "manual", ... (store.backups.REASONS). Raises CongressError when it cannot
+    be made; the caller then does not go on."""
+    return files.make_backup(ctx.db_path, reason, detail=detail, progress=progress, cancel=cancel)
+
+
+def backup_if_due(ctx: Context, *, now: dt.datetime | None = None, progress: Progress = no_progress,
+                  cancel: Cancel = never_cancel) -> BackupInfo | None:
+    """The daily backup: made when the newest backup is a day old or older."""
+    if not files.backup_due(backups_dir(ctx), now):
+        return None
+    return files.make_backup(ctx.db_path, "daily", progress=progress, cancel=cancel, now=now)
+
+
+@dataclass(frozen=True)
+class MaintenanceResult:
+    backup: BackupInfo | None        # the daily backup made now (None: not due, or it failed)
+    problems: tuple[str, ...] = ()   # the live database's integrity problems: not empty = damaged
+    error: str = ""                  # the backup could not be made (disk full, ...): worth a status line
+    good_backup: BackupInfo | None = None  # when damaged: the newest backup that passes its check
+
+    @property
+    def damaged(self) -> bool:
+        return bool(self.problems)
+
+
+def startup_maintenance(ctx: Context, *, cancel: Cancel = never_cancel, interrupter: Interrupter | None = None,
+                        now: dt.datetime | None = None) -> MaintenanceResult:
+    """Run in the background after the window is shown: the daily backup when due. Its copy's
+    integrity_check covers the live file too (the copy holds the same pages); when the copy fails,
+    the live file is checked itself, and a damaged one is reported with the newest good backup."""
+    try:
+        info = backup_if_due(ctx, now=now, cancel=cancel)
+        return MaintenanceResult(info)
+    except CongressError as e:
+        if e.code == "cancelled":
+            raise
+        if e.code != "backup_check_failed":
+            log.warning("daily backup failed: %s", e.message)
+            return MaintenanceResult(None, error=e.message)
+    problems = files.integrity_problems(ctx.db_path, interrupter=interrupter)
+    if not problems:
+        return MaintenanceResult(None, error="自动备份的副本没有通过检查，本机数据库检查正常；请检查备份文件夹所在磁盘。")
+    check_cancel(cancel)
+    good = newest_good_backup(ctx.data_dir)
+    log.error("database %s found damaged in the background: %s", ctx.db_path, problems[:5])
+    return MaintenanceResult(None, tuple(problems), good_backup=good)
+
+
+# ============================================================================ 备份到U盘
+def backup_to_folder(ctx: Context, folder: str | Path, *, progress: Progress = no_progress,
+                     cancel: Cancel = never_cancel) -> BackupInfo:
+    """A checked copy of the database in ``folder`` (a USB stick, another disk), named with the office
+    code and time, with its description beside it; the attachment files go to
+    ``congress-attachments/`` there (only those not already on it)."""
+    target = Path(folder)
+    if not target.is_dir():
+        raise NotFound(f"找不到文件夹 {target}：U盘可能已被拔出")
+    if target.resolve() == backups_dir(ctx).resolve():
+        raise InvalidInput("这是自动备份文件夹，请选择U盘或其他磁盘上的文件夹")
+    attachments = Path(ctx.data_dir) / ATTACHMENTS
+    steps = 2 if attachments.is_dir() else 1
+
+    def db_progress(done: int, total: int) -> None:
+        progress(done * 100 // max(total, 1), 100 * steps)
+
+    try:
+        info = files.make_backup(ctx.db_path, "usb", folder=target, office_code_in_name=True,
+                                 progress=db_progress, cancel=cancel)
+        if steps == 2:
+            files.copy_tree_incremental(attachments, target / USB_ATTACHMENTS, cancel=cancel,
+                                        progress=lambda d, t: progress(100 + d * 100 // max(t, 1), 200))
+    except OSError as e:
+        raise CongressError(f"无法写入 {target}：{e.strerror or e}（U盘是否已写满、被拔出或写保护？）") from e
+    progress(100 * steps, 100 * steps)
+    log.info("backed up to %s", info.path)
+    return info
+
+
+# ============================================================================ 从备份恢复
+def inspect_backup(path: str | Path) -> BackupInfo:
+    """A backup file's date, reason and record counts, read from the file itself (for the question
+    "restore this one?"). Raises InvalidInput when it is not a database of this program."""
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(f"找不到备份文件 {p}")
+    if not files.header_ok(p):
+        raise InvalidInput(f"“{p.name}”不是{APP_NAME}的数据库备份（不是 SQLite 数据库文件）")
+    known = files.describe(p, inspect_contents=False)
+    try:
+        c = files.read_contents(p)
+    except sqlite3.DatabaseError as e:
+        raise InvalidInput(f"备份文件“{p.name}”已损坏，无法读取：{e}") from e
+    if "office" not in c["tables"] or not c["office_code"]:
+        raise InvalidInput(f"“{p.name}”不是{APP_NAME}的数据库备份（没有本单位信息）")
+    return BackupInfo(p, known.made_at, known.reason, p.stat().st_size, c["counts"], c["office_name"],
+                      c["office_code"], c["revision"], known.checked, known.detail)
+
+
+def current_summary(ctx: Context) -> BackupInfo:
+    """The live database described like a backup (for showing "now" beside "after restoring")."""
+    c = files.read_contents(ctx.db_path)
+    return BackupInfo(ctx.db_path, dt.datetime.now().replace(microsecond=0), "", ctx.db_path.stat().st_size,
+                      c["counts"], c["office_name"], c["office_code"], c["revision"])
+
+
+def _validate_for_restore(path: Path, office_code: str | None) -> BackupInfo:
+    info = inspect_backup(path)
+    problems = files.integrity_problems(path)
+    if problems:
+        raise InvalidInput(f"备份文件“{path.name}”没有通过完整性检查，不能用来恢复：{'；'.join(problems[:3])}")
+    if office_code and info.office_code != office_code:
+        raise InvalidInput(f"这个备份属于“{info.office_name}”（区划代码 {info.office_code}），不是本单位的数据，不能恢复")
+    unknown = files.unknown_revisions(info.revision)
+    if unknown:
+        raise InvalidInput(f"这个备份由更新版本的{APP_NAME}生成（数据库版本 {'、'.join(unknown)}），请先升级程序再恢复")
+    return info
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored: BackupInfo          # what the database now holds (the chosen backup)
+    before: BackupInfo | None     # the backup of the file that was replaced
+    set_aside: Path | None = None  # where a damaged file was moved
+    attachments_copied: int = 0
+
+
+def _restore_attachments(source: Path, data_dir: Path, cancel: Cancel) -> int:
+    beside = source.parent / USB_ATTACHMENTS
+    if not beside.is_dir():
+        return 0
+    return files.copy_tree_incremental(beside, Path(data_dir) / ATTACHMENTS, cancel=cancel)
+
+
+def restore_backup(ctx: Context, path: str | Path, *, progress: Progress = no_progress,
+                   cancel: Cancel = never_cancel) -> RestoreResult:
+    """Put the chosen backup in place of the current database. First the current file is backed up
+    (reason "restore"); then the copy is written beside it, checked and renamed over it; then the
+    database is opened again (an older backup's schema is migrated, with its own backup first).
+    Attachment files found beside a backup on a stick are copied in. ``ctx`` stays usable."""
+    source = Path(path)
+    office = ctx.office
+    info = _validate_for_restore(source, office.code if office else None)
+    check_cancel(cancel)
+    before = files.make_backup(ctx.db_path, "restore", detail=f"恢复 {source.name} 之前", prune_after=False,
+                               progress=lambda d, t: progress(d * 40 // max(t, 1), 100), cancel=cancel)
+    check_cancel(cancel)
+    ctx.store.close()
+    try:
+        files.ensure_not_in_use(ctx.db_path)  # before anything is replaced: another copy may have it open
+        files.replace_database(ctx.db_path, source, progress=lambda d, t: progress(40 + d * 50 // max(t, 1), 100))
+    finally:
+        ctx.store = open_store(ctx.data_dir)  # the old file if replacing failed, else the restored one
+        ctx.reload_office()
+    copied = _restore_attachments(source, ctx.data_dir, never_cancel)
+    files.prune(backups_dir(ctx))
+    progress(100, 100)
+    log.info("restored %s (backup of %s); the replaced file is in %s", source, info.made_label, before.path)
+    return RestoreResult(info, before, None, copied)
+
+
+def restore_damaged(folder: str | Path, path: str | Path, *, progress: Progress = no_progress,
+                    cancel: Cancel = never_cancel) -> RestoreResult:
+    """Restore when the current file cannot be opened (damaged): it is moved, with its -wal/-shm,
+    into ``backups/damaged-<time>/`` and the chosen backup is put in its place. Open the folder
+    with ``Context.open`` afterwards."""
+    folder = Path(folder)
+    source = Path(path)
+    db = paths.db_path(folder)
+    code = None
+    if db.is_file():
+        try:
+            code = files.read_contents(db)["office_code"] or None
+        except sqlite3.Error:
+            code = None  # too damaged to tell: the chosen backup's office is taken as it is
+    info = _validate_for_restore(source, code)
+    check_cancel(cancel)
+    files.ensure_not_in_use(db)
+    aside = files.set_aside(db, "damaged") if db.exists() else None
+    files.replace_database(db, source, progress=progress)
+    copied = _restore_attachments(source, folder, never_cancel)
+    log.info("restored %s into %s; the damaged file is in %s", source, db, aside)
+    return RestoreResult(info, None, aside, copied)
+
+
+def replace_damaged(ctx: Context, path: str | Path, *, progress: Progress = no_progress,
+                    cancel: Cancel = never_cancel) -> RestoreResult:
+    """The open database was found damaged (the background check): set it aside, put the backup in
+    its place, and open that; ``ctx`` stays usable."""
+    ctx.store.close()
+    try:
+        return restore_damaged(ctx.data_dir, path, progress=progress, cancel=cancel)
+    finally:
+        ctx.store = open_store(ctx.data_dir)
+        ctx.reload_office()
+
+
+def restore_current_or_damaged(folder: str | Path, path: str | Path, *, progress: Progress = no_progress,
+                               cancel: Cancel = never_cancel) -> RestoreResult:
+    """For the command line: restore into ``folder`` whether its database opens or is damaged."""
+    try:
+        ctx = Context.open(folder)
+    except DatabaseDamaged:
+        return restore_damaged(folder, path, progress=progress, cancel=cancel)
+    try:
+        return restore_backup(ctx, path, progress=progress, cancel=cancel)
+    finally:
+        ctx.close()
+
+
+# ============================================================================ moving off a share
+def move_to_local(folder: str | Path, target: str | Path | None = None, *, progress: Progress = no_progress,
+                  cancel: Cancel = never_cancel) -> Path:
+    """Copy the database (online backup API, checked) and the attachments from a folder that may not
+    be used (a network share, a stick) to a local folder, the default one unless given. The original
+    is left where it was. Returns the new data folder; open it with ``Context.open``."""
+    src = Path(folder)
+    dst = Path(target) if target else paths.default_data_dir()
+    guard_location(dst)
+    src_db, dst_db = paths.db_path(src), paths.db_path(dst)
+    if dst_db.exists():
+        raise Exists(f"本机的 {dst} 中已经有一个数据库，没有覆盖它。请先确认两份数据哪份是要用的，"
+                     "或用 --data-dir 指定另一个本机文件夹。")
+    try:
+        dst.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CongressError(f"无法创建文件夹 {dst}：{e.strerror or e}") from e
+    if src_db.is_file():
+        part = dst_db.with_name(dst_db.name + files.PART)
+        files.online_copy(src_db, part, progress=lambda d, t: progress(d * 80 // max(t, 1), 100), cancel=cancel)
+        problems = files.integrity_problems(part)
+        if problems:
+            part.unlink(missing_ok=True)
+            raise CongressError("复制出的数据库没有通过完整性检查，原文件可能已损坏：" + "；".join(problems[:3]))
+        part.replace(dst_db)
+        files.fsync_dir(dst)
+    files.copy_tree_incremental(src / ATTACHMENTS, dst / ATTACHMENTS, cancel=cancel)
+    progress(100, 100)
+    log.info("moved the data of %s to %s (the original is left in place)", src, dst)
+    return dst
+
+
+# ============================================================================ check
+@dataclass(frozen=True)
+class CheckReport:
+    db_path: Path
+    db_problems: tuple[str, ...]
+    files_checked: int
+    rows_checked: int
+    bad_files: tuple[str, ...]        # files whose content no longer matches the hash they are named by
+    missing_files: tuple[str, ...]    # attachment records whose file is not in the store
+
+    @property
+    def ok(self) -> bool:
+        return not (self.db_problems or self.bad_files or self.missing_files)
+
+    def lines(self) -> list[str]:
+        out = [f"数据库：{self.db_path}"]
+        if self.db_problems:
+            out.append(f"  数据库已损坏：{'；'.join(self.db_problems[:5])}")
+        else:
+            out.append("  数据库完整性检查通过")
+        out.append(f"附件：检查了 {self.files_checked} 个文件、{self.rows_checked} 条附件记录")
+        out += [f"  文件内容与校验值不符（已损坏）：{f}" for f in self.bad_files]
+        out += [f"  附件记录找不到文件：{f}" for f in self.missing_files]
+        if not (self.bad_files or self.missing_files):
+            out.append("  附件检查通过")
+        out.append("结论：全部正常" if self.ok else "结论：发现问题，见上")
+        return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _attachment_rows(db: Path) -> list[tuple[str, str]]:
+    """(sha256, description) of every attachment record, deleted ones too (their files are kept)."""
+    con = sqlite3.connect(str(db), timeout=10)
+    try:
+        con.execute("PRAGMA query_only=1")
+        if con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='attachment'").fetchone() is None:
+            return []
+        cols = {r[1] for r in con.execute("PRAGMA table_info(attachment)")}
+        name = "file_name" if "file_name" in cols else "sha256"
+        return [(sha, f"{fname}（{sha[:12]}…）") for sha, fname in
+                con.execute(f"SELECT sha256, {name} FROM attachment")]
+    finally:
+        con.close()
+
+
+def check_data(folder: str | Path, *, progress: Progress = no_progress, cancel: Cancel = never_cancel) -> CheckReport:
+    """Full integrity_check of the database, every attachment file against its hash, every attachment
+    record against the files. Works on a damaged database too (it reports it)."""
+    folder = Path(folder)
+    db = paths.db_path(folder)
+    db_problems = files.integrity_problems(db) if db.exists() else [f"数据库文件不存在：{db}"]
+    check_cancel(cancel)
+    store = folder / ATTACHMENTS
+    found: dict[str, Path] = {}
+    bad: list[str] = []
+    bad_names: set[str] = set()
+    stored = [p for p in store.rglob("*") if p.is_file() and not p.name.startswith(".")] if store.is_dir() else []
+    for i, p in enumerate(stored, 1):
+        check_cancel(cancel)
+        name = p.name.lower()
+        if not _SHA.match(name):
+            continue  # not a stored attachment (e.g. a note someone put there)
+        if _sha256(p) != name:
+            bad.append(str(p))
+            bad_names.add(name)
+        else:
+            found[name] = p
+        progress(i, len(stored))
+    rows: list[tuple[str, str]] = []
+    if not db_problems:
+        try:
+            rows = _attachment_rows(db)
+        except sqlite3.Error as e:
+            db_problems = [f"无法读取附件记录：{e}"]
+    missing = sorted({desc for sha, desc in rows if (sha or "").lower() not in found
+                      and (sha or "").lower() not in bad_names})
+    report = CheckReport(db, tuple(db_problems), len(stored), len(rows), tuple(bad), tuple(missing))
+    log.info("check of %s: %s", folder, "ok" if report.ok else report.lines())
+    return report

@@ -1,0 +1,597 @@
+"""The package file, and the small signed documents around it (enrolment, trust bundle, receipt).
+
+A package file is::
+
+    MAGIC (8 bytes "CDSYNCPK")
+    header length (4 bytes, big-endian), header (UTF-8 JSON, clear text, at most 64 KiB):
+        format, kind, package_id, direction, sender, sender_name, sender_key_id, recipient,
+        recipient_key_id, seq_from, seq_to, records, created_at, body_size, ephemeral, nonce
+    body: AES-256-GCM ciphertext of a zip (body_size bytes), then the 16-byte GCM tag
+    signature: 64 bytes, Ed25519 by the sender over SHA-256 of everything before it
+
+The AES key comes from X25519(ephemeral private key, recipient's public key) through HKDF-SHA256, so
+only the recipient can read the body; the header is the AEAD's associated data, so it cannot be
+changed either. The signature is checked before anything is decrypted: a package from an office we
+do not trust is refused without touching its body.
+
+The body zip holds ``manifest.json`` (package identity again, and per table: file, columns, rows,
+size, sha256; attachments: sha256, size), ``data/<table>.jsonl`` (one JSON array per record, in the
+manifest's column order) and ``attachments/<sha256>``. Every name, size, count and hash is checked;
+anything unexpected refuses the whole package.
+
+Nothing here touches the database: see sync/engine.py."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import struct
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ..errors import CongressError
+from .keys import KeyPair, PublicKeys
+
+FORMAT = 1
+MAGIC = b"CDSYNCPK"
+PACKAGE_SUFFIX = ".cdsync"
+RECEIPT_SUFFIX = ".cdrcpt"
+TAG_SIZE = 16
+SIG_SIZE = 64
+CHUNK = 1 << 20
+
+# Limits: far above anything real (a town's whole history is some MB), low enough that a hostile or
+# broken file cannot exhaust memory or disk.
+MAX_HEADER = 64 * 1024
+MAX_BODY = 4 * 1024**3
+MAX_MEMBERS = 200_000
+MAX_MEMBER = 1024**3             # one table file or one attachment, uncompressed
+MAX_TOTAL = 8 * 1024**3          # all members, uncompressed
+MAX_RATIO = 1000                 # uncompressed / compressed, for members over 1 MiB (zip bombs)
+MAX_MANIFEST = 16 * 1024**2
+MAX_DOCUMENT = 1024**2           # enrolment, trust bundle, receipt
+MAX_SEQ = 2**53
+SPOOL_IN_MEMORY = 64 * 1024**2
+
+CODE_RE = re.compile(r"^\d{12}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+HEX16_RE = re.compile(r"^[0-9a-f]{16}$")
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+TABLE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+MEMBER_RE = re.compile(r"^(manifest\.json|data/[a-z][a-z0-9_]{0,62}\.jsonl|attachments/[0-9a-f]{64})$")
+ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+
+HKDF_INFO = b"congress-desktop/sync/package/v1"
+SIG_CONTEXT = b"congress-desktop/sync/package-signature/v1\0"
+DOC_CONTEXT = b"congress-desktop/sync/document-signature/v1\0"
+
+
+class SyncError(CongressError):
+    """A package, receipt or key file refused; ``kind`` says why in one word (tests, logs)."""
+
+    code = "sync"
+
+    def __init__(self, message: str, kind: str = "invalid", **details):
+        super().__init__(message, **details)
+        self.kind = kind
+
+
+def utc_text(t: dt.datetime | None = None) -> str:
+    return (t or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def parse_utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: Any, size: int | None = None) -> bytes:
+    if not isinstance(text, str) or len(text) > 200:
+        raise ValueError("bad base64")
+    data = base64.b64decode(text.encode("ascii"), validate=True)
+    if size is not None and len(data) != size:
+        raise ValueError("bad length")
+    return data
+
+
+def canonical(doc: dict) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+# ------------------------------------------------------------------ signed JSON documents
+
+def sign_document(doc: dict, pair: KeyPair) -> bytes:
+    """A JSON document with its Ed25519 signature in ``signature`` (over the canonical JSON)."""
+    body = dict(doc)
+    body.pop("signature", None)
+    sig = pair.sign(DOC_CONTEXT + canonical(body))
+    return json.dumps(body | {"signature": b64(sig)}, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def read_document(data: bytes, kind: str, what: str) -> dict:
+    """Parse a signed document of ``kind``; the signature is checked by the caller, who knows the key."""
+    if len(data) > MAX_DOCUMENT:
+        raise SyncError(f"{what}文件过大，不是本程序生成的文件", "limits")
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt") from e
+    if not isinstance(doc, dict) or doc.get("kind") != kind:
+        raise SyncError(f"这不是{what}文件", "corrupt")
+    fmt = doc.get("format")
+    if not isinstance(fmt, int) or isinstance(fmt, bool):
+        raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt")
+    if fmt > FORMAT:
+        raise SyncError(f"该{what}文件由更新版本的程序生成（格式 {fmt}），本程序只能读取格式 {FORMAT}，请先升级本程序",
+                        "format")
+    if fmt < 1 or not isinstance(doc.get("signature"), str):
+        raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt")
+    return doc
+
+
+def document_signed_by(doc: dict, keys: PublicKeys) -> bool:
+    try:
+        sig = unb64(doc["signature"], SIG_SIZE)
+    except (ValueError, KeyError):
+        return False
+    body = {k: v for k, v in doc.items() if k != "signature"}
+    return keys.verify(sig, DOC_CONTEXT + canonical(body))
+
+
+# ------------------------------------------------------------------ package header
+
+HEADER_FIELDS: dict[str, type] = {
+    "format": int, "kind": str, "package_id": str, "direction": str, "sender": str, "sender_name": str,
+    "sender_key_id": str, "recipient": str, "recipient_key_id": str, "seq_from": int, "seq_to": int,
+    "records": int, "created_at": str, "body_size": int, "ephemeral": str, "nonce": str,
+}
+
+
+@dataclass(frozen=True)
+class Header:
+    package_id: str
+    direction: str          # up (town -> city) / down (city -> town)
+    sender: str
+    sender_name: str
+    sender_key_id: str
+    recipient: str
+    recipient_key_id: str
+    seq_from: int
+    seq_to: int
+    records: int
+    created_at: str
+    body_size: int = 0
+    ephemeral: str = ""
+    nonce: str = ""
+    format: int = FORMAT
+
+    def as_dict(self) -> dict:
+        return {"format": self.format, "kind": "package", "package_id": self.package_id,
+                "direction": self.direction, "sender": self.sender, "sender_name": self.sender_name,
+                "sender_key_id": self.sender_key_id, "recipient": self.recipient,
+                "recipient_key_id": self.recipient_key_id, "seq_from": self.seq_from, "seq_to": self.seq_to,
+                "records": self.records, "created_at": self.created_at, "body_size": self.body_size,
+                "ephemeral": self.ephemeral, "nonce": self.nonce}
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+    @property
+    def file_name(self) -> str:
+        return f"pkg-{self.sender}-{self.recipient}-{self.seq_to:010d}-{self.package_id[:8]}{PACKAGE_SUFFIX}"
+
+    @property
+    def total_size(self) -> int:
+        return len(MAGIC) + 4 + len(self.to_bytes()) + self.body_size + TAG_SIZE + SIG_SIZE
+
+
+CORRUPT = "数据包已损坏，无法读取（文件内容被改动，或不是本程序生成的数据包）"
+TRUNCATED = "数据包不完整：文件比应有的短，可能在写入时被中断或U盘被提前拔出。请让对方重新导出"
+
+
+def _header_from(raw: bytes) -> Header:
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SyncError(CORRUPT, "corrupt") from e
+    if not isinstance(doc, dict):
+        raise SyncError(CORRUPT, "corrupt")
+    fmt = doc.get("format")
+    if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT:
+        raise SyncError(f"该数据包由更新版本的程序生成（格式 {fmt}），本程序只能读取格式 {FORMAT}。"
+                        "请先升级本程序再导入", "format")
+    if set(doc) != set(HEADER_FIELDS) or doc.get("kind") != "package":
+        raise SyncError(CORRUPT, "corrupt")
+    for key, typ in HEADER_FIELDS.items():
+        if not isinstance(doc[key], typ) or isinstance(doc[key], bool):
+            raise SyncError(CORRUPT, "corrupt")
+    ok = (doc["format"] == FORMAT and UUID_RE.match(doc["package_id"]) and doc["direction"] in ("up", "down")
+          and CODE_RE.match(doc["sender"]) and CODE_RE.match(doc["recipient"])
+          and HEX16_RE.match(doc["sender_key_id"]) and HEX16_RE.match(doc["recipient_key_id"])
+          and 0 < len(doc["sender_name"]) <= 100
+          and 0 <= doc["seq_from"] <= MAX_SEQ and 0 <= doc["seq_to"] <= MAX_SEQ
+          and doc["seq_from"] <= doc["seq_to"] + 1 and 0 <= doc["records"] <= MAX_SEQ
+          and ISO_RE.match(doc["created_at"]) and 0 <= doc["body_size"] <= MAX_BODY)
+    if not ok:
+        raise SyncError(CORRUPT, "corrupt")
+    try:
+        unb64(doc["ephemeral"], 32)
+        unb64(doc["nonce"], 12)
+        parse_utc(doc["created_at"])
+    except ValueError as e:
+        raise SyncError(CORRUPT, "corrupt") from e
+    doc.pop("kind")
+    return Header(**doc)
+
+
+def read_header(path: Path) -> Header:
+    """The clear-text header, after checking the file's size against it (a short file is refused here)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(len(MAGIC) + 4)
+            if len(head) < len(MAGIC) + 4:
+                short = MAGIC.startswith(head[:len(MAGIC)])
+                raise SyncError(TRUNCATED if short else CORRUPT, "truncated" if short else "corrupt")
+            if head[:len(MAGIC)] != MAGIC:
+                raise SyncError("这不是同步数据包，或文件开头已损坏", "corrupt")
+            (length,) = struct.unpack(">I", head[len(MAGIC):])
+            if length > MAX_HEADER or length < 2:
+                raise SyncError(CORRUPT, "corrupt")
+            raw = f.read(length)
+    except OSError as e:
+        raise read_error(e) from e
+    if len(raw) < length:
+        raise SyncError(TRUNCATED, "truncated")
+    header = _header_from(raw)
+    if header.to_bytes() != raw:  # one spelling only: nothing hides in whitespace or key order
+        raise SyncError(CORRUPT, "corrupt")
+    if size < header.total_size:
+        raise SyncError(TRUNCATED, "truncated")
+    if size > header.total_size:
+        raise SyncError("数据包末尾有多余的内容，文件已损坏", "corrupt")
+    return header
+
+
+def read_error(e: OSError) -> SyncError:
+    return SyncError(f"读取文件时出错：{e.strerror or e}。如果是U盘，请检查是否已插好，必要时复制到本机后再导入",
+                     "io")
+
+
+def _aes_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient, info=HKDF_INFO).derive(shared)
+
+
+def seal(out: IO[bytes], header: Header, body: IO[bytes], sender: KeyPair, recipient: PublicKeys) -> Header:
+    """Encrypt ``body`` (a readable binary file at position 0) to ``recipient`` and sign; write to ``out``."""
+    body.seek(0, os.SEEK_END)
+    body_size = body.tell()
+    body.seek(0)
+    if body_size > MAX_BODY:
+        raise SyncError("要导出的数据超过了单个数据包的上限（4 GB），请联系技术支持", "limits")
+    eph = X25519PrivateKey.generate()
+    eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    nonce = os.urandom(12)
+    key = _aes_key(eph.exchange(recipient.box_key()), eph_pub, recipient.box)
+    header = Header(**{**header.__dict__, "body_size": body_size, "ephemeral": b64(eph_pub), "nonce": b64(nonce)})
+    raw = header.to_bytes()
+    prefix = MAGIC + struct.pack(">I", len(raw)) + raw
+    digest = hashlib.sha256(prefix)
+    out.write(prefix)
+    enc = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
+    enc.authenticate_additional_data(prefix)
+    while chunk := body.read(CHUNK):
+        ct = enc.update(chunk)
+        digest.update(ct)
+        out.write(ct)
+    tail = enc.finalize() + enc.tag
+    digest.update(tail)
+    out.write(tail)
+    out.write(sender.sign(SIG_CONTEXT + digest.digest()))
+    return header
+
+
+def check_signature(path: Path, header: Header, sender: PublicKeys) -> None:
+    """Ed25519 over the whole file before the signature, read once from disk."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            remaining = header.total_size - SIG_SIZE
+            while remaining > 0:
+                chunk = f.read(min(CHUNK, remaining))
+                if not chunk:
+                    raise SyncError(TRUNCATED, "truncated")
+                digest.update(chunk)
+                remaining -= len(chunk)
+            sig = f.read(SIG_SIZE)
+    except OSError as e:
+        raise read_error(e) from e
+    if len(sig) != SIG_SIZE or not sender.verify(sig, SIG_CONTEXT + digest.digest()):
+        raise SyncError("数据包签名校验失败：文件在导出后被改动或已损坏，或不是该单位签发的。请让对方重新导出", "signature")
+
+
+def open_body(path: Path, header: Header, me: KeyPair, spool_dir: Path | None = None) -> IO[bytes]:
+    """Decrypt the body into a temporary file (memory up to 64 MiB, then ``spool_dir``).
+
+    Call after :func:`check_signature`. The plaintext is used only after the GCM tag checked out."""
+    key = _aes_key(me.box_private.exchange(_peer(header.ephemeral)), unb64(header.ephemeral, 32),
+                   me.public.box)
+    raw = header.to_bytes()
+    prefix = MAGIC + struct.pack(">I", len(raw)) + raw
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=spool_dir)
+    try:
+        with open(path, "rb") as f:
+            f.seek(len(prefix) + header.body_size)
+            tag = f.read(TAG_SIZE)
+            f.seek(len(prefix))
+            dec = Cipher(algorithms.AES(key), modes.GCM(unb64(header.nonce, 12), tag)).decryptor()
+            dec.authenticate_additional_data(prefix)
+            remaining = header.body_size
+            while remaining > 0:
+                chunk = f.read(min(CHUNK, remaining))
+                if not chunk:
+                    raise SyncError(TRUNCATED, "truncated")
+                out.write(dec.update(chunk))
+                remaining -= len(chunk)
+            dec.finalize()
+    except InvalidTag as e:
+        out.close()
+        raise SyncError("数据包无法解密：它不是用本单位当前的密钥加密的，或内容已损坏", "decrypt") from e
+    except OSError as e:
+        out.close()
+        raise read_error(e) from e
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def _peer(ephemeral_b64: str) -> X25519PublicKey:
+    return X25519PublicKey.from_public_bytes(unb64(ephemeral_b64, 32))
+
+
+# ------------------------------------------------------------------ body (zip)
+
+@dataclass
+class TableData:
+    name: str
+    columns: list[str]
+    rows: int
+    sha256: str
+    size: int
+
+
+@dataclass
+class Manifest:
+    package_id: str
+    sender: str
+    recipient: str
+    seq_from: int
+    seq_to: int
+    tables: list[TableData] = field(default_factory=list)
+    attachments: dict[str, int] = field(default_factory=dict)  # sha256 -> size
+
+    @property
+    def records(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+
+class BodyWriter:
+    """Builds the body zip in a temporary file: add tables row by row, then attachments."""
+
+    def __init__(self, header: Header, spool_dir: Path | None = None):
+        self.header = header
+        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=spool_dir)
+        self.zip = zipfile.ZipFile(self.file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        self.tables: list[TableData] = []
+        self.attachments: dict[str, int] = {}
+
+    def add_table(self, name: str, columns: list[str], rows: Iterator[list] | list[list]) -> int:
+        digest = hashlib.sha256()
+        count = size = 0
+        with self.zip.open(f"data/{name}.jsonl", "w", force_zip64=True) as member:
+            buf = io.BytesIO()
+            for row in rows:
+                line = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+                buf.write(line)
+                count += 1
+                if buf.tell() > CHUNK:
+                    data = buf.getvalue()
+                    digest.update(data)
+                    member.write(data)
+                    size += len(data)
+                    buf = io.BytesIO()
+            data = buf.getvalue()
+            digest.update(data)
+            member.write(data)
+            size += len(data)
+        self.tables.append(TableData(name, list(columns), count, digest.hexdigest(), size))
+        return count
+
+    def add_attachment(self, sha256: str, path: Path) -> None:
+        if sha256 in self.attachments:
+            return
+        self.zip.write(path, f"attachments/{sha256}")
+        self.attachments[sha256] = path.stat().st_size
+
+    def finish(self) -> IO[bytes]:
+        h = self.header
+        manifest = {
+            "format": FORMAT, "package_id": h.package_id, "sender": h.sender, "recipient": h.recipient,
+            "seq_from": h.seq_from, "seq_to": h.seq_to,
+            "tables": [{"name": t.name, "file": f"data/{t.name}.jsonl", "columns": t.columns, "rows": t.rows,
+                        "size": t.size, "sha256": t.sha256} for t in self.tables],
+            "attachments": [{"sha256": k, "size": v} for k, v in sorted(self.attachments.items())],
+        }
+        self.zip.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        self.zip.close()
+        self.file.seek(0)
+        return self.file
+
+
+BODY_BAD = "数据包内容不符合格式要求（{}），已拒绝导入。请让对方用本程序重新导出"
+
+
+def _bad(reason: str, kind: str = "body") -> SyncError:
+    return SyncError(BODY_BAD.format(reason), kind)
+
+
+class BodyReader:
+    """Strict reader of a decrypted body: names, sizes, counts and hashes, all checked."""
+
+    def __init__(self, file: IO[bytes], header: Header):
+        self.header = header
+        try:
+            self.zip = zipfile.ZipFile(file)
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error) as e:
+            raise _bad("不是有效的压缩包") from e
+        if len(infos) > MAX_MEMBERS:
+            raise _bad(f"文件数超过 {MAX_MEMBERS}", "limits")
+        total = 0
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            name = info.filename
+            if not MEMBER_RE.match(name) or name in self.members:
+                raise _bad(f"含有不允许的文件名“{name[:80]}”", "paths")
+            if info.flag_bits & 0x1:
+                raise _bad("含有加密的文件")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise _bad("压缩方式不支持")
+            if info.file_size > MAX_MEMBER or info.file_size < 0:
+                raise _bad(f"文件“{name}”大小异常", "limits")
+            if info.file_size > 1024**2 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise _bad(f"文件“{name}”压缩比异常", "limits")
+            total += info.file_size
+            self.members[name] = info
+        if total > MAX_TOTAL:
+            raise _bad("解压后总大小异常", "limits")
+        if "manifest.json" not in self.members:
+            raise _bad("缺少清单 manifest.json")
+        self.manifest = self._manifest()
+
+    def read_member(self, name: str, limit: int) -> bytes:
+        info = self.members[name]
+        if info.file_size > limit:
+            raise _bad(f"文件“{name}”大小异常", "limits")
+        try:
+            with self.zip.open(info) as f:
+                data = f.read(limit + 1)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, struct.error,
+                NotImplementedError) as e:
+            raise _bad(f"文件“{name}”已损坏") from e
+        except Exception as e:  # zlib.error and friends from a forged stream
+            raise _bad(f"文件“{name}”已损坏") from e
+        if len(data) != info.file_size:
+            raise _bad(f"文件“{name}”大小与目录不符", "limits")
+        return data
+
+    def _manifest(self) -> Manifest:
+        raw = self.read_member("manifest.json", MAX_MANIFEST)
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            raise _bad("清单无法读取") from e
+        h = self.header
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise _bad("清单格式不对")
+        same = (doc.get("package_id") == h.package_id and doc.get("sender") == h.sender
+                and doc.get("recipient") == h.recipient and doc.get("seq_from") == h.seq_from
+                and doc.get("seq_to") == h.seq_to)
+        if not same:
+            raise _bad("清单与数据包头不一致", "manifest")
+        tables, atts = doc.get("tables"), doc.get("attachments")
+        if not isinstance(tables, list) or not isinstance(atts, list):
+            raise _bad("清单格式不对")
+        m = Manifest(h.package_id, h.sender, h.recipient, h.seq_from, h.seq_to)
+        listed = {"manifest.json"}
+        for t in tables:
+            if not isinstance(t, dict) or set(t) != {"name", "file", "columns", "rows", "size", "sha256"}:
+                raise _bad("清单中的数据表说明不对")
+            name, cols = t["name"], t["columns"]
+            if (not isinstance(name, str) or not TABLE_RE.match(name) or t["file"] != f"data/{name}.jsonl"
+                    or not isinstance(cols, list) or not cols or len(cols) > 500
+                    or not all(isinstance(c, str) and TABLE_RE.match(c) for c in cols)
+                    or len(set(cols)) != len(cols)
+                    or not _is_count(t["rows"]) or not _is_count(t["size"])
+                    or not isinstance(t["sha256"], str) or not SHA_RE.match(t["sha256"])):
+                raise _bad("清单中的数据表说明不对")
+            if t["file"] in listed:
+                raise _bad(f"数据表“{name}”重复")
+            info = self.members.get(t["file"])
+            if info is None:
+                raise _bad(f"缺少数据文件 {t['file']}", "manifest")
+            if info.file_size != t["size"]:
+                raise _bad(f"数据文件 {t['file']} 的大小与清单不符", "manifest")
+            listed.add(t["file"])
+            m.tables.append(TableData(name, cols, t["rows"], t["sha256"], t["size"]))
+        for a in atts:
+            if (not isinstance(a, dict) or set(a) != {"sha256", "size"} or not isinstance(a["sha256"], str)
+                    or not SHA_RE.match(a["sha256"]) or not _is_count(a["size"])):
+                raise _bad("清单中的附件说明不对")
+            member = f"attachments/{a['sha256']}"
+            info = self.members.get(member)
+            if info is None or info.file_size != a["size"] or member in listed:
+                raise _bad("附件与清单不符", "manifest")
+            listed.add(member)
+            m.attachments[a["sha256"]] = a["size"]
+        extra = set(self.members) - listed
+        if extra:
+            raise _bad(f"含有清单以外的文件“{sorted(extra)[0][:80]}”", "manifest")
+        if m.records != h.records:
+            raise _bad("记录数与数据包头不符", "manifest")
+        return m
+
+    def table_rows(self, table: TableData, chunk_rows: int = 5000) -> Iterator[list[list]]:
+        """Rows of one table in chunks, after its size and SHA-256 were checked."""
+        data = self.read_member(f"data/{table.name}.jsonl", MAX_MEMBER)
+        if hashlib.sha256(data).hexdigest() != table.sha256:
+            raise SyncError(f"数据文件 {table.name} 的校验值与清单不符：数据包已损坏", "hash")
+        if data and not data.endswith(b"\n"):
+            raise _bad(f"数据文件 {table.name} 不完整")
+        lines = data.split(b"\n")
+        lines.pop()  # after the last newline
+        if len(lines) != table.rows:
+            raise _bad(f"数据文件 {table.name} 的记录数与清单不符", "manifest")
+        width = len(table.columns)
+        for start in range(0, len(lines), chunk_rows):
+            part = lines[start:start + chunk_rows]
+            try:
+                rows = json.loads(b"[" + b",".join(part) + b"]")
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+                raise _bad(f"数据文件 {table.name} 中有无法读取的行") from e
+            if len(rows) != len(part) or not all(type(r) is list and len(r) == width for r in rows):
+                raise _bad(f"数据文件 {table.name} 中有格式不对的行")
+            yield rows
+
+    def attachment(self, sha256: str) -> bytes:
+        data = self.read_member(f"attachments/{sha256}", MAX_MEMBER)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise SyncError("附件的校验值不符：数据包已损坏", "hash")
+        return data
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SEQ

@@ -1,0 +1,165 @@
+"""Sync benchmarks, run by hand (not in CI):
+
+    .venv/bin/python tests/bench/bench_sync.py            # 100,000-record export; 20 packages, 1,000,000 records
+    .venv/bin/python tests/bench/bench_sync.py --small    # a tenth of that, for a quick look
+
+1. A town exports 100,000 changed records (deputy rows with their change-log entries) to a folder.
+2. The city imports 20 town packages holding 1,000,000 records in all (every package verified,
+   decrypted, checked and applied in its own transaction, receipts written, one backup first).
+
+Each is printed beside the time plain ``sqlite3`` ``executemany`` takes to insert the same rows into a
+bare table (no indexes, one transaction, synchronous=FULL as the application uses), measured in the
+same run. The goal for the import is within 3x of that."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from congress_desktop.services import sync  # noqa: E402
+from congress_desktop.services.context import Context  # noqa: E402
+from congress_desktop.services.office import setup_office  # noqa: E402
+from congress_desktop.store.ids import uuid7  # noqa: E402
+from congress_desktop.sync import engine  # noqa: E402
+from tests.synchelp import enrol, make_city  # noqa: E402
+
+STAMP = "2026-03-01 08:00:00.000000"
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
+
+
+def deputy_rows(owner: str, n: int) -> list[tuple]:
+    t = engine.table_map()["deputy"]
+    out = []
+    for i in range(n):
+        values = {"id": uuid7(), "owner_code": owner, "version": 1, "deleted": 0, "created_at": STAMP,
+                  "updated_at": STAMP, "name": SURNAMES[i % 20] + f"代表{i}", "gender": "男" if i % 2 else "女",
+                  "ethnicity": "汉族", "birth_date": f"19{60 + i % 35}-0{1 + i % 9}-1{i % 9}",
+                  "id_number": "", "political": "中共党员", "education": "大专",
+                  "work_unit": f"某村第{i % 300}村民小组组长", "mobile": f"138{i:08d}", "phone": "",
+                  "village_id": None, "levels": "town", "term": "第十九届", "constituency": f"第{i % 40}选区",
+                  "group_name": f"第{i % 4 + 1}代表小组", "elected_on": "2021-12-28", "status": "在任",
+                  "status_date": "", "status_reason": "", "note": "", "name_pinyin": f"daibiao{i}",
+                  "name_initials": "db", "search_text": f"代表{i}\x1fdaibiao{i}"}
+        out.append(tuple(values[c] for c in t.columns))
+    return out
+
+
+def seed_changes(ctx: Context, rows: list[tuple]) -> None:
+    """Rows and their change-log entries, as the before_flush hook would have written them."""
+    t = engine.table_map()["deputy"]
+    cols = ", ".join(t.columns)
+    id_i = t.index("id")
+    with ctx.store.engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO deputy ({cols}) VALUES ({', '.join('?' * len(t.columns))})", rows)
+        conn.exec_driver_sql("INSERT INTO change_log (at, user, table_name, record_id, version, action, changes) "
+                             "VALUES (?, '', 'deputy', ?, 1, 'insert', '{}')", [(STAMP, r[id_i]) for r in rows])
+
+
+def baseline(rows: list[tuple], folder: Path) -> float:
+    """Plain sqlite3: executemany into a bare table with the same columns, one transaction."""
+    t = engine.table_map()["deputy"]
+    path = folder / f"bare-{len(rows)}.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute(f"CREATE TABLE bare ({', '.join(t.columns)})")
+    start = time.perf_counter()
+    with con:
+        con.executemany(f"INSERT INTO bare VALUES ({', '.join('?' * len(t.columns))})", rows)
+    took = time.perf_counter() - start
+    con.close()
+    path.unlink()
+    return took
+
+
+def indexed(rows: list[tuple], folder: Path) -> float:
+    """For reading the figures: the same executemany into the application's real deputy table (with its
+    indexes), in an empty database of this program. The gap to this is sync's own work."""
+    c = town(folder / f"indexed-{len(rows)}", 99)
+    t = engine.table_map()["deputy"]
+    con = sqlite3.connect(c.db_path)
+    con.execute("PRAGMA synchronous=FULL")
+    start = time.perf_counter()
+    with con:
+        con.executemany(f"INSERT INTO deputy ({', '.join(t.columns)}) VALUES ({', '.join('?' * len(t.columns))})",
+                        rows)
+    took = time.perf_counter() - start
+    con.close()
+    c.close()
+    return took
+
+
+def town(folder: Path, i: int) -> Context:
+    c = Context.open(folder)
+    setup_office(c, f"测试{i:02d}镇人大", f"420381{100 + i:03d}000", "town")
+    sync.init_keys(c)
+    return c
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--small", action="store_true", help="a tenth of the sizes")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+    scale = 10 if args.small else 1
+    n_export, n_towns, per_town = 100_000 // scale, 20, 50_000 // scale
+    root = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    try:
+        city = make_city(root / "city")
+
+        # 1. export
+        t0 = town(root / "t-export", 0)
+        enrol(city, t0, root / "papers0")
+        rows = deputy_rows(t0.office.code, n_export)
+        seed_changes(t0, rows)
+        start = time.perf_counter()
+        r = sync.export_packages(t0, root / "stick-export")
+        export_s = time.perf_counter() - start
+        size = r.packages[0].path.stat().st_size
+        base_s = baseline(rows, root)
+        print(f"export  {r.records:>9,} records  {export_s:7.2f} s  (package {size / 1e6:.1f} MB)   "
+              f"sqlite3 executemany of the same rows {base_s:6.2f} s   ratio {export_s / base_s:4.1f}x")
+        t0.close()
+
+        # 2. import 20 packages
+        stick = root / "stick"
+        all_rows: list[tuple] = []
+        start = time.perf_counter()
+        for i in range(1, n_towns + 1):
+            t = town(root / f"t{i:02d}", i)
+            enrol(city, t, root / f"papers{i}")
+            rows = deputy_rows(t.office.code, per_town)
+            all_rows += rows
+            seed_changes(t, rows)
+            sync.export_packages(t, stick)
+            t.close()
+        setup_s = time.perf_counter() - start
+        start = time.perf_counter()
+        report = sync.import_from(city, stick)
+        import_s = time.perf_counter() - start
+        assert report.ok and report.applied == len(all_rows), report
+        base_s = baseline(all_rows, root)
+        real_s = indexed(all_rows, root)
+        print(f"        (the same executemany into the real, indexed deputy table: {real_s:.2f} s, "
+              f"{real_s / base_s:.1f}x the bare table)")
+        print(f"import  {report.applied:>9,} records in {len(report.packages)} packages  {import_s:7.2f} s   "
+              f"sqlite3 executemany of the same rows {base_s:6.2f} s   ratio {import_s / base_s:4.1f}x   "
+              f"(goal <= 3x; making the 20 towns and their packages took {setup_s:.0f} s)")
+        city.close()
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print("kept", root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""联系点接待 and 建议督办 in the window (offscreen): the visit form driven from the keyboard, its
+validation, the opinion list filters, the handling dialog, and the home-page figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QDialog
+
+import ui.pages.opinions as opinions_page
+import ui.widgets
+from congress_desktop.domain.opinions import Step
+from congress_desktop.domain.text import pinyin_keys
+from congress_desktop.services import contact_points, deputies
+from congress_desktop.services import opinions as ops
+from congress_desktop.services import visits as vis
+from congress_desktop.services.units import list_units
+from ui.pages.opinions import OpinionDialog, OpinionsPage
+from ui.pages.visits import VisitForm, VisitsPage
+
+TODAY = dt.date.today()
+
+
+def type_chinese(widget, text: str) -> None:
+    """What an input method does: commit the composed text to the focused widget."""
+    widget.setFocus()
+    QApplication.sendEvent(widget, QInputMethodEvent("", []))
+    event = QInputMethodEvent()
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+def enter(qtbot, window) -> None:
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Return)
+
+
+@pytest.fixture
+def modals(monkeypatch):
+    shown = []
+    handlers = {}
+
+    def fake_exec(dialog):
+        shown.append(dialog)
+        for kind, handler in handlers.items():
+            if isinstance(dialog, kind):
+                return handler(dialog)
+        return 0
+
+    monkeypatch.setattr(ui.widgets, "exec_modal", fake_exec)
+    return shown, handlers
+
+
+def unique_initials(ctx, ids: list[str]) -> list[tuple[str, str]]:
+    """(id, initials) of deputies whose pinyin initials no other active deputy shares."""
+    active = deputies.query_deputies(ctx, deputies.DeputyQuery(status="在任"), 0, None)
+    counts: dict[str, int] = {}
+    for d in active:
+        counts[pinyin_keys(d.name)[1]] = counts.get(pinyin_keys(d.name)[1], 0) + 1
+    names = {d.id: d.name for d in active}
+    return [(i, pinyin_keys(names[i])[1]) for i in ids if i in names and counts[pinyin_keys(names[i])[1]] == 1]
+
+
+def test_reception_day_typed_from_the_keyboard(qtbot, demo_ctx):
+    ctx = demo_ctx
+    home = next(p for p in contact_points.list_contact_points(ctx) if p.kind == "代表之家")
+    active = [d.id for d in deputies.query_deputies(ctx, deputies.DeputyQuery(status="在任"), 0, None)]
+    (d1, ini1), (d2, ini2) = unique_initials(ctx, list(home.deputy_ids) + active)[:2]
+    form = VisitForm(ctx)
+    qtbot.addWidget(form)
+    form.show()
+    form.activateWindow()
+    qtbot.waitUntil(form.isActiveWindow)  # shortcuts (Ctrl+S) go to the active window only
+    day = (TODAY - dt.timedelta(days=1)).isoformat()
+
+    assert form.focusWidget() is form.visit_date
+    form.visit_date.selectAll()
+    qtbot.keyClicks(form.visit_date, day)
+    enter(qtbot, form)
+    assert form.focusWidget() is form.start_time
+    form.start_time.selectAll()
+    qtbot.keyClicks(form.start_time, "9:00")
+    enter(qtbot, form)
+    qtbot.keyClicks(form.end_time, "11:30")
+    enter(qtbot, form)
+    assert form.focusWidget() is form.form  # 接待日 is already chosen
+    enter(qtbot, form)
+    type_chinese(form.place.lineEdit(), home.name)
+    enter(qtbot, form)
+    enter(qtbot, form)  # village: filled from the place
+    assert form.focusWidget() is form.deputies.search
+    for initials in (ini1, ini2):
+        qtbot.keyClicks(form.deputies.search, initials)
+        enter(qtbot, form)
+    assert form.deputies.selected_ids() == [d1, d2]
+    enter(qtbot, form)  # empty search: on to the visitors
+    visitors = [("龚德旺", "13872345678", "黄家村3组"), ("覃秀芳", "", "黄家村5组"), ("欧阳春生", "0719-5212345", "")]
+    for n, (name, phone, group) in enumerate(visitors):
+        row = form.visitors.rows[n]
+        assert form.focusWidget() is row["name"]
+        type_chinese(row["name"], name)
+        enter(qtbot, form)
+        qtbot.keyClicks(row["phone"], phone)
+        enter(qtbot, form)
+        type_chinese(row["village_group"], group)
+        enter(qtbot, form)
+        enter(qtbot, form)  # head count 1
+        enter(qtbot, form)  # no ID number: Enter at the end of the row opens the next one
+    assert len(form.visitors.rows) == 4
+    enter(qtbot, form)  # an empty row: on to the opinions
+    cats = [c.name for c in form.categories]
+    for n, (category, content) in enumerate((("基础设施", "黄家村3组通组公路塌方，请求修复"),
+                                             ("社保", "低保复核结果迟迟没有通知到户"))):
+        row = form.opinions.rows[n]
+        assert form.focusWidget() is row["category_id"]
+        for _ in range(cats.index(category) + 1):
+            qtbot.keyClick(row["category_id"], Qt.Key.Key_Down)
+        enter(qtbot, form)
+        type_chinese(row["content"], content)
+        enter(qtbot, form)
+    qtbot.keyClick(form.focusWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+
+    assert form.result() == QDialog.DialogCode.Accepted, form.general_error.text()
+    saved = form.saved
+    assert saved.row.place_label == home.name and saved.row.visit_date == day and saved.row.time_label == "09:00-11:30"
+    assert set(saved.row.deputy_ids) == {d1, d2}
+    assert [v.name for v in saved.visitors] == ["龚德旺", "覃秀芳", "欧阳春生"]
+    assert [(o.category, o.content) for o in saved.opinions] == [
+        ("基础设施", "黄家村3组通组公路塌方，请求修复"), ("社保", "低保复核结果迟迟没有通知到户")]
+
+
+def test_visit_form_shows_every_error_and_saves_nothing(qtbot, demo_ctx):
+    ctx = demo_ctx
+    before = vis.count_visits(ctx)
+    form = VisitForm(ctx)
+    qtbot.addWidget(form)
+    form.show()
+    form.activateWindow()
+    form.visit_date.setText((TODAY + dt.timedelta(days=3)).isoformat())
+    form.start_time.setText("10:00")
+    form.end_time.setText("09:00")
+    form.visitors.rows[0]["name"].setText("张三")
+    form.visitors.rows[0]["phone"].setText("1381234")
+    form.opinions.rows[0]["content"].setText("修路")  # no category
+    assert form.save() is False
+    assert form.isVisible() and vis.count_visits(ctx) == before
+    date_error = form.field_errors["visit_date"]
+    assert "晚于今天" in date_error.text() and date_error.isVisible()
+    assert "结束时间 09:00 不能早于开始时间 10:00" in date_error.text()
+    assert "请选择接待地点" in form.field_errors["place"].text()
+    assert "请至少选择一名接待代表" in form.field_errors["deputy_ids"].text()
+    general = form.general_error.text()
+    assert "第 1 位群众：手机号" in general and "第 1 条意见：请选择类别" in general
+    assert "border" in form.visitors.rows[0]["phone"].styleSheet()
+    assert form.focusWidget() is form.visit_date
+
+
+def test_visits_page_new_edit_delete(qtbot, demo_ctx, modals, monkeypatch):
+    ctx = demo_ctx
+    shown, handlers = modals
+    page = VisitsPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    total = vis.count_visits(ctx)
+    assert page.count_label.text() == f"共 {total} 次接待"
+    home = next(p for p in contact_points.list_contact_points(ctx) if p.kind == "代表之家")
+
+    def fill(form: VisitForm):
+        form.place.setCurrentIndex(form.place.findText(home.name))
+        form.deputies.add(home.deputy_ids[0])
+        form.visitors.rows[0]["name"].setText("周长林")
+        form.opinions.rows[0]["category_id"].setCurrentIndex(1)
+        form.opinions.rows[0]["content"].setText("路口加装红绿灯")
+        form.opinions.rows[0]["on_the_spot"].setChecked(True)
+        form.opinions.rows[0]["answer"].setText("已向交警中队反映")
+        return QDialog.DialogCode.Accepted if form.save() else 0
+
+    handlers[VisitForm] = fill
+    page.new_visit()
+    assert page.count_label.text() == f"共 {total + 1} 次接待"
+    v = page.selected()
+    assert v is not None and v.visitor_names == ("周长林",) and v.opinion_count == 1 and v.open_count == 0
+
+    page.search.setText("周长林")
+    page.apply_filters()
+    assert page.model.rowCount() == 1
+
+    monkeypatch.setattr(ui.widgets, "ask_yes_no", lambda *a: True)
+    page.table.selectRow(0)
+    page.delete_visit()
+    assert page.model.rowCount() == 0 and vis.count_visits(ctx) == total
+
+
+# ------------------------------------------------------------------ the opinion list
+
+@pytest.fixture
+def opinions(qtbot, demo_ctx):
+    page = OpinionsPage(demo_ctx)
+    qtbot.addWidget(page)
+    page.resize(1300, 700)
+    page.show()
+    return page
+
+
+def shown_rows(page) -> list:
+    m = page.model
+    while m.canFetchMore():
+        m.fetchMore()
+    return m.rows()
+
+
+def test_opinion_list_filters(opinions, demo_ctx):
+    page, ctx = opinions, demo_ctx
+    assert page.count_label.text() == f"共 {ops.count_opinions(ctx)} 条"
+
+    page.state.setCurrentIndex(page.state.findData("办理中"))
+    assert {o.state for o in shown_rows(page)} == {"办理中"}
+
+    page.overdue.setChecked(True)
+    rows = shown_rows(page)
+    assert rows and all(o.overdue and o.state == "办理中" for o in rows)
+    bg = page.model.data(page.model.index(0, 0), Qt.ItemDataRole.BackgroundRole)
+    assert bg.color().name() == opinions_page.OVERDUE_BG.name()  # overdue rows stand out
+    assert page.count_label.text() == f"共 {len(rows)} 条"
+
+    page.clear_filters()
+    page.due_soon.setChecked(True)
+    assert all(o.due_soon for o in shown_rows(page))
+
+    page.clear_filters()
+    page.search.setText("路灯")
+    page.apply_filters()
+    rows = shown_rows(page)
+    assert rows and all("路灯" in o.content for o in rows)
+
+    page.clear_filters()
+    for combo in (page.category, page.unit, page.village):
+        combo.setCurrentIndex(1)
+        key = {page.category: "category_id", page.unit: "unit_id", page.village: "village_id"}[combo]
+        assert all(getattr(o, key) == combo.currentData() for o in shown_rows(page))
+        combo.setCurrentIndex(0)
+
+    some = shown_rows(page)[0]
+    name = some.deputy_names[0]
+    page.deputy.setCurrentIndex(page.deputy.findText(name))
+    assert some.id in {o.id for o in shown_rows(page)}
+    assert all(name in o.deputy_names for o in shown_rows(page))
+    page.clear_filters()
+
+    page.date_from.setText(some.raised_on)
+    page.date_to.setText(some.raised_on)
+    page.apply_filters()
+    assert {o.raised_on for o in shown_rows(page)} == {some.raised_on}
+    page.date_to.setText("2000-01-01")
+    page.apply_filters()
+    assert "早于开始日期" in page.filter_error.text()
+
+
+def test_opinion_dialog_steps_meetings_and_back_to_the_visit(qtbot, demo_ctx, monkeypatch, modals):
+    ctx = demo_ctx
+    shown, handlers = modals
+    o = ops.query_opinions(ctx, ops.OpinionQuery(state="登记"), 0, 1)[0]
+    unit = next(u for u in list_units(ctx) if u.name == "镇水利站")
+    dlg = OpinionDialog(ctx, o.id)
+    qtbot.addWidget(dlg)
+    enabled = {k for k, b in dlg.step_buttons.items() if b.isEnabled()}
+    assert enabled == {"assign", "spot"}
+    assert "不能答复" in dlg.step_buttons["answer"].toolTip()
+
+    today = TODAY.isoformat()
+    monkeypatch.setattr(opinions_page, "ask_step",
+                        lambda parent, ctx, action, detail: Step(action, on=today, unit_id=unit.id,
+                                                                 deadline=(TODAY - dt.timedelta(days=1)).isoformat()))
+    dlg.step_buttons["assign"].click()
+    assert "不能早于交办日期" in dlg.error.text() and dlg.detail.row.state == "登记"
+    monkeypatch.setattr(opinions_page, "ask_step", lambda parent, ctx, action, detail: Step(action, on=today,
+                                                                                            unit_id=unit.id))
+    dlg.step_buttons["assign"].click()
+    assert dlg.detail.row.state == "交办" and dlg.state_label.text() == "交办"
+    assert {k for k, b in dlg.step_buttons.items() if b.isEnabled()} == {"reassign", "start"}
+    assert dlg.events.count() == 1 and "镇水利站" in dlg.events.item(0).text()
+
+    monkeypatch.setattr(opinions_page, "ask_meeting", lambda parent, stage, current: {
+        "meet_on": today, "participants": "代表、群众、水利站", "notes": "现场查看"})
+    dlg.meeting_buttons["办前"].click()
+    assert "现场查看" in dlg.meeting_labels["办前"].text()
+    dlg.meeting_buttons["办后"].click()
+    assert "答复后" in dlg.error.text()
+
+    # from the opinion to its visit, and from the visit's opinion row back to the opinion
+    def visit_form(form: VisitForm):
+        row = next(r for r in form.opinions.rows if r["content"].property("opinion_id") == o.id)
+        assert row["state"].text() == "交办"
+        row["state"].click()
+        return 0
+
+    def opinion_from_visit(d: OpinionDialog):
+        assert d.from_visit and d.visit_button.text() == "返回接待记录"
+        d.visit_button.click()  # closes: back to the visit form
+        return d.result()
+
+    handlers[VisitForm] = visit_form
+    handlers[OpinionDialog] = opinion_from_visit
+    dlg.visit_button.click()
+    assert [type(x).__name__ for x in shown] == ["VisitForm", "OpinionDialog"]
+    assert shown[1].result() == QDialog.DialogCode.Accepted
+
+
+def test_home_figures_open_their_lists(qtbot, demo_ctx, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from ui.main_window import MainWindow
+
+    w = MainWindow(demo_ctx, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    card = w.page("home").visit_summary
+    h = vis.home_summary(demo_ctx)
+    assert f"{h.overdue} 件" in card.buttons["overdue"].text()
+    assert f"{h.visits_year} 次" in card.buttons["visits_year"].text()
+    card.buttons["overdue"].click()
+    page = w.stack.currentWidget()
+    assert w.current_key() == "opinions" and page.overdue.isChecked()
+    assert page.count_label.text() == f"共 {h.overdue} 条"
+    w.show_page("home")
+    card.buttons["visits_month"].click()
+    page = w.stack.currentWidget()
+    assert w.current_key() == "visits" and page.date_from.text() == h.month_from
+    assert page.count_label.text() == f"共 {h.visits_month} 次接待"
+    w.show_page("home")
+    card.buttons["satisfaction_rate"].click()
+    page = w.stack.currentWidget()
+    assert all(o.rating for o in shown_rows(page)) and page.model.total == h.rated_year

@@ -1,0 +1,608 @@
+"""Sync by USB stick on real files and real databases: a city and towns in separate data folders.
+
+Every refused package must leave the receiving database exactly as it was (a full SQL dump is
+compared before and after), with a Chinese message saying why."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from congress_desktop.errors import CongressError, Exists, InvalidInput
+from congress_desktop.services import deputies, sync
+from congress_desktop.services.ownership import ReadOnlyRecord
+from congress_desktop.store.models import ChangeLog, Deputy
+from congress_desktop.store.models_sync import SyncPeer
+from congress_desktop.sync import engine, keys, package, stick
+from congress_desktop.sync.package import MAGIC, Header, seal
+from tests.synchelp import copy_package, dump, enrol, make_city, make_town
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def city(tmp_path):
+    c = make_city(tmp_path / "city")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def town(demo_ctx, city, tmp_path):
+    sync.init_keys(demo_ctx)
+    enrol(city, demo_ctx, tmp_path / "papers")
+    return demo_ctx
+
+
+@pytest.fixture
+def pkg(town, tmp_path) -> Path:
+    """The demo town's first package, kept aside (importing removes it from the stick)."""
+    sync.export_packages(town, tmp_path / "stick")
+    return copy_package(tmp_path / "stick", tmp_path / "kept" / "first.cdsync")
+
+
+def total_records(ctx, *, deleted: bool = True) -> int:
+    """Every synced record the office owns (the demo grows as areas are added)."""
+    with ctx.store.engine.connect() as conn:
+        return sum(conn.exec_driver_sql(f'SELECT count(*) FROM "{t.name}" WHERE owner_code = ?'
+                                        + ("" if deleted else " AND deleted = 0"), (ctx.office.code,)).scalar()
+                   for t in engine.synced_tables())
+
+
+def one(report: sync.ImportReport) -> sync.PackageOutcome:
+    assert len(report.packages) == 1, report
+    return report.packages[0]
+
+
+def refused(city, path: Path, kind: str) -> sync.PackageOutcome:
+    before = dump(city)
+    out = one(sync.import_from(city, path, backup=False))
+    assert out.status == "refused" and out.kind == kind, out
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in out.message)  # a Chinese message
+    assert dump(city) == before
+    return out
+
+
+# ------------------------------------------------------------------ the normal round trip
+
+def test_town_package_applies_at_city_and_receipt_advances_town(town, city, tmp_path):
+    stick_dir = tmp_path / "stick"
+    exported = sync.export_packages(town, stick_dir).packages[0]
+    assert exported.records == total_records(town) and exported.tables["deputy"] == 64 and exported.seq_from == 1
+    assert sync.sync_status(town).peers[0].waiting_records == exported.records
+
+    report = sync.import_from(city, stick_dir)
+    out = one(report)
+    assert out.status == "applied" and out.applied == exported.records and out.tables["deputy"] == 64
+    assert report.backup is not None and report.backup.exists()
+    assert deputies.count_deputies(city, deputies.DeputyQuery(owner=town.office.code)) == 64
+    files = sorted(p.name for p in (stick_dir / "人大同步").iterdir())
+    assert files == [out.receipt]  # the package is gone (applied), the receipt waits for the town
+
+    second = sync.export_packages(town, stick_dir)
+    assert second.receipts[0].accepted and second.receipts[0].confirmed_seq == exported.seq_to
+    assert second.packages[0].records == 0 and second.packages[0].seq_from == exported.seq_to + 1
+    st = sync.sync_status(town).peers[0]
+    assert st.confirmed_seq == exported.seq_to and st.waiting_records == 0
+
+
+def test_received_records_keep_their_owner_are_read_only_and_not_logged_as_local(town, city, tmp_path):
+    sync.export_packages(town, tmp_path / "stick")
+    sync.import_from(city, tmp_path / "stick")
+    with city.store.session() as s:
+        assert s.scalar(select(func.count()).select_from(ChangeLog).where(ChangeLog.table_name == "deputy")) == 0
+        owners = set(s.scalars(select(Deputy.owner_code)))
+    assert owners == {town.office.code}
+    d = deputies.query_deputies(city, deputies.DeputyQuery(), 0, 1)[0]
+    assert d.owner_code == town.office.code
+    with pytest.raises(ReadOnlyRecord, match="该记录属于丹江口市六里坪镇人大，只能查看"):
+        deputies.update_deputy(city, d.id, d.as_form() | {"note": "市里改的"})
+    with pytest.raises(ReadOnlyRecord):
+        deputies.delete_deputy(city, d.id)
+    # the city's own package down carries none of the town's records
+    assert sync.export_packages(city, tmp_path / "down").packages[0].records == 0
+
+
+def test_second_package_carries_only_new_changes(town, city, tmp_path):
+    stick_dir = tmp_path / "stick"
+    sync.export_packages(town, stick_dir)
+    sync.import_from(city, stick_dir)
+    d = deputies.query_deputies(town, deputies.DeputyQuery(), 0, 1)[0]
+    deputies.update_deputy(town, d.id, d.as_form() | {"work_unit": "六里坪镇新职务"})
+    p = sync.export_packages(town, stick_dir).packages[0]
+    assert p.records == 1 and p.tables == {"deputy": 1}
+    out = one(sync.import_from(city, stick_dir))
+    assert out.applied == 1
+    assert deputies.get_deputy(city, d.id).work_unit == "六里坪镇新职务"
+    assert deputies.get_deputy(city, d.id).version == 2
+
+
+def test_lost_stick_loses_nothing_the_next_package_carries_it_again(town, city, tmp_path):
+    sync.export_packages(town, tmp_path / "lost-stick")  # never reaches the city
+    d = deputies.query_deputies(town, deputies.DeputyQuery(), 0, 1)[0]
+    deputies.update_deputy(town, d.id, d.as_form() | {"note": "后来改的"})
+    again = sync.export_packages(town, tmp_path / "new-stick").packages[0]
+    assert again.seq_from == 1 and again.records == total_records(town)
+    out = one(sync.import_from(city, tmp_path / "new-stick"))
+    assert out.applied == again.records
+    assert deputies.get_deputy(city, d.id).note == "后来改的"
+
+
+def test_lost_receipt_the_same_changes_come_again_and_change_nothing(town, city, tmp_path):
+    sync.export_packages(town, tmp_path / "stick")
+    sync.import_from(city, tmp_path / "stick")
+    shutil.rmtree(tmp_path / "stick")  # the receipt is lost with the stick
+    again = sync.export_packages(town, tmp_path / "stick").packages[0]
+    assert again.seq_from == 1
+    before = dump(city)
+    out = one(sync.import_from(city, tmp_path / "stick", backup=False))
+    assert out.status == "already" and out.receipt
+    assert dump(city) == before
+    sync.export_packages(town, tmp_path / "stick")
+    assert sync.sync_status(town).peers[0].confirmed_seq == again.seq_to
+
+
+def test_replayed_package_changes_nothing_and_rewrites_the_receipt(town, city, pkg, tmp_path):
+    replay = tmp_path / "again" / pkg.name
+    replay.parent.mkdir()
+    shutil.copy2(pkg, replay)
+    assert one(sync.import_from(city, pkg)).status == "applied"
+    assert not pkg.exists()  # applied and receipted: removed from the stick
+    before = dump(city)
+    out = one(sync.import_from(city, replay, backup=False))
+    assert out.status == "already" and "已导入过" in out.message and out.receipt
+    assert dump(city) == before
+
+
+def test_older_package_than_one_applied_is_refused(town, city, tmp_path):
+    stick_dir = tmp_path / "stick"
+    sync.export_packages(town, stick_dir)
+    old = copy_package(stick_dir, tmp_path / "kept" / "old.cdsync")
+    d = deputies.query_deputies(town, deputies.DeputyQuery(), 0, 1)[0]
+    deputies.update_deputy(town, d.id, d.as_form() | {"note": "新"})
+    sync.export_packages(town, stick_dir)
+    assert len(list((stick_dir / "人大同步").glob("*.cdsync"))) == 1  # the old one was superseded
+    assert one(sync.import_from(city, stick_dir)).status == "applied"
+    out = refused(city, old, "older")
+    assert "旧" in out.message
+
+
+def test_same_version_different_content_is_quarantined_and_reported(town, city, pkg, tmp_path):
+    sync.import_from(city, pkg)
+    d = deputies.query_deputies(town, deputies.DeputyQuery(), 0, 1)[0]
+    # the town's database restored from an old copy edits the same version differently: simulate by
+    # changing the city's copy in place (a same-version conflict either way)
+    with city.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE deputy SET note = '不同' WHERE id = ?", (d.id,))
+    with town.store.session() as s:
+        s.get(Deputy, d.id).note = "本镇备注"  # version 2 at the town
+    with city.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE deputy SET version = 2 WHERE id = ?", (d.id,))
+    sync.export_packages(town, tmp_path / "s2")
+    out = one(sync.import_from(city, tmp_path / "s2"))
+    assert out.status == "applied" and out.quarantined == 1 and "隔离" in out.message
+    q = sync.list_quarantine(city)
+    assert q[0].record_id == d.id and q[0].reason == "版本号相同但内容不同"
+    assert q[0].incoming_row["note"] == "本镇备注" and q[0].local_row["note"] == "不同"
+    assert sync.sync_status(city).open_quarantine == 1
+
+
+# ------------------------------------------------------------------ who may send what
+
+def test_package_from_unknown_office_is_refused(city, tmp_path):
+    stranger = make_town(tmp_path / "stranger", "丹江口市浪河镇人大", "420381105000")
+    bundle = tmp_path / "trust.cdtrust"
+    sync.export_trust_bundle(city, bundle)
+    assert sync.import_trust_bundle(stranger, bundle).me_enrolled is False
+    sync.export_packages(stranger, tmp_path / "stick")
+    out = refused(city, next((tmp_path / "stick" / "人大同步").glob("*.cdsync")), "sender_unknown")
+    assert "未登记" in out.message
+    stranger.close()
+
+
+def test_package_signed_by_revoked_key_is_refused(town, city, pkg):
+    sync.revoke_office(city, town.office.code, "电脑丢失")
+    out = refused(city, pkg, "sender_revoked")
+    assert "吊销" in out.message and "电脑丢失" in out.message
+
+
+def test_package_for_another_receiver_is_refused_and_skipped_on_a_shared_stick(town, pkg, tmp_path):
+    from congress_desktop.services.context import Context
+    from congress_desktop.services.office import setup_office
+
+    c2 = Context.open(tmp_path / "other-city")
+    setup_office(c2, "十堰市人大常委会", "420300000000", "city")
+    sync.init_keys(c2)
+    out = refused(c2, pkg, "recipient")
+    assert "不是发给本单位" in out.message
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shutil.copy2(pkg, shared / pkg.name)
+    report = sync.import_from(c2, shared, backup=False)
+    assert report.packages == () and report.skipped_other == 1
+    c2.close()
+
+
+def _city_keys(town) -> keys.PublicKeys:
+    with town.store.session() as s:
+        p = s.scalars(select(SyncPeer).where(SyncPeer.role == "city")).one()
+        return keys.PublicKeys.from_hex(p.sign_public, p.box_public)
+
+
+def _forge(town, header_changes: dict, body: bytes, out: Path, *, signer: keys.KeyPair | None = None,
+           recipient_keys: keys.PublicKeys | None = None) -> Path:
+    """A package sealed with real keys around any body: what a hostile enrolled office could send."""
+    info = sync.own_keys(town)
+    pair = keys.load_private(town.data_dir, info.key_id)
+    city_keys = recipient_keys or _city_keys(town)
+    h = Header(package_id="01930000-0000-7000-8000-000000000001", direction="up", sender=town.office.code,
+               sender_name=town.office.name, sender_key_id=info.key_id, recipient="420381000000",
+               recipient_key_id=city_keys.key_id, seq_from=1, seq_to=5, records=0, created_at=package.utc_text())
+    h = Header(**{**h.__dict__, **header_changes})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as f:
+        seal(f, h, io.BytesIO(body), signer or pair, city_keys)
+    return out
+
+
+def test_package_signed_by_one_town_claiming_another_is_refused(town, city, tmp_path):
+    other = make_town(tmp_path / "other", "丹江口市浪河镇人大", "420381105000")
+    enrol(city, other, tmp_path / "p2")
+    # the other town claims to be 六里坪镇 but signs with its own key (its own key id)
+    forged = _forge(other, {"sender": town.office.code, "sender_name": town.office.name}, b"x",
+                    tmp_path / "f1.cdsync")
+    out = refused(city, forged, "sender_mismatch")
+    assert "签名密钥属于" in out.message
+    # ... or names 六里坪镇's key id too: the signature does not check out
+    town_key = sync.own_keys(town).key_id
+    forged = _forge(other, {"sender": town.office.code, "sender_name": town.office.name,
+                            "sender_key_id": town_key}, b"x", tmp_path / "f2.cdsync")
+    refused(city, forged, "signature")
+    other.close()
+
+
+def test_package_encrypted_to_an_old_key_of_ours_says_so(town, city, pkg):
+    sync.init_keys(city, replace=True)
+    out = refused(city, pkg, "old_key")
+    assert "旧密钥" in out.message
+
+
+# ------------------------------------------------------------------ damaged files
+
+def _cut_points(size: int, header_end: int) -> list[int]:
+    return sorted({0, 1, 7, 8, 10, 12, 20, header_end - 1, header_end, header_end + 1, (header_end + size) // 2,
+                   size - 81, size - 80, size - 64, size - 30, size - 1})
+
+
+def test_truncated_anywhere_is_refused_and_changes_nothing(town, city, pkg, tmp_path):
+    data = pkg.read_bytes()
+    header_end = 12 + struct.unpack(">I", data[8:12])[0]
+    for cut in _cut_points(len(data), header_end):
+        f = tmp_path / "cut" / f"{cut}.cdsync"
+        f.parent.mkdir(exist_ok=True)
+        f.write_bytes(data[:cut])
+        out = refused(city, f, "truncated")
+        assert "不完整" in out.message
+
+
+def test_a_flipped_byte_anywhere_is_refused_and_changes_nothing(town, city, pkg, tmp_path):
+    data = pkg.read_bytes()
+    header_end = 12 + struct.unpack(">I", data[8:12])[0]
+    kinds = set()
+    for pos in sorted({0, 5, 9, 11, 14, 40, 80, header_end - 3, header_end - 2, header_end, header_end + 5,
+                       (len(data) + header_end) // 2, len(data) - 70, len(data) - 64, len(data) - 1}):
+        bad = bytearray(data)
+        bad[pos] ^= 0x04
+        f = tmp_path / "flip" / f"{pos}.cdsync"
+        f.parent.mkdir(exist_ok=True)
+        f.write_bytes(bytes(bad))
+        before = dump(city)
+        out = one(sync.import_from(city, f, backup=False))
+        assert out.status == "refused", (pos, out)
+        assert dump(city) == before
+        kinds.add(out.kind)
+    assert "signature" in kinds and "corrupt" in kinds
+
+
+def test_newer_format_is_refused_with_upgrade_message(town, city, pkg, tmp_path):
+    data = pkg.read_bytes()
+    n = struct.unpack(">I", data[8:12])[0]
+    header = json.loads(data[12:12 + n])
+    header["format"] = 2
+    raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    f = tmp_path / "newer.cdsync"
+    f.write_bytes(MAGIC + struct.pack(">I", len(raw)) + raw + data[12 + n:])
+    out = refused(city, f, "format")
+    assert "更新版本" in out.message and "升级" in out.message
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _manifest(town, **extra) -> bytes:
+    m = {"format": 1, "package_id": "01930000-0000-7000-8000-000000000001", "sender": town.office.code,
+         "recipient": "420381000000", "seq_from": 1, "seq_to": 5, "tables": [], "attachments": []}
+    return json.dumps(m | extra).encode()
+
+
+@pytest.mark.parametrize("name", ["../evil.jsonl", "/etc/passwd", "data/../../x.jsonl", "attachments/../../x",
+                                  "data\\..\\x.jsonl", "C:/x.jsonl", "data/deputy.jsonl/../../y"])
+def test_zip_with_paths_outside_its_folder_is_refused(town, city, tmp_path, name):
+    body = _zip({"manifest.json": _manifest(town), name: b"[]\n"})
+    out = refused(city, _forge(town, {}, body, tmp_path / "p.cdsync"), "paths")
+    assert "文件名" in out.message
+    assert not (tmp_path / "evil.jsonl").exists() and not (city.data_dir / "x.jsonl").exists()
+
+
+def test_zip_claiming_an_absurd_size_is_refused(town, city, tmp_path):
+    body = bytearray(_zip({"manifest.json": _manifest(town)}))
+    cd = body.rindex(b"PK\x01\x02")
+    body[cd + 24:cd + 28] = struct.pack("<I", 0xFFFFFFF0)  # uncompressed size in the central directory
+    refused(city, _forge(town, {}, bytes(body), tmp_path / "p.cdsync"), "limits")
+
+
+def test_zip_bomb_and_too_many_members_are_refused(town, city, tmp_path, monkeypatch):
+    zeros = b"\0" * (3 * 1024 * 1024)
+    sha = __import__("hashlib").sha256(zeros).hexdigest()
+    body = _zip({"manifest.json": _manifest(town, attachments=[{"sha256": sha, "size": len(zeros)}]),
+                 f"attachments/{sha}": zeros})
+    monkeypatch.setattr(package, "MAX_RATIO", 100)
+    refused(city, _forge(town, {}, body, tmp_path / "bomb.cdsync"), "limits")
+    monkeypatch.setattr(package, "MAX_MEMBERS", 3)
+    many = _zip({"manifest.json": _manifest(town)} | {f"data/t{i}.jsonl": b"" for i in range(5)})
+    refused(city, _forge(town, {}, many, tmp_path / "many.cdsync"), "limits")
+
+
+def test_body_that_lies_about_its_rows_or_owner_is_refused(town, city, tmp_path):
+    t = engine.table_map()["village"]
+    row = ["x"] * len(t.columns)
+    for col, v in (("id", "01930000-0000-7000-8000-0000000000aa"), ("owner_code", "420381105000"),
+                   ("version", 1), ("deleted", 0), ("households", 1), ("population", 1)):
+        row[t.index(col)] = v
+    data = json.dumps(row).encode() + b"\n"
+    table = {"name": "village", "file": "data/village.jsonl", "columns": list(t.columns), "rows": 1,
+             "size": len(data), "sha256": __import__("hashlib").sha256(data).hexdigest()}
+    body = _zip({"manifest.json": _manifest(town, tables=[table]), "data/village.jsonl": data})
+    out = refused(city, _forge(town, {"records": 1}, body, tmp_path / "owner.cdsync"), "owner")
+    assert "不属于发送单位" in out.message
+    wrong = _zip({"manifest.json": _manifest(town, tables=[table | {"rows": 2}]), "data/village.jsonl": data})
+    refused(city, _forge(town, {"records": 2}, wrong, tmp_path / "rows.cdsync"), "manifest")
+    hashbad = _zip({"manifest.json": _manifest(town, tables=[table | {"sha256": "0" * 64}]),
+                    "data/village.jsonl": data})
+    refused(city, _forge(town, {"records": 1}, hashbad, tmp_path / "hash.cdsync"), "hash")
+
+
+# ------------------------------------------------------------------ the stick misbehaves
+
+def _failing_writer(after_bytes: int, err: int):
+    written = [0]
+
+    def write(f, data):
+        if written[0] + len(data) > after_bytes:
+            raise OSError(err, os.strerror(err))
+        written[0] += len(data)
+        f.write(data)
+
+    return write
+
+
+@pytest.mark.parametrize("err,kind,words", [(errno.ENOSPC, "full", "空间不足"), (errno.EROFS, "readonly", "只读"),
+                                            (errno.EIO, "gone", "拔出")])
+def test_export_to_a_full_read_only_or_pulled_stick_leaves_no_file_and_no_change(town, city, tmp_path, monkeypatch,
+                                                                               err, kind, words):
+    before = dump(town)
+    # fails after the probe (a few bytes) and some of the package: mid-write
+    monkeypatch.setattr(stick, "_write_chunk", _failing_writer(3000 if err != errno.EROFS else 0, err))
+    with pytest.raises(stick.StickError) as e:
+        sync.export_packages(town, tmp_path / "stick")
+    assert e.value.kind == kind and words in e.value.message and "本机数据未改变" in e.value.message
+    assert list((tmp_path / "stick" / "人大同步").iterdir()) == []  # neither the package nor its .part
+    assert dump(town) == before
+
+
+def test_readback_mismatch_removes_the_file(town, tmp_path, monkeypatch):
+    monkeypatch.setattr(stick, "file_sha256", lambda p: "0" * 64)
+    with pytest.raises(stick.StickError) as e:
+        sync.export_packages(town, tmp_path / "stick")
+    assert e.value.kind == "verify" and "读回校验不一致" in e.value.message
+    assert not list((tmp_path / "stick" / "人大同步").glob("*.cdsync"))
+
+
+def test_import_from_a_read_only_stick_applies_nothing(town, city, tmp_path, monkeypatch):
+    sync.export_packages(town, tmp_path / "stick")
+    before = dump(city)
+    monkeypatch.setattr(stick, "_write_chunk", _failing_writer(0, errno.EROFS))
+    out = one(sync.import_from(city, tmp_path / "stick", backup=False))
+    assert out.status == "refused" and out.kind == "readonly" and "只读" in out.message
+    assert dump(city) == before
+    monkeypatch.undo()
+    assert one(sync.import_from(city, tmp_path / "stick")).status == "applied"
+
+
+# ------------------------------------------------------------------ crashes
+
+def test_exception_in_the_middle_of_apply_applies_nothing_then_the_package_applies_whole(town, city, pkg,
+                                                                                        monkeypatch):
+    before = dump(city)
+    calls = []
+
+    def boom(table, chunk):
+        calls.append(table)
+        if table == "deputy":
+            raise RuntimeError("power cut")
+
+    monkeypatch.setattr(engine, "before_chunk", boom)
+    with pytest.raises(RuntimeError):
+        sync.import_from(city, pkg, backup=False)
+    assert "village" in calls  # earlier tables were written before the failure ...
+    assert dump(city) == before  # ... and rolled back with it
+    monkeypatch.setattr(engine, "before_chunk", None)
+    out = one(sync.import_from(city, pkg, backup=False))
+    assert out.status == "applied" and out.applied == total_records(town)
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from congress_desktop.services.context import Context
+from congress_desktop.services import sync
+from congress_desktop.sync import engine
+
+def hang(table, chunk):
+    if table == "deputy":
+        Path({marker!r}).write_text("in the middle")
+        time.sleep(60)
+
+engine.before_chunk = hang
+sync.import_from(Context.open({data!r}), {pkg!r}, backup=False)
+"""
+
+
+def test_killed_process_in_the_middle_of_import_applies_nothing(town, city, pkg, tmp_path):
+    before = dump(city)
+    marker = tmp_path / "marker"
+    code = CHILD.format(root=str(ROOT), marker=str(marker), data=str(city.data_dir), pkg=str(pkg))
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        child.kill()
+        child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert dump(city) == before
+    out = one(sync.import_from(city, pkg, backup=False))
+    assert out.status == "applied" and out.applied == total_records(town)
+
+
+# ------------------------------------------------------------------ keys, enrolment, trust
+
+def test_private_key_is_protected_at_rest(town):
+    info = sync.own_keys(town)
+    pair = keys.load_private(town.data_dir, info.key_id)
+    blob = (town.data_dir / "keys" / f"{info.key_id}.key").read_bytes()
+    assert pair.raw()[:32] not in blob and pair.raw()[32:] not in blob
+    assert blob.startswith(keys.KEK_MAGIC)
+    kek = town.data_dir / "keys" / keys.KEK_FILE
+    assert kek.stat().st_mode & 0o077 == 0
+    kek.unlink()
+    with pytest.raises(CongressError, match="重新生成密钥"):
+        keys.load_private(town.data_dir, info.key_id)
+
+
+def test_enrolment_needs_the_right_fingerprint_and_a_replaced_pc_reenrols(town, city, tmp_path, pkg):
+    f = tmp_path / "new.cdenrol"
+    old_fp = sync.own_keys(town).fingerprint
+    new = sync.init_keys(town, replace=True)  # the PC was replaced
+    assert new.fingerprint != old_fp
+    sync.export_enrolment(town, f)
+    preview = sync.read_enrolment(city, f)
+    assert preview.replaces and preview.current.fingerprint == old_fp
+    with pytest.raises(InvalidInput, match="指纹"):
+        sync.enrol_office(city, f, fingerprint="1234 5678", replace=True)
+    with pytest.raises(Exists, match="换机重新登记"):
+        sync.enrol_office(city, f, fingerprint=new.fingerprint)
+    sync.enrol_office(city, f, fingerprint=new.fingerprint.replace(" ", ""), replace=True)
+    peers = {p.key_id: p for p in sync.list_peers(city)}
+    assert not peers[preview.current.key_id].active and peers[new.key_id].active
+    refused(city, pkg, "sender_revoked")  # made with the old key
+    bundle = tmp_path / "t.cdtrust"
+    sync.export_trust_bundle(city, bundle)
+    assert sync.import_trust_bundle(town, bundle).me_enrolled
+    p = sync.export_packages(town, tmp_path / "s2").packages[0]
+    assert p.seq_from == 1  # a new key starts the stream again
+    assert one(sync.import_from(city, tmp_path / "s2")).applied == total_records(town)
+
+
+def test_tampered_enrolment_and_trust_files_are_refused(town, city, tmp_path):
+    f = tmp_path / "e.cdenrol"
+    sync.export_enrolment(town, f)
+    doc = json.loads(f.read_text("utf-8"))
+    doc["name"] = "冒名镇人大"
+    f.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    with pytest.raises(CongressError, match="签名不对"):
+        sync.read_enrolment(city, f)
+    doc["format"] = 9
+    f.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    with pytest.raises(CongressError, match="更新版本"):
+        sync.read_enrolment(city, f)
+    b = tmp_path / "t.cdtrust"
+    sync.export_trust_bundle(city, b)
+    with pytest.raises(InvalidInput, match="指纹"):
+        sync.import_trust_bundle(town, b, fingerprint="0000 0000")
+
+
+# ------------------------------------------------------------------ packages down
+
+def test_city_roster_goes_down_read_only_and_the_town_confirms(town, city, tmp_path):
+    cd = deputies.create_deputy(city, {"name": "市代表甲", "levels": ["county"], "gender": "女"})
+    down = sync.export_packages(city, tmp_path / "stick").packages[0]
+    assert down.recipient == town.office.code and down.tables == {"deputy": 1}
+    out = one(sync.import_from(town, tmp_path / "stick"))
+    assert out.status == "applied" and out.applied == 1
+    got = deputies.get_deputy(town, cd.id)
+    assert got.owner_code == city.office.code
+    with pytest.raises(ReadOnlyRecord, match="丹江口市人大常委会"):
+        deputies.update_deputy(town, cd.id, got.as_form() | {"note": "镇里改"})
+    assert deputies.count_deputies(town, deputies.DeputyQuery(owner=town.office.code)) == 64
+    # the town's receipt goes up with its next package; the city reads it on import
+    sync.export_packages(town, tmp_path / "stick")
+    report = sync.import_from(city, tmp_path / "stick")
+    assert report.receipts and report.receipts[0].accepted and report.receipts[0].confirmed_seq == down.seq_to
+    assert sync.list_towns(city)[0].down_waiting == 0
+
+
+def test_towns_table_shows_gaps_and_quiet_towns(town, city, tmp_path):
+    import datetime as dt
+
+    sync.export_packages(town, tmp_path / "stick")
+    sync.import_from(city, tmp_path / "stick")
+    row = sync.list_towns(city)[0]
+    assert row.enrolled and row.records == total_records(town, deleted=False) and row.packages == 1 and not row.silent and row.gaps == ""
+    later = sync.list_towns(city, now=dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=40))[0]
+    assert later.silent and later.days_silent >= 40
+
+
+def test_local_search_keys_at_the_city_make_no_new_versions_or_false_conflicts(town, city, tmp_path):
+    from congress_desktop.services import opinions
+
+    sync.export_packages(town, tmp_path / "stick")
+    sync.import_from(city, tmp_path / "stick")
+    before = dump(city)
+    opinions.query_opinions(city, opinions.OpinionQuery())  # indexes received opinions (local rowid)
+    with city.store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM opinion WHERE seq IS NULL").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM change_log").scalar() == 0
+    assert dump(city) != before
+    # a search key recomputed differently here is no conflict when the same version comes again
+    with city.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE deputy SET search_text = 'x', name_pinyin = 'x'")
+    new = sync.init_keys(town, replace=True)  # a new stream: every record comes again, compared one by one
+    f = tmp_path / "re.cdenrol"
+    sync.export_enrolment(town, f)
+    sync.enrol_office(city, f, fingerprint=new.fingerprint, replace=True)
+    sync.export_packages(town, tmp_path / "s2")
+    out = one(sync.import_from(city, tmp_path / "s2"))
+    assert out.status == "applied" and out.quarantined == 0 and out.unchanged == total_records(town)

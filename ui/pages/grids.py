@@ -1,0 +1,1010 @@
+"""网格 page: grids per village, who is in each on a chosen date, the checks that always show, the
+一键建议入格 dialog, and the roster on paper and in spreadsheets.
+
+Left: villages and their grids (a grid with a hole is red). Middle: the chosen grid — its facts,
+the deputies on the date shown, and its history. Right: the checks panel (未入格, 无代表网格, 超员,
+无责任代表, 离任未离格, 未走访) and the balance figures per village and for the town; it is refreshed
+after every change and whenever the date changes.
+
+Seams for tests: ``ask_open_file``, ``ask_save_file`` and ``open_file`` are module functions (file
+dialogs and the PDF viewer); modal dialogs go through ``ui.widgets.exec_modal``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt, QUrl
+from PySide6.QtGui import QAction, QBrush, QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from congress_desktop.domain.grids import ROLE_HELPER, ROLE_LEAD, ROLES
+from congress_desktop.errors import CongressError, Exists, FieldErrors
+from congress_desktop.services import grids as grid_service
+from congress_desktop.services.context import Context
+from congress_desktop.services.grids import (
+    AssignmentRow,
+    GridCheckReport,
+    GridRow,
+    RosterGrid,
+    RosterMember,
+    SuggestionResult,
+)
+from congress_desktop.services.villages import list_villages
+
+from .. import errors as ui_errors
+from .. import tasks, widgets
+from .deputy_form import field_box, make_error_label
+from .import_dialog import ImportErrorsDialog
+
+log = logging.getLogger(__name__)
+
+IMPORT_FILTER = "表格文件 (*.xlsx *.csv);;Excel 表格 (*.xlsx);;CSV 文件 (*.csv)"
+XLSX_FILTER = "Excel 表格 (*.xlsx)"
+ID_ROLE = Qt.ItemDataRole.UserRole
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1
+RED = QBrush(QColor("#c62828"))
+GREEN = "#2e7d32"
+DATE_FORMAT = "yyyy-MM-dd"
+
+
+# ------------------------------------------------------------------ seams (tests replace these)
+def ask_open_file(parent: QWidget | None, title: str, file_filter: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
+    return path or None
+
+
+def ask_save_file(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
+    return path or None
+
+
+def open_file(path: str | Path) -> bool:
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def printout_path(ctx: Context, title: str) -> Path:
+    folder = ctx.data_dir / "打印"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{title}-{dt.datetime.now():%Y%m%d-%H%M%S}.pdf"
+
+
+def info(parent: QWidget | None, title: str, text: str) -> None:
+    widgets.exec_modal(QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent))
+
+
+def date_edit(iso: str) -> QDateEdit:
+    edit = QDateEdit(QDate.fromString(iso, DATE_FORMAT))
+    edit.setDisplayFormat(DATE_FORMAT)
+    edit.setCalendarPopup(True)
+    return edit
+
+
+def iso(edit: QDateEdit) -> str:
+    return edit.date().toString(DATE_FORMAT)
+
+
+def table(headers: list[str], name: str) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setObjectName(name)
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().setVisible(False)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.setAlternatingRowColors(True)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.horizontalHeader().setStretchLastSection(True)
+    return t
+
+
+def fill(t: QTableWidget, rows: list[list[object]], ids: list[str] | None = None) -> None:
+    t.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, v in enumerate(values):
+            item = QTableWidgetItem("" if v is None else str(v))
+            if ids is not None and c == 0:
+                item.setData(ID_ROLE, ids[r])
+            t.setItem(r, c, item)
+
+
+def dialog_buttons(dialog: QDialog, ok_text: str, on_ok) -> tuple[QDialogButtonBox, QPushButton]:
+    buttons = QDialogButtonBox()
+    ok = buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setDefault(True)
+    buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
+    buttons.accepted.connect(on_ok)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
+
+
+# ------------------------------------------------------------------ dialogs
+class GridDialog(QDialog):
+    """新增 / 编辑网格. The core checks every field (code unique in the town, name in its village)."""
+
+    def __init__(self, ctx: Context, grid: GridRow | None = None, village_id: str | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.grid = grid
+        self.saved: GridRow | None = None
+        self.setWindowTitle(f"编辑网格：{grid.name}" if grid else "新增网格")
+        self.setMinimumWidth(460)
+        self.village = QComboBox()
+        for v in list_villages(ctx):
+            self.village.addItem(f"{v.name}（{v.code}）", v.id)
+        chosen = grid.village_id if grid else village_id
+        if chosen:
+            self.village.setCurrentIndex(max(0, self.village.findData(chosen)))
+        self.code = QLineEdit(grid.code if grid else "")
+        self.code.setPlaceholderText("如 420381103200001（村代码 + 3 位序号）")
+        self.name = QLineEdit(grid.name if grid else "")
+        self.name.setPlaceholderText("如 一至四组网格")
+        self.households = QLineEdit(str(grid.households) if grid else "")
+        self.population = QLineEdit(str(grid.population) if grid else "")
+        self.worker_name = QLineEdit(grid.worker_name if grid else "")
+        self.worker_phone = QLineEdit(grid.worker_phone if grid else "")
+        self.note = QLineEdit(grid.note if grid else "")
+        self.fields = {"village_id": self.village, "code": self.code, "name": self.name,
+                       "households": self.households, "population": self.population,
+                       "worker_name": self.worker_name, "worker_phone": self.worker_phone, "note": self.note}
+        self.errors = {k: make_error_label() for k in self.fields}
+        self.general_error = make_error_label()
+        form = QFormLayout()
+        labels = {"village_id": "所属村(社区) *", "code": "网格编号 *", "name": "网格名称 *", "households": "户数",
+                  "population": "人口", "worker_name": "网格员", "worker_phone": "网格员电话", "note": "备注"}
+        for key, widget in self.fields.items():
+            form.addRow(labels[key], field_box(widget, self.errors[key]))
+        buttons, self.save_button = dialog_buttons(self, "保存", self.save)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.general_error)
+        lay.addLayout(form)
+        lay.addWidget(buttons)
+        if not grid:
+            self.code.textEdited.connect(lambda _t: self.code.setProperty("suggested", False))
+            self.village.currentIndexChanged.connect(self._suggest_code)
+            self._suggest_code()
+
+    def _suggest_code(self) -> None:
+        vid = self.village.currentData()
+        if vid and (not self.code.text() or self.code.property("suggested")):
+            self.code.setText(grid_service.next_grid_code(self.ctx, vid))
+            self.code.setProperty("suggested", True)
+
+    def values(self) -> dict:
+        out = {k: w.text() for k, w in self.fields.items() if isinstance(w, QLineEdit)}
+        out["village_id"] = self.village.currentData() or ""
+        return out
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for label in (*self.errors.values(), self.general_error):
+            label.set_error("")
+        other = [m for k, m in errors.items() if k not in self.errors]
+        for key, message in errors.items():
+            if key in self.errors:
+                self.errors[key].set_error(message)
+        self.general_error.set_error("；".join(other))
+
+    def save(self) -> bool:
+        try:
+            self.saved = grid_service.save_grid(self.ctx, self.values(), self.grid.id if self.grid else None)
+        except FieldErrors as e:
+            self.show_errors(e.errors)
+            return False
+        except Exists as e:
+            self.show_errors({e.field or "": e.message})
+            return False
+        except CongressError as e:
+            ui_errors.show_error(self, e)
+            return False
+        self.accept()
+        return True
+
+
+class AssignDialog(QDialog):
+    """入格 / 调整网格: a deputy, a grid, the role and the date from which it holds. A deputy already
+    in a grid is moved: the old placement ends that day and stays in the history."""
+
+    def __init__(self, ctx: Context, on: str, *, deputy_id: str | None = None, grid_id: str | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.result_: grid_service.AssignResult | None = None
+        self.setWindowTitle("调整网格" if deputy_id else "安排代表入格")
+        self.setMinimumWidth(520)
+        self.deputy = QComboBox()
+        self.deputy.setEditable(True)
+        self.deputy.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        for c in grid_service.deputy_choices(ctx, on):
+            self.deputy.addItem(c.label, c.id)
+        completer = QCompleter(self.deputy.model(), self.deputy)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.deputy.setCompleter(completer)
+        self.grid = QComboBox()
+        for g in grid_service.list_grids(ctx, on=on):
+            self.grid.addItem(f"{g.label}（{g.deputies} 人）", g.id)
+        for combo, value in ((self.deputy, deputy_id), (self.grid, grid_id)):
+            if value:
+                combo.setCurrentIndex(max(0, combo.findData(value)))
+        self.role = QComboBox()
+        self.role.addItem("自动（无责任代表时为责任代表）", None)
+        for r in ROLES:
+            self.role.addItem(r, r)
+        self.start = date_edit(on)
+        self.households = QSpinBox()
+        self.households.setRange(0, 100000)
+        self.households.setSpecialValueText("未填")
+        self.note = QLineEdit()
+        self.error = make_error_label()
+        form = QFormLayout()
+        form.addRow("代表", self.deputy)
+        form.addRow("网格", self.grid)
+        form.addRow("角色", self.role)
+        form.addRow("入格日期", self.start)
+        form.addRow("联系户数", self.households)
+        form.addRow("备注", self.note)
+        hint = QLabel("已在其他网格的代表，将从入格日期起调整到新网格，原网格记录保留在历史中。")
+        hint.setObjectName("muted")
+        hint.setWordWrap(True)
+        buttons, self.save_button = dialog_buttons(self, "确定", self.save)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(hint)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+
+    def save(self) -> bool:
+        deputy_id = self.deputy.currentData()
+        if not deputy_id or self.deputy.currentText() != self.deputy.itemText(self.deputy.currentIndex()):
+            self.error.set_error("请从列表中选择代表")
+            return False
+        try:
+            self.result_ = grid_service.assign_deputy(
+                self.ctx, deputy_id, self.grid.currentData(), role=self.role.currentData(),
+                start_on=iso(self.start), households=self.households.value(), note=self.note.text())
+        except CongressError as e:
+            self.error.set_error(e.message)
+            return False
+        self.accept()
+        return True
+
+
+class DateDialog(QDialog):
+    """One date and a confirmation (离格, 设为责任代表)."""
+
+    def __init__(self, title: str, text: str, label: str, on: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.date = date_edit(on)
+        message = QLabel(text)
+        message.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(label, self.date)
+        buttons, self.ok_button = dialog_buttons(self, "确定", self.accept)
+        lay = QVBoxLayout(self)
+        lay.addWidget(message)
+        lay.addLayout(form)
+        lay.addWidget(buttons)
+
+    def value(self) -> str:
+        return iso(self.date)
+
+
+class HouseholdsDialog(QDialog):
+    """Correct the households in contact and the note of a placement."""
+
+    def __init__(self, member: RosterMember, note: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"联系户数：{member.name}")
+        self.households = QSpinBox()
+        self.households.setRange(0, 100000)
+        self.households.setValue(member.households)
+        self.households.setSpecialValueText("未填（按网格户数平均）")
+        self.note = QLineEdit(note)
+        form = QFormLayout()
+        form.addRow("联系户数", self.households)
+        form.addRow("备注", self.note)
+        buttons, self.ok_button = dialog_buttons(self, "保存", self.accept)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(buttons)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: grid_service.GridSettings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("网格设置")
+        self.limit = QSpinBox()
+        self.limit.setRange(1, 10)
+        self.limit.setValue(settings.limit)
+        self.limit.setSuffix(" 名")
+        self.months = QSpinBox()
+        self.months.setRange(1, 24)
+        self.months.setValue(settings.visit_months)
+        self.months.setSuffix(" 个月")
+        form = QFormLayout()
+        form.addRow("每个网格代表上限", self.limit)
+        form.addRow("未走访提醒：近", self.months)
+        buttons, self.ok_button = dialog_buttons(self, "保存", self.accept)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(buttons)
+
+
+class SuggestionDialog(QDialog):
+    """一键建议入格: every proposal with a tick, the proposed grid and role (both changeable) and the
+    reason. Nothing is written until 采纳所选; the core checks the kept ones again (all or none)."""
+
+    COLUMNS = ["采纳", "代表", "所在村(社区)", "层级", "建议网格", "角色", "理由"]
+
+    def __init__(self, ctx: Context, suggestion: SuggestionResult, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.suggestion = suggestion
+        self.accepted_result: grid_service.AcceptResult | None = None
+        self.setWindowTitle("一键建议入格")
+        self.resize(1000, 600)
+        roster = grid_service.roster_on(ctx, suggestion.on)
+        self.grid_choices = [(rg.grid.id, f"{rg.grid.label}（现 {len(rg.members)} 人）") for rg in roster]
+        self.has_lead = {rg.grid.id: any(m.role == ROLE_LEAD for m in rg.members) for rg in roster}
+        n = len(suggestion.proposals)
+        intro = QLabel(
+            f"为 {n} 名尚未入格的代表建议网格（{suggestion.on} 起）：先安排在本村(社区)的网格，本村已满的"
+            f"再安排到无代表或负荷最轻的邻近网格；每个网格不超过 {suggestion.limit} 名，已入格的代表不调整。"
+            "<br>可以取消勾选、改选网格和角色，确认后点击「采纳所选」。")
+        intro.setWordWrap(True)
+        self.table = QTableWidget(n, len(self.COLUMNS))
+        self.table.setObjectName("suggestionTable")
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.checks: list[QCheckBox] = []
+        self.grid_boxes: list[QComboBox] = []
+        self.role_boxes: list[QComboBox] = []
+        for r, p in enumerate(suggestion.proposals):
+            check = QCheckBox()
+            check.setChecked(True)
+            check.toggled.connect(self._update_count)
+            self.checks.append(check)
+            self.table.setCellWidget(r, 0, check)
+            for c, text in ((1, p.deputy_name), (2, p.deputy_village), (3, p.levels_label), (6, p.reason)):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+            grid_box = QComboBox()
+            for gid, label in self.grid_choices:
+                grid_box.addItem(label, gid)
+            grid_box.setCurrentIndex(max(0, grid_box.findData(p.grid_id)))
+            grid_box.currentIndexChanged.connect(lambda _i, r=r: self._grid_changed(r))
+            self.grid_boxes.append(grid_box)
+            self.table.setCellWidget(r, 4, grid_box)
+            role_box = QComboBox()
+            role_box.addItems(list(ROLES))
+            role_box.setCurrentText(p.role)
+            self.role_boxes.append(role_box)
+            self.table.setCellWidget(r, 5, role_box)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.unplaceable = QLabel(
+            f"所有网格均已满 {suggestion.limit} 名，以下代表无法安排：{'、'.join(suggestion.unplaceable)}"
+            "（可新增网格或在设置中提高上限）" if suggestion.unplaceable else "")
+        self.unplaceable.setWordWrap(True)
+        self.unplaceable.setVisible(bool(suggestion.unplaceable))
+        self.error = make_error_label()
+        self.count_label = QLabel()
+        all_button = QPushButton("全选")
+        all_button.clicked.connect(lambda: self.set_all(True))
+        none_button = QPushButton("全不选")
+        none_button.clicked.connect(lambda: self.set_all(False))
+        for b in (all_button, none_button):
+            b.setAutoDefault(False)  # Enter means 采纳所选, not 全选
+        buttons, self.accept_button = dialog_buttons(self, "采纳所选", self.accept_selected)
+        row = QHBoxLayout()
+        row.addWidget(all_button)
+        row.addWidget(none_button)
+        row.addWidget(self.count_label, 1)
+        row.addWidget(buttons)
+        lay = QVBoxLayout(self)
+        lay.addWidget(intro)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.unplaceable)
+        lay.addWidget(self.error)
+        lay.addLayout(row)
+        self._update_count()
+
+    def set_all(self, checked: bool) -> None:
+        for c in self.checks:
+            c.setChecked(checked)
+
+    def _grid_changed(self, row: int) -> None:
+        """A new grid: 责任代表 when that grid has none and no other kept proposal leads it."""
+        gid = self.grid_boxes[row].currentData()
+        taken = self.has_lead.get(gid, False) or any(
+            self.checks[r].isChecked() and self.grid_boxes[r].currentData() == gid
+            and self.role_boxes[r].currentText() == ROLE_LEAD for r in range(len(self.checks)) if r != row)
+        self.role_boxes[row].setCurrentText(ROLE_HELPER if taken else ROLE_LEAD)
+
+    def _update_count(self, *_args) -> None:
+        n = sum(c.isChecked() for c in self.checks)
+        self.count_label.setText(f"已选 {n} / {len(self.checks)} 条")
+        self.accept_button.setEnabled(n > 0)
+
+    def kept(self) -> list[grid_service.Placement]:
+        return [grid_service.Placement(p.deputy_id, self.grid_boxes[r].currentData(), self.role_boxes[r].currentText())
+                for r, p in enumerate(self.suggestion.proposals) if self.checks[r].isChecked()]
+
+    def accept_selected(self) -> bool:
+        kept = self.kept()
+        if not kept:
+            self.error.set_error("请至少勾选一条建议")
+            return False
+        try:
+            self.accepted_result = grid_service.accept_placements(self.ctx, kept, self.suggestion.on)
+        except CongressError as e:
+            self.error.set_error(e.message)
+            return False
+        self.accept()
+        return True
+
+
+# ------------------------------------------------------------------ the page
+class GridsPage(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("gridsPage")
+        self.last_task: tasks.TaskHandle | None = None
+        self.report: GridCheckReport | None = None
+        self.roster: dict[str, RosterGrid] = {}
+        self.history: list[AssignmentRow] = []
+
+        # -- date and actions
+        self.date = date_edit(dt.date.today().isoformat())
+        self.date.setObjectName("rosterDate")
+        self.date.setToolTip("显示这一天的入格名册和检查结果（由入格历史得出）")
+        self.date.dateChanged.connect(lambda _d: self.refresh())
+        today = QPushButton("今天")
+        today.clicked.connect(lambda: self.date.setDate(QDate.currentDate()))
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.new_action = self._action("新增网格", self.new_grid)
+        self.edit_action = self._action("编辑网格", self.edit_grid)
+        self.delete_action = self._action("删除网格", self.delete_grid)
+        self.toolbar.addSeparator()
+        self.assign_action = self._action("入格…", self.assign)
+        self.move_action = self._action("调整网格…", self.move_member)
+        self.end_action = self._action("离格…", self.end_member)
+        self.lead_action = self._action("设为责任代表", self.make_lead)
+        self.households_action = self._action("联系户数…", self.edit_households)
+        self.toolbar.addSeparator()
+        self.suggest_action = self._action("一键建议入格", self.suggest)
+        self.toolbar.addSeparator()
+        self.import_menu = self._menu("导入/导出", [
+            ("导入网格名单…", lambda: self.import_file("grids")),
+            ("导入入格名册…", lambda: self.import_file("roster")),
+            ("导出入格名册…", self.export_roster)])
+        self.print_menu = self._menu("打印", [
+            ("全镇网格化履职名册", lambda: self.print_roster(None)),
+            ("本村(社区)网格化履职名册", lambda: self.print_roster("village")),
+            ("全部网格代表公示牌", lambda: self.print_boards(None)),
+            ("本村(社区)代表公示牌", lambda: self.print_boards("village")),
+            ("本网格代表公示牌", lambda: self.print_boards("grid"))])
+        self.settings_action = self._action("设置…", self.edit_settings)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("名册日期"))
+        top.addWidget(self.date)
+        top.addWidget(today)
+        top.addWidget(self.toolbar, 1)
+
+        # -- left: villages and grids
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("gridTree")
+        self.tree.setHeaderLabels(["村(社区) / 网格", "代表"])
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.currentItemChanged.connect(lambda *_a: self.show_grid())
+        self.tree.itemDoubleClicked.connect(lambda item, _c: self.edit_grid() if item.parent() else None)
+
+        # -- middle: the chosen grid
+        self.grid_title = widgets.heading("", level=2)
+        self.grid_info = QLabel()
+        self.grid_info.setWordWrap(True)
+        self.grid_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.members = table(["姓名", "代表层级", "角色", "联系电话", "联系户数", "入格日期"], "gridMembers")
+        self.members.itemSelectionChanged.connect(self._update_actions)
+        self.members.doubleClicked.connect(lambda _i: self.edit_households())
+        self.history_table = table(["姓名", "角色", "起止日期"], "gridHistory")
+        middle = QWidget()
+        mid_lay = QVBoxLayout(middle)
+        mid_lay.setContentsMargins(0, 0, 0, 0)
+        mid_lay.addWidget(self.grid_title)
+        mid_lay.addWidget(self.grid_info)
+        mid_lay.addWidget(widgets.heading("入格代表", level=2))
+        mid_lay.addWidget(self.members, 2)
+        mid_lay.addWidget(widgets.heading("入格历史", level=2))
+        mid_lay.addWidget(self.history_table, 1)
+
+        # -- right: the checks, always shown
+        self.check_summary = QLabel()
+        self.check_summary.setObjectName("gridCheckSummary")
+        self.check_summary.setWordWrap(True)
+        self.issues = QTreeWidget()
+        self.issues.setObjectName("gridIssues")
+        self.issues.setHeaderHidden(True)
+        self.issues.itemDoubleClicked.connect(self.act_on_issue)
+        self.issues.setToolTip("双击：未入格代表→安排入格；网格问题→选中该网格；离任未离格→办理离格")
+        self.close_vacancies_button = QPushButton("为离任代表办理离格")
+        self.close_vacancies_button.clicked.connect(self.close_vacancies)
+        self.balance = table(["范围", "网格", "代表", "每格代表 最少/最多/差", "每人联系户数 最少/最多/差"],
+                             "gridBalance")
+        right = QWidget()
+        right_lay = QVBoxLayout(right)
+        right_lay.setContentsMargins(0, 0, 0, 0)
+        right_lay.addWidget(widgets.heading("网格检查", level=2))
+        right_lay.addWidget(self.check_summary)
+        right_lay.addWidget(self.issues, 3)
+        right_lay.addWidget(self.close_vacancies_button)
+        right_lay.addWidget(widgets.heading("负荷均衡", level=2))
+        right_lay.addWidget(self.balance, 2)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(middle)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 3)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.splitter, 1)
+        self.refresh()
+
+    # ------------------------------------------------------------ building blocks
+    def _action(self, text: str, slot) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.toolbar.addAction(action)
+        return action
+
+    def _menu(self, text: str, entries) -> QMenu:
+        menu = QMenu(text, self)
+        for label, slot in entries:
+            action = menu.addAction(label)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
+        button = QToolButton()
+        button.setText(text)
+        button.setMenu(menu)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.toolbar.addWidget(button)
+        return menu
+
+    def initial_focus(self) -> QWidget:
+        return self.tree
+
+    def on_activated(self) -> None:
+        self.refresh()
+
+    @property
+    def on(self) -> str:
+        return iso(self.date)
+
+    # ------------------------------------------------------------ refresh
+    def refresh(self) -> None:
+        """Tree, chosen grid and checks for the date shown, keeping the selection."""
+        keep = self.selected_grid_id()
+        self.report = grid_service.check_grids(self.ctx, self.on)
+        self.roster = {rg.grid.id: rg for rg in grid_service.roster_on(self.ctx, self.on)}
+        troubled = {i.grid_id for i in self.report.items if i.is_hole and i.grid_id}
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        villages: dict[str, QTreeWidgetItem] = {}
+        for rg in self.roster.values():
+            g = rg.grid
+            parent = villages.get(g.village_id)
+            if parent is None:
+                parent = QTreeWidgetItem(self.tree, [g.village_name, ""])
+                parent.setData(0, ID_ROLE, None)
+                villages[g.village_id] = parent
+            item = QTreeWidgetItem(parent, [g.name, f"{len(rg.members)} 人"])
+            item.setData(0, ID_ROLE, g.id)
+            item.setToolTip(0, f"{g.code}　{'、'.join(m.name for m in rg.members) or '无代表'}")
+            if g.id in troubled:
+                for c in (0, 1):
+                    item.setForeground(c, RED)
+        for v_item in villages.values():
+            n_grids = v_item.childCount()
+            n_deps = sum(len(self.roster[v_item.child(i).data(0, ID_ROLE)].members) for i in range(n_grids))
+            v_item.setText(1, f"{n_grids} 格 {n_deps} 人")
+            if any(v_item.child(i).foreground(0) == RED for i in range(n_grids)):
+                v_item.setForeground(0, RED)
+        self.tree.expandAll()
+        self.tree.blockSignals(False)
+        if keep and not self.select_grid(keep):
+            keep = None
+        if not keep and self.tree.topLevelItemCount():
+            first = self.tree.topLevelItem(0)
+            self.tree.setCurrentItem(first.child(0) if first.childCount() else first)
+        self.show_grid()
+        self.show_checks()
+
+    def show_checks(self) -> None:
+        r = self.report
+        if r is None:
+            return
+        color = GREEN if r.clear else "#c62828"
+        self.check_summary.setText(
+            f"<b style='color:{color}'>{r.summary}</b><br>{r.on}：网格 {r.grids} 个，应入格代表 "
+            f"{r.deputies_needed} 名，已入格 {r.deputies_placed} 名，每格上限 {r.limit} 名")
+        self.issues.clear()
+        for kind, label in grid_service.ISSUE_LABELS.items():
+            items = r.of_kind(kind)
+            if not items:
+                continue
+            head = QTreeWidgetItem(self.issues, [f"{label}（{len(items)}）"])
+            head.setData(0, KIND_ROLE, kind)
+            if kind != "no_visit":
+                head.setForeground(0, RED)
+            for i in items:
+                where = " · ".join(x for x in (i.village, i.grid, i.deputy) if x)
+                child = QTreeWidgetItem(head, [f"{where}：{i.detail}"])
+                child.setData(0, ID_ROLE, i)
+                child.setToolTip(0, i.detail)
+            head.setExpanded(kind != "no_visit")
+        if not r.items:
+            QTreeWidgetItem(self.issues, ["没有发现问题：每名应入格代表都在网格中，每个网格都有代表和责任代表。"])
+        self.close_vacancies_button.setVisible(bool(r.of_kind("vacated")))
+
+        def fig(low, high, spread) -> str:
+            return "—" if low is None else f"{low} / {high} / {spread}"
+
+        fill(self.balance, [[b.scope, b.grids, b.deputies, fig(b.per_grid_min, b.per_grid_max, b.per_grid_spread),
+                             fig(b.households_per_deputy_min, b.households_per_deputy_max,
+                                 b.households_per_deputy_spread)] for b in r.balance])
+        last = self.balance.rowCount() - 1
+        if last >= 0:
+            for c in range(self.balance.columnCount()):
+                f = self.balance.item(last, c).font()
+                f.setBold(True)
+                self.balance.item(last, c).setFont(f)
+
+    def show_grid(self) -> None:
+        gid = self.selected_grid_id()
+        rg = self.roster.get(gid or "")
+        if rg is None:
+            self.grid_title.setText("请选择网格" if self.roster else "尚未登记网格")
+            self.grid_info.setText("" if self.roster else "点击「新增网格」逐个登记，或从「导入/导出」导入网格名单。")
+            fill(self.members, [])
+            fill(self.history_table, [])
+            self.history = []
+            self._update_actions()
+            return
+        g = rg.grid
+        self.grid_title.setText(f"{g.village_name} · {g.name}")
+        visits = "" if g.visits_this_year is None else f"　本年走访 {g.visits_this_year} 次"
+        self.grid_info.setText(f"编号 {g.code}　户数 {g.households}　人口 {g.population}　"
+                               f"网格员 {g.worker_name or '—'} {g.worker_phone}{visits}"
+                               + (f"<br>备注：{g.note}" if g.note else ""))
+        fill(self.members, [[m.name, m.levels_label, m.role, m.mobile, m.households or "", m.start_on]
+                            for m in rg.members], [m.assignment_id for m in rg.members])
+        self.history = grid_service.grid_history(self.ctx, g.id)
+        fill(self.history_table, [[a.deputy_name, a.role, a.period] for a in self.history])
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        has_grid = self.selected_grid_id() is not None
+        member = self.selected_member()
+        for a in (self.edit_action, self.delete_action):
+            a.setEnabled(has_grid)
+        for a in (self.move_action, self.end_action, self.households_action):
+            a.setEnabled(member is not None)
+        self.lead_action.setEnabled(member is not None and member.role != ROLE_LEAD)
+
+    # ------------------------------------------------------------ selection
+    def selected_grid_id(self) -> str | None:
+        item = self.tree.currentItem()
+        return item.data(0, ID_ROLE) if item is not None else None
+
+    def selected_village_id(self) -> str | None:
+        gid = self.selected_grid_id()
+        if gid and gid in self.roster:
+            return self.roster[gid].grid.village_id
+        item = self.tree.currentItem()
+        if item is not None and item.childCount():
+            child = item.child(0).data(0, ID_ROLE)
+            return self.roster[child].grid.village_id if child in self.roster else None
+        return None
+
+    def select_grid(self, grid_id: str) -> bool:
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            for j in range(top.childCount()):
+                if top.child(j).data(0, ID_ROLE) == grid_id:
+                    self.tree.setCurrentItem(top.child(j))
+                    return True
+        return False
+
+    def selected_member(self) -> RosterMember | None:
+        rg = self.roster.get(self.selected_grid_id() or "")
+        rows = self.members.selectionModel().selectedRows() if self.members.selectionModel() else []
+        if rg is None or not rows or rows[0].row() >= len(rg.members):
+            return None
+        return rg.members[rows[0].row()]
+
+    def select_member(self, deputy_id: str) -> None:
+        rg = self.roster.get(self.selected_grid_id() or "")
+        for r, m in enumerate(rg.members if rg else ()):
+            if m.deputy_id == deputy_id:
+                self.members.selectRow(r)
+
+    # ------------------------------------------------------------ grids
+    def new_grid(self) -> None:
+        dialog = GridDialog(self.ctx, None, self.selected_village_id(), self)
+        if widgets.exec_modal(dialog) == QDialog.DialogCode.Accepted and dialog.saved:
+            self.refresh()
+            self.select_grid(dialog.saved.id)
+            widgets.show_status(self, f"已新增网格 {dialog.saved.name}")
+
+    def edit_grid(self) -> None:
+        gid = self.selected_grid_id()
+        if not gid:
+            return
+        dialog = GridDialog(self.ctx, grid_service.get_grid(self.ctx, gid, self.on), parent=self)
+        if widgets.exec_modal(dialog) == QDialog.DialogCode.Accepted and dialog.saved:
+            self.refresh()
+            widgets.show_status(self, f"已保存网格 {dialog.saved.name}")
+
+    def delete_grid(self) -> None:
+        gid = self.selected_grid_id()
+        if not gid:
+            return
+        g = self.roster[gid].grid
+        if not widgets.ask_yes_no(self, "删除网格", f"确定删除“{g.village_name} · {g.name}”（{g.code}）吗？"):
+            return
+        try:
+            grid_service.delete_grid(self.ctx, gid)
+        except CongressError as e:
+            ui_errors.show_error(self, e)
+            return
+        self.refresh()
+        widgets.show_status(self, f"已删除网格 {g.name}")
+
+    # ------------------------------------------------------------ placements
+    def assign(self, deputy_id: str | None = None) -> grid_service.AssignResult | None:
+        dialog = AssignDialog(self.ctx, self.on, deputy_id=deputy_id, grid_id=self.selected_grid_id(), parent=self)
+        if deputy_id:
+            dialog.setWindowTitle("安排代表入格")
+        return self._after_assign(dialog)
+
+    def move_member(self) -> grid_service.AssignResult | None:
+        m = self.selected_member()
+        if m is None:
+            return None
+        return self._after_assign(AssignDialog(self.ctx, self.on, deputy_id=m.deputy_id, parent=self))
+
+    def _after_assign(self, dialog: AssignDialog) -> grid_service.AssignResult | None:
+        if widgets.exec_modal(dialog) != QDialog.DialogCode.Accepted or dialog.result_ is None:
+            return None
+        res = dialog.result_
+        self.refresh()
+        self.select_grid(res.assignment.grid_id)
+        self.select_member(res.assignment.deputy_id)
+        text = f"{res.assignment.deputy_name}已入“{res.assignment.grid_name}”（{res.assignment.role}）"
+        widgets.show_status(self, "；".join([text, *res.messages]))
+        return res
+
+    def end_member(self) -> None:
+        m = self.selected_member()
+        if m is None:
+            return
+        dialog = DateDialog("离格", f"{m.name}从哪一天起不再在本网格？（当天起不计入名册）", "离格日期", self.on, self)
+        if widgets.exec_modal(dialog) != QDialog.DialogCode.Accepted:
+            return
+        self._run(lambda: grid_service.end_assignment(self.ctx, m.assignment_id, dialog.value()))
+
+    def make_lead(self) -> None:
+        m = self.selected_member()
+        if m is None:
+            return
+        dialog = DateDialog("设为责任代表", f"{m.name}从哪一天起担任本网格责任代表？原责任代表改任协助代表。",
+                            "起始日期", self.on, self)
+        if widgets.exec_modal(dialog) != QDialog.DialogCode.Accepted:
+            return
+        self._run(lambda: grid_service.set_assignment_role(self.ctx, m.assignment_id, ROLE_LEAD, dialog.value()))
+
+    def edit_households(self) -> None:
+        m = self.selected_member()
+        if m is None:
+            return
+        note = next((a.note for a in self.history if a.id == m.assignment_id), "")
+        dialog = HouseholdsDialog(m, note, self)
+        if widgets.exec_modal(dialog) != QDialog.DialogCode.Accepted:
+            return
+        self._run(lambda: grid_service.update_assignment(self.ctx, m.assignment_id,
+                                                         households=dialog.households.value(),
+                                                         note=dialog.note.text()))
+
+    def close_vacancies(self) -> None:
+        n = len(self.report.of_kind("vacated")) if self.report else 0
+        if not n or not widgets.ask_yes_no(self, "办理离格", f"为 {n} 名已暂停或终止的代表办理离格（自其状态日期起）？"):
+            return
+        self._run(lambda: grid_service.close_vacancies(self.ctx, self.on))
+
+    def _run(self, change) -> None:
+        try:
+            res = change()
+        except CongressError as e:
+            ui_errors.show_error(self, e)
+            return
+        self.refresh()
+        results = res if isinstance(res, list) else [res]
+        messages = [m for r in results for m in getattr(r, "messages", ())]
+        widgets.show_status(self, "；".join(messages) or "已保存")
+
+    def act_on_issue(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        issue = item.data(0, ID_ROLE)
+        if not isinstance(issue, grid_service.CheckItem):
+            return
+        if issue.kind == "unplaced":
+            self.assign(issue.deputy_id)
+        elif issue.grid_id:
+            self.select_grid(issue.grid_id)
+            if issue.kind == "vacated":
+                self.select_member_by_assignment(issue.assignment_id)
+
+    def select_member_by_assignment(self, assignment_id: str) -> None:
+        # a vacated deputy is off today's roster: end the open placement from the history instead
+        a = next((a for a in self.history if a.id == assignment_id), None)
+        if a is None:
+            return
+        when = a.deputy_status_date or self.on
+        dialog = DateDialog("离格", f"{a.deputy_name}已于 {a.deputy_status_date} {a.deputy_status}，"
+                            f"为其办理离开“{a.grid_name}”？", "离格日期", when, self)
+        if widgets.exec_modal(dialog) == QDialog.DialogCode.Accepted:
+            self._run(lambda: grid_service.end_assignment(self.ctx, assignment_id, dialog.value()))
+
+    # ------------------------------------------------------------ the suggestion
+    def suggest(self) -> grid_service.AcceptResult | None:
+        try:
+            suggestion = grid_service.suggest_placements(self.ctx, self.on)
+        except CongressError as e:
+            ui_errors.show_error(self, e)
+            return None
+        if not suggestion.proposals:
+            text = "所有应入格的代表都已在网格中。"
+            if suggestion.unplaceable:
+                text = f"所有网格均已满 {suggestion.limit} 名，无法安排：{'、'.join(suggestion.unplaceable)}"
+            info(self, "一键建议入格", text)
+            return None
+        dialog = SuggestionDialog(self.ctx, suggestion, self)
+        if widgets.exec_modal(dialog) != QDialog.DialogCode.Accepted or dialog.accepted_result is None:
+            return None
+        self.refresh()
+        widgets.show_status(self, f"已采纳 {dialog.accepted_result.applied} 条入格建议")
+        return dialog.accepted_result
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(grid_service.grid_settings(self.ctx), self)
+        if widgets.exec_modal(dialog) != QDialog.DialogCode.Accepted:
+            return
+        self._run(lambda: grid_service.save_grid_settings(self.ctx, dialog.limit.value(), dialog.months.value()))
+
+    # ------------------------------------------------------------ files
+    def import_file(self, kind: str) -> tasks.TaskHandle | None:
+        title = "导入网格名单" if kind == "grids" else "导入入格名册"
+        path = ask_open_file(self, title, IMPORT_FILTER)
+        if not path:
+            return None
+        ctx, on = self.ctx, self.on
+
+        def work(progress, cancel):
+            return grid_service.import_grid_file(ctx, path, kind, on, progress, cancel)[1]
+
+        def done(result) -> None:
+            what = "网格" if kind == "grids" else "入格记录"
+            if not result.ok:
+                widgets.exec_modal(ImportErrorsDialog(result, path, self, what=what))
+                return
+            self.refresh()
+            widgets.show_status(self, f"已导入 {result.applied} 条{what}")
+            info(self, "导入完成", f"已导入 {result.applied} 条{what}（文件共 {result.total_rows} 行）。")
+
+        self.last_task = tasks.run_task(self, f"正在{title}", work, on_success=done)
+        return self.last_task
+
+    def export_roster(self) -> tasks.TaskHandle | None:
+        suggested = str(Path.home() / f"网格化履职名册-{self.on}.xlsx")
+        path = ask_save_file(self, "导出入格名册", suggested, XLSX_FILTER)
+        if not path:
+            return None
+        target = Path(path) if path.lower().endswith(".xlsx") else Path(path + ".xlsx")
+        ctx, on = self.ctx, self.on
+
+        def work(progress, cancel) -> int:
+            return grid_service.export_roster(ctx, target, on, None, progress, cancel)
+
+        def done(n: int) -> None:
+            widgets.show_status(self, f"已导出 {n} 名入格代表")
+            info(self, "导出完成", f"已导出 {on} 的入格名册（{n} 名代表）到：\n{target}")
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, PermissionError):
+                exc = CongressError(f"无法写入 {target.name}：文件可能正在 Excel/WPS 中打开，请关闭后再试")
+            ui_errors.show_error(self, exc)
+
+        self.last_task = tasks.run_task(self, "正在导出入格名册", work, on_success=done, on_error=failed)
+        return self.last_task
+
+    def print_roster(self, scope: str | None) -> tasks.TaskHandle | None:
+        village = None
+        if scope == "village":
+            vid = self.selected_village_id()
+            if not vid:
+                info(self, "打印名册", "请先在左侧选择一个村(社区)或网格。")
+                return None
+            village = next(rg.grid.village_code for rg in self.roster.values() if rg.grid.village_id == vid)
+        out = printout_path(self.ctx, "网格化履职名册")
+        ctx, on = self.ctx, self.on
+
+        def work(progress, cancel) -> int:
+            return grid_service.print_grid_roster(ctx, out, village=village, on=on, progress=progress, cancel=cancel)
+
+        self.last_task = tasks.run_task(self, "正在生成网格化履职名册", work, on_success=lambda _p: self._opened(out))
+        return self.last_task
+
+    def print_boards(self, scope: str | None) -> tasks.TaskHandle | None:
+        village = grid_id = None
+        if scope == "village":
+            vid = self.selected_village_id()
+            village = next((rg.grid.village_code for rg in self.roster.values() if rg.grid.village_id == vid), None)
+        elif scope == "grid":
+            grid_id = self.selected_grid_id()
+        if scope and not (village or grid_id):
+            info(self, "打印公示牌", "请先在左侧选择一个村(社区)或网格。")
+            return None
+        out = printout_path(self.ctx, "代表公示牌")
+        ctx, on = self.ctx, self.on
+
+        def work(progress, cancel) -> int:
+            return grid_service.print_grid_boards(ctx, out, village=village, grid_id=grid_id, on=on,
+                                                  progress=progress, cancel=cancel)
+
+        self.last_task = tasks.run_task(self, "正在生成代表公示牌", work, on_success=lambda _p: self._opened(out))
+        return self.last_task
+
+    def _opened(self, out: Path) -> None:
+        widgets.show_status(self, f"已生成 {out.name}")
+        if not open_file(out):
+            info(self, "已生成 PDF", f"文件已保存到：\n{out}\n\n未能自动打开，请在文件夹中双击打开后打印。")
+
+
+__all__ = ["AssignDialog", "GridDialog", "GridsPage", "SuggestionDialog"]
