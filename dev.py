@@ -25,7 +25,7 @@ STAMP = VENV / ".installed-from"
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older Python
         sys.exit("需要 Python 3.11 或更新版本 / Python 3.11+ is required")
     if not PY.exists():
         print("creating .venv ...", flush=True)

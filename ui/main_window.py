@@ -8,13 +8,13 @@ the honest placeholder. A page may offer ``on_activated()`` and ``initial_focus(
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -35,14 +35,16 @@ from PySide6.QtWidgets import (
 )
 
 from congress_desktop import APP_NAME, __version__
-from congress_desktop.services.context import Context
+
+if TYPE_CHECKING:  # the core (SQLAlchemy) loads after the window is on screen: see ui.app.run_gui
+    from congress_desktop.services.context import Context
 
 from . import widgets
 from .pages.placeholder import PlaceholderPage
 
 log = logging.getLogger(__name__)
 
-PageFactory = Callable[[Context, QWidget], QWidget]
+PageFactory = Callable[["Context", QWidget], QWidget]
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,18 @@ PAGES: list[PageSpec] = [
           module="ui.pages.villages", cls="VillagesPage"),
     _spec("contact_points", "联系站点", "站", "代表之家、代表联络站和代表联系点，以及进站代表。",
           module="ui.pages.contact_points", cls="ContactPointsPage"),
-    _spec("visits", "联系点接待", "接", "登记代表进站接待群众的时间、代表、群众意见和办理去向。"),
-    _spec("grids", "网格", "网", "把代表联系到网格和村民小组，查看哪些网格还没有代表联系。"),
-    _spec("votes", "票决", "票", "民生实事项目票决和满意度测评：打印选票、录入、计票和公布结果。"),
-    _spec("opinions", "建议督办", "督", "代表建议和群众意见的交办、督办、答复和满意度评价。"),
-    _spec("sync", "同步", "同", "用 U 盘与市人大交换加密数据包，上报本镇数据、接收市人大下发的名册和模板。"),
+    _spec("visits", "联系点接待", "接", "登记代表进站接待群众的时间、代表、群众意见和办理去向。",
+          module="ui.pages.visits", cls="VisitsPage"),
+    _spec("grids", "网格", "网", "网格化履职：代表入格、入格名册和检查，打印名册和代表公示牌。",
+          module="ui.pages.grids", cls="GridsPage"),
+    _spec("votes", "票决", "票", "民生实事项目票决和满意度测评：打印选票、录入、计票和公布结果。",
+          module="ui.pages.votes", cls="VotesPage"),
+    _spec("opinions", "建议督办", "督", "代表建议和群众意见的交办、督办、答复和满意度评价。",
+          module="ui.pages.opinions", cls="OpinionsPage"),
+    _spec("duty", "履职考评", "评", "代表履职记录、培训、履职积分考评和选民测评，打印履职档案和履职情况通报。",
+          module="ui.pages.duty", cls="DutyPage"),
+    _spec("sync", "同步", "同", "用 U 盘与市人大交换加密数据包，上报本镇数据、接收市人大下发的名册和模板。",
+          module="ui.pages.sync", cls="SyncPage"),
     _spec("settings", "设置", "设", "本单位信息、数据和日志文件夹、程序版本。", _settings),
 ]
 
@@ -140,17 +149,20 @@ class HelpDialog(QDialog):
 class MainWindow(QMainWindow):
     """``MainWindow(ctx)``; ``show_page(key or index)``, ``status(text)``, ``page(key)``."""
 
-    def __init__(self, ctx: Context, parent: QWidget | None = None, *, pages: list[PageSpec] | None = None,
-                 settings: QSettings | None = None):
+    def __init__(self, ctx: Context | None, parent: QWidget | None = None, *,
+                 pages: list[PageSpec] | None = None, settings: QSettings | None = None,
+                 data_dir: str | Path | None = None):
+        """With ``ctx=None`` the window is a shell (navigation, 「正在打开数据…」) shown at once while
+        the core loads; ``attach(ctx)`` fills it in. Start-up feels instant this way."""
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx: Context | None = None
         self.specs = list(pages if pages is not None else PAGES)
         self._pages: dict[str, QWidget] = {}
         self._help: HelpDialog | None = None
-        self.settings = settings or QSettings(str(Path(ctx.data_dir) / "window.ini"), QSettings.Format.IniFormat)
-        office = ctx.require_office()
+        folder = Path(ctx.data_dir if ctx is not None else data_dir or ".")
+        self.settings = settings or QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
         self.setObjectName("mainWindow")
-        self.setWindowTitle(f"{APP_NAME} — {office.name}")
+        self.setWindowTitle(APP_NAME)
         self.setMinimumSize(760, 480)  # small laptops at 150 % scaling
 
         # -- navigation
@@ -199,11 +211,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         # -- status bar: office and data file, always
-        self.office_label = QLabel(office.name + ("（演示数据）" if office.demo else ""))
+        self.office_label = QLabel("")
         self.office_label.setObjectName("statusOffice")
-        self.data_label = QLabel(f"数据文件：{ctx.db_path}")
+        self.data_label = QLabel("正在打开数据…")
         self.data_label.setObjectName("statusData")
-        self.data_label.setToolTip(str(ctx.db_path))
         self.statusBar().addPermanentWidget(self.office_label)
         self.statusBar().addPermanentWidget(self.data_label)
 
@@ -215,7 +226,32 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_row)
         self.nav.itemActivated.connect(lambda _item: self._focus_page())
         self._restore()
+        self.nav.setEnabled(False)
+        if ctx is not None:
+            self.attach(ctx)
+
+    def attach(self, ctx: Context) -> None:
+        """Fill the shell in once the data folder is open: title, status bar, first page."""
+        self.ctx = ctx
+        office = ctx.require_office()
+        self.setWindowTitle(f"{APP_NAME} — {office.name}")
+        self.office_label.setText(office.name + ("（演示数据）" if office.demo else ""))
+        self.data_label.setText(f"数据文件：{ctx.db_path}")
+        self.data_label.setToolTip(str(ctx.db_path))
+        self.nav.setEnabled(True)
         self.show_page(0)
+
+    def reload_pages(self) -> None:
+        """Rebuild every page from the database (after a backup was restored), staying on the same page."""
+        key = self.current_key()
+        for widget in self._pages.values():
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+        self._pages.clear()
+        if self.ctx is not None:
+            self.attach(self.ctx)
+        if key:
+            self.show_page(key)
 
     # ------------------------------------------------------------ public
     def status(self, text: str, timeout_ms: int = 6000) -> None:
@@ -262,7 +298,7 @@ class MainWindow(QMainWindow):
         self._help.activateWindow()
 
     def show_about(self) -> None:
-        office = self.ctx.office
+        office = self.ctx.office if self.ctx is not None else None
         box = QMessageBox(self)
         box.setWindowTitle(f"关于{APP_NAME}")
         box.setIconPixmap(self.windowIcon().pixmap(64, 64))
@@ -286,7 +322,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("文件(&F)")
         open_data = QAction("打开数据文件夹(&O)", self)
-        open_data.triggered.connect(lambda: widgets.open_folder(self.ctx.data_dir))
+        open_data.triggered.connect(lambda: self.ctx and widgets.open_folder(self.ctx.data_dir))
         file_menu.addAction(open_data)
         file_menu.addSeparator()
         quit_action = QAction("退出(&X)", self)
@@ -307,7 +343,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _on_row(self, row: int) -> None:
-        if not 0 <= row < len(self.specs):
+        if self.ctx is None or not 0 <= row < len(self.specs):
             return
         spec = self.specs[row]
         widget = self.page(spec.key)

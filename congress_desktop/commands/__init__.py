@@ -2,7 +2,8 @@
 
 Each module has ``register(sub, printers)``: ``sub`` is the top-level subparsers object, ``printers``
 the subparsers of ``print``. Every leaf parser sets ``handler=function(ctx, args) -> int``; a handler
-that needs no set-up office sets ``needs_office=False``."""
+that needs no set-up office sets ``needs_office=False``; one that needs no data folder at all
+``needs_data=False`` (it gets ``ctx=None``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 import sys
 from dataclasses import asdict, is_dataclass
 
-MODULES = ["office", "deputies"]
+MODULES = ["office", "deputies", "grids", "sync", "votes", "visits", "backups", "duty"]
 
 
 def out(text: str = "") -> None:

@@ -26,8 +26,8 @@ def _init(ctx, args) -> int:
 
 
 def _demo(ctx, args) -> int:
-    from ..services.deputies import count_deputies
     from ..services.demo import create_demo
+    from ..services.deputies import count_deputies
 
     create_demo(ctx)
     out(f"已建立演示乡镇：{ctx.office.name}，代表 {count_deputies(ctx)} 名；数据文件：{ctx.db_path}")

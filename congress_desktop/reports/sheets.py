@@ -149,8 +149,11 @@ def read_sheet(path: str | Path, synonyms: dict[str, Sequence[str]], required: S
 
 
 def excel_text(value: object) -> object:
-    """Dates written as dates, everything else as text: a long ID number never becomes a number."""
+    """Dates as dates and numbers (counts, scores, money) as numbers, so Excel can add them up; text
+    stays text: an ID number or phone arrives here as a string and never becomes 4.20381E+17."""
     if isinstance(value, (dt.date, dt.datetime)):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     if value is None:
         return ""

@@ -7,8 +7,8 @@ import random
 
 from ..domain.idcard import check_char
 from ..errors import Exists
-from .context import Context, Progress, no_progress
 from .contact_points import save_contact_point
+from .context import Context, Progress, no_progress
 from .deputies import create_deputy
 from .office import setup_office
 from .villages import save_village
@@ -112,3 +112,11 @@ def create_demo(ctx: Context, progress: Progress = no_progress, *, seed: int = 2
             "liaison_phone": here[0].mobile if here else "", "reception_rule": "每月第一个周一",
             "deputy_ids": [d.id for d in here]})
     progress(4, 4)
+    from .grids import seed_demo_grids  # noqa: E402 (grid rosters, issue 4)
+    seed_demo_grids(ctx, rng)
+    from .votes import seed_demo_votes  # candidate projects for 票决 and 测评 (issue 5)
+    seed_demo_votes(ctx, rng)
+    from .visits import seed_demo_visits  # a year of visits and opinions in every state (issue 3)
+    seed_demo_visits(ctx, rng)
+    from .duty import seed_demo_duty  # a year of duty records, trainings, evaluation periods (issue 8)
+    seed_demo_duty(ctx, rng)

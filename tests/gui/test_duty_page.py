@@ -73,7 +73,8 @@ def test_evaluation_opens_on_the_last_finished_quarter(page):
     assert "按期间关闭时的考评办法第 1 版计算" in tab.info.text()
     assert not tab.close_button.isEnabled() and tab.reopen_button.isEnabled()
     headers = [tab.model.headerData(c, Qt.Orientation.Horizontal) for c in range(tab.model.columnCount())]
-    assert headers[:3] == ["名次", "姓名", "所在村(社区)"] and "建议议案" in headers and headers[-4] == "总分"
+    assert headers[:5] == ["名次", "姓名", "所在村(社区)", "总分", "等次"] and "建议议案" in headers
+    assert tab.model.data(tab.model.index(0, 3)) == e.rows[0].total
 
 
 def test_clicking_a_number_lists_its_records_and_each_opens_in_its_form(qtbot, page, modals):
@@ -124,7 +125,9 @@ def test_double_clicking_a_name_shows_the_whole_duty_file(qtbot, page, modals):
     row = tab.model.rows[0]
     index = tab.model.index(0, 1)
     tab.table.scrollTo(index)
-    qtbot.mouseDClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=tab.table.visualRect(index).center())
+    pos = tab.table.visualRect(index).center()
+    qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=pos)  # Qt wants a press first
+    qtbot.mouseDClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     dlg = next(d for d in shown if isinstance(d, SourcesDialog))
     assert dlg.windowTitle() == f"履职档案：{row.name}"
     assert dlg.table.rowCount() >= sum(c.count for c in row.items)
@@ -239,3 +242,24 @@ def test_printing_the_notice_runs_in_the_background_and_opens_the_pdf(qtbot, pag
     handle = page.evaluation.print_notice()
     assert handle.wait(30000) and handle.error is None
     assert opened and opened[0].exists() and opened[0].suffix == ".pdf"
+
+
+def test_a_roll_call_number_opens_the_vote_in_its_page(qtbot, demo_ctx, modals):
+    from PySide6.QtCore import QSettings
+
+    from congress_desktop.services import votes
+    from ui.main_window import MainWindow
+
+    session = votes.create_session(demo_ctx, {"title": "民生实事项目满意度测评", "date": TODAY.isoformat(),
+                                              "kind": "satisfaction", "items": ["集镇路灯亮化工程"]})
+    window = MainWindow(demo_ctx, settings=QSettings(str(demo_ctx.data_dir / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    page = window.show_page("duty")
+    tab = page.evaluation
+    tab.select_period(evs.period_for(demo_ctx, *quarter(0)).id)
+    row = next(r for r in tab.evaluation.rows if r.cell("vote_present").count)
+    dlg = tab.show_sources(row.deputy_id, "vote_present")
+    assert dlg.table.item(0, 3).text() == "测评：民生实事项目满意度测评"
+    dlg.open_ref(0)
+    assert window.current_key() == "votes"
+    assert window.page("votes").session_box.currentData() == session.id

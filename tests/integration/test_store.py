@@ -34,7 +34,9 @@ def test_pragmas_wal_foreign_keys_busy_timeout(ctx):
 
 
 def test_foreign_key_is_enforced(ctx):
-    with pytest.raises(Exception):
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
         with ctx.store.session() as s:
             s.add(Deputy(name="无村", village_id="no-such-village"))
 
@@ -134,3 +136,45 @@ def test_a_record_of_another_office_cannot_be_changed_through_any_service(demo_c
     with pytest.raises(ReadOnlyRecord):
         grids.save_grid(demo_ctx, raw, grid.id)
     assert grids.list_grids(demo_ctx)[0].name == grid.name
+
+
+def test_migrations_form_one_line_with_a_single_head():
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, f"several heads {heads}: add a merge revision"
+
+
+def test_an_old_database_is_backed_up_then_migrated_with_its_records(tmp_path):
+    """A database at the first schema (0001) with a deputy in it, opened by this program."""
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "old" / "congress.sqlite3"
+    path.parent.mkdir()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.execute(text("insert into office (id, uid, name, code, role, demo, created_at) values "
+                          "(1, 'u', '某镇人大', '420381103000', 'town', 0, '2026-01-01')"))
+        conn.execute(text("insert into deputy (id, owner_code, version, deleted, created_at, updated_at, name, "
+                          "gender, ethnicity, birth_date, id_number, political, education, work_unit, mobile, "
+                          "phone, levels, term, constituency, group_name, elected_on, status, status_date, "
+                          "status_reason, note, name_pinyin, name_initials, search_text) values ('d1', "
+                          "'420381103000', 1, 0, '2026-01-01', '2026-01-01', '王建国', '男', '汉族', "
+                          "'1980-01-01', '', '', '', '', '', '', 'town', '', '', '', '', '在任', '', '', '', "
+                          "'wangjianguo', 'wjg', '王建国')"))
+    engine.dispose()
+    c = Context.open(path.parent)
+    try:
+        assert current_revision(c.store.engine) == head_revision()
+        backup = c.store.migration_backup
+        assert backup is not None and backup.exists()
+        con = sqlite3.connect(backup)
+        try:
+            assert con.execute("select version_num from alembic_version").fetchone()[0] == "0001"
+            assert con.execute("select name from deputy").fetchone()[0] == "王建国"
+        finally:
+            con.close()
+        assert [d.name for d in deputies.query_deputies(c, deputies.DeputyQuery(text="王建国"))] == ["王建国"]
+    finally:
+        c.close()
