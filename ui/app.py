@@ -16,9 +16,6 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from congress_desktop import APP_ID, APP_NAME, __version__, paths
 from congress_desktop.errors import CongressError
-from congress_desktop.logsetup import setup_logging
-
-from . import errors
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +132,8 @@ def _install_excepthook() -> None:
             return
         showing = True
         try:
+            from . import errors  # loaded on first use: not on the start-up path
+
             errors.show_error(QApplication.activeWindow(), exc)
         finally:
             showing = False
@@ -157,6 +156,15 @@ def _report_first_show(window: QWidget) -> None:
     window.installEventFilter(_ShownReporter(window))
 
 
+def _start_logging(folder: Path) -> None:
+    from congress_desktop.logsetup import setup_logging
+
+    try:
+        setup_logging(paths.log_dir(folder), console=sys.stderr is not None)
+    except OSError:
+        pass  # opening the data folder says clearly what is wrong with it
+
+
 def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
     """Open the data folder and run the window until it closes; returns the exit code.
 
@@ -165,17 +173,13 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
     from .main_window import MainWindow
 
     folder = paths.data_dir(data_dir)
-    try:
-        setup_logging(paths.log_dir(folder), console=sys.stderr is not None)
-    except OSError:
-        pass  # Context.open below says clearly what is wrong with the folder
-    log.info("%s starting, data folder %s", APP_NAME, folder)
     app = create_application()
     _install_excepthook()
     from .single_instance import SingleInstance, bring_to_front
 
     instance = SingleInstance()
     if not instance.start(listen=False):  # another copy of this user's runs: asked to show its window
+        _start_logging(folder)
         log.info("another copy is running; exiting")
         return 0
     app._congress_instance = instance
@@ -185,6 +189,8 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
         _report_first_show(window)
     window.show()
     app.processEvents()  # paint the shell before the core loads
+    _start_logging(folder)  # logging.handlers costs ~7 ms: after the paint
+    log.info("%s starting, data folder %s", APP_NAME, folder)
     instance.activated.connect(lambda: bring_to_front(window))
     instance.listen()  # from now on a second start brings this window forward
 
@@ -221,6 +227,8 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
         tasks.shutdown()
         return code
     except CongressError as e:
+        from . import errors
+
         errors.show_error(window, e)
         return 1
     finally:
