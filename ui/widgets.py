@@ -11,8 +11,31 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QDialog, QFrame, QLabel, QMessageBox, QWidget
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QDesktopServices,
+    QFont,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QToolBar,
+    QWidget,
+)
 
 ERROR_RED = "#c62828"
 
@@ -81,6 +104,36 @@ class FieldError(QLabel):
         self.setVisible(bool(text))
 
 
+def show_field_errors(errors: dict[str, str], labels: dict[str, FieldError], general: FieldError,
+                      fields: dict[str, QWidget] | None = None) -> None:
+    """Each message under its field's label, the others joined in ``general``; with ``fields``, the first
+    wrong field in their order gets the focus."""
+    for label in (*labels.values(), general):
+        label.set_error("")
+    other = []
+    for key, message in errors.items():
+        if key in labels:
+            labels[key].set_error(message)
+        else:
+            other.append(message)
+    general.set_error("；".join(other))
+    if fields is not None:
+        first = next((k for k in fields if k in errors), None)
+        if first:
+            fields[first].setFocus()
+
+
+def ok_cancel_buttons(dialog: QDialog, ok_text: str, on_ok) -> tuple[QDialogButtonBox, QPushButton]:
+    """``ok_text`` (the default button, runs ``on_ok``) and 取消 (rejects ``dialog``); returns (box, ok button)."""
+    buttons = QDialogButtonBox()
+    ok = buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setDefault(True)
+    buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
+    buttons.accepted.connect(on_ok)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
+
+
 def heading(text: str, parent: QWidget | None = None, *, level: int = 1) -> QLabel:
     """A page or section title (styled by the qss through its object name)."""
     label = QLabel(text, parent)
@@ -90,6 +143,45 @@ def heading(text: str, parent: QWidget | None = None, *, level: int = 1) -> QLab
     f.setBold(True)
     label.setFont(f)
     return label
+
+
+def toolbar_action(page: QWidget, toolbar: QToolBar, text: str, slot, shortcut=None,
+                   tip: str | None = None) -> QAction:
+    """An action on a page's toolbar that runs ``slot()``; its shortcut (if any) works anywhere in the page."""
+    action = QAction(text, page)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    if tip is not None:
+        action.setToolTip(tip)
+    action.triggered.connect(lambda _checked=False: slot())
+    page.addAction(action)
+    toolbar.addAction(action)
+    return action
+
+
+def open_rows_with(view: QAbstractItemView, slot) -> None:
+    """A double click, Return or Enter on ``view`` runs ``slot`` (the double click passes the index)."""
+    view.doubleClicked.connect(slot)
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        sc = QShortcut(QKeySequence(key), view)
+        sc.setContext(Qt.ShortcutContext.WidgetShortcut)
+        sc.activated.connect(slot)
+
+
+def list_table(headers: list[str], name: str = "") -> QTableWidget:
+    """A read-only table of whole rows, one selected at a time; columns fit their contents, the last stretches."""
+    t = QTableWidget(0, len(headers))
+    t.setObjectName(name)
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().setVisible(False)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.setAlternatingRowColors(True)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.horizontalHeader().setStretchLastSection(True)
+    return t
 
 
 def hline(parent: QWidget | None = None) -> QFrame:

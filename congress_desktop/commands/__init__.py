@@ -34,3 +34,15 @@ def out_json(value) -> None:
         return v
 
     out(json.dumps(plain(value), ensure_ascii=False, indent=1, default=str))
+
+
+def import_failed(res, headline: str, errors_file, save_errors) -> int:
+    """Report an import that found bad rows: ``headline``, every error, and the error report saved with
+    ``save_errors(res, errors_file)`` when a file was named. Returns the exit code 1."""
+    out(headline)
+    for e in res.errors:
+        out(f"  第 {e.row} 行  {e.field + '：' if e.field else ''}{e.message}")
+    if errors_file:
+        save_errors(res, errors_file)
+        out(f"错误报告已保存到 {errors_file}")
+    return 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import CongressError
-from . import out, out_json
+from . import import_failed, out, out_json
 
 STATUS_CHOICES = ["在任", "暂停", "终止"]
 
@@ -63,13 +63,8 @@ def _import(ctx, args) -> int:
     if res.ok:
         out(f"已导入 {res.applied} 名代表。")
         return 0
-    out(f"导入失败：{len(res.errors)} 处错误，未写入任何数据。请改正后重新导入：")
-    for e in res.errors:
-        out(f"  第 {e.row} 行  {e.field + '：' if e.field else ''}{e.message}")
-    if args.errors:
-        svc.save_import_errors(res, args.errors)
-        out(f"错误报告已保存到 {args.errors}")
-    return 1
+    return import_failed(res, f"导入失败：{len(res.errors)} 处错误，未写入任何数据。请改正后重新导入：",
+                         args.errors, svc.save_import_errors)
 
 
 def _export(ctx, args) -> int:

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 
 from ..errors import CongressError
-from . import out, out_json
+from . import import_failed, out, out_json
 
 ROLE_CHOICES = ["责任代表", "协助代表"]
 
@@ -96,13 +96,8 @@ def _import(ctx, args) -> int:
     if res.ok:
         out(f"已导入{what}：{res.applied} 条（共 {res.total_rows} 行）。")
         return 0
-    out(f"导入{what}失败：{len(res.errors)} 处错误，未写入任何数据。请改正后重新导入：")
-    for e in res.errors:
-        out(f"  第 {e.row} 行  {e.field + '：' if e.field else ''}{e.message}")
-    if args.errors:
-        save_import_errors(res, args.errors)
-        out(f"错误报告已保存到 {args.errors}")
-    return 1
+    return import_failed(res, f"导入{what}失败：{len(res.errors)} 处错误，未写入任何数据。请改正后重新导入：",
+                         args.errors, save_import_errors)
 
 
 def _village_id(ctx, village):

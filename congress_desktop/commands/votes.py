@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ..errors import CongressError
-from . import out, out_json
+from . import import_failed, out, out_json
 
 
 def register(sub, printers) -> None:
@@ -304,13 +304,8 @@ def _import_projects(ctx, args) -> int:
     if res.ok:
         out(f"已导入 {res.applied} 个候选项目。")
         return 0
-    out(f"导入失败：{len(res.errors)} 处错误，未写入任何项目。请改正后重新导入：")
-    for e in res.errors:
-        out(f"  第 {e.row} 行  {e.field + '：' if e.field else ''}{e.message}")
-    if args.errors:
-        dep.save_import_errors(res, args.errors)
-        out(f"错误报告已保存到 {args.errors}")
-    return 1
+    return import_failed(res, f"导入失败：{len(res.errors)} 处错误，未写入任何项目。请改正后重新导入：",
+                         args.errors, dep.save_import_errors)
 
 
 def _print(ctx, args) -> int:

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QTableView,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -38,10 +32,10 @@ from congress_desktop.services.context import Context
 from congress_desktop.services.deputies import DeputyQuery, DeputyRow
 from congress_desktop.services.villages import list_villages
 
-from .. import errors as ui_errors
 from .. import widgets
 from ..models import KIND_LABELS, ContactPointTableModel
 from .deputy_form import field_box, make_error_label, set_combo_text
+from .list_page import RecordListPage
 
 log = logging.getLogger(__name__)
 
@@ -185,12 +179,7 @@ class ContactPointDialog(QDialog):
         columns.addLayout(form, 3)
         columns.addLayout(right, 2)
 
-        buttons = QDialogButtonBox()
-        self.save_button = buttons.addButton("保存", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, self.save_button = widgets.ok_cancel_buttons(self, "保存", self.save)
         lay = QVBoxLayout(self)
         lay.addWidget(self.general_error)
         lay.addLayout(columns, 1)
@@ -213,18 +202,7 @@ class ContactPointDialog(QDialog):
         }
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        for label in (*self.errors.values(), self.general_error):
-            label.set_error("")
-        other = []
-        for key, message in errors.items():
-            if key in self.errors:
-                self.errors[key].set_error(message)
-            else:
-                other.append(message)
-        self.general_error.set_error("；".join(other))
-        first = next((k for k in self.fields if k in errors), None)
-        if first:
-            self.fields[first].setFocus()
+        widgets.show_field_errors(errors, self.errors, self.general_error, self.fields)
 
     def save(self) -> bool:
         try:
@@ -242,113 +220,26 @@ class ContactPointDialog(QDialog):
         return True
 
 
-class ContactPointsPage(QWidget):
-    def __init__(self, ctx: Context, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.setObjectName("contactPointsPage")
-        self.model = ContactPointTableModel(parent=self)
-        self.table = QTableView()
-        self.table.setObjectName("contactPointTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.doubleClicked.connect(self.edit_point)
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            sc = QShortcut(QKeySequence(key), self.table)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(self.edit_point)
-        self.count_label = QLabel()
+class ContactPointsPage(RecordListPage):
+    page_name = "contactPointsPage"
+    table_name = "contactPointTable"
+    model_class = ContactPointTableModel
+    dialog_class = ContactPointDialog
+    word_wrap = False
 
-        self.toolbar = QToolBar()
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.new_action = self._action("新增", self.new_point, QKeySequence.StandardKey.New)
-        self.edit_action = self._action("编辑", self.edit_point)
-        self.delete_action = self._action("删除", self.delete_point)
-        top = QHBoxLayout()
-        top.addWidget(self.toolbar, 1)
-        top.addWidget(self.count_label)
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addWidget(self.table, 1)
-        self.model.modelReset.connect(self._update_actions)
-        self.refresh()
-        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+    def list_rows(self) -> list[ContactPointRow]:
+        return list_contact_points(self.ctx)
 
-    def _action(self, text: str, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        self.toolbar.addAction(action)
-        return action
-
-    def initial_focus(self) -> QWidget:
-        return self.table
-
-    def on_activated(self) -> None:
-        self.refresh()
-
-    def refresh(self) -> None:
-        selected = self.selected_point()
-        rows = list_contact_points(self.ctx)
-        self.model.set_rows(rows)
+    def count_text(self, rows: list[ContactPointRow]) -> str:
         by_kind = {k: sum(1 for p in rows if p.kind == k) for k in KINDS}
         parts = "，".join(f"{KIND_LABELS.get(k, k)} {n} 个" for k, n in by_kind.items() if n)
-        self.count_label.setText(f"共 {len(rows)} 个" + (f"：{parts}" if parts else ""))
-        if selected:
-            self.select(selected.id)
+        return f"共 {len(rows)} 个" + (f"：{parts}" if parts else "")
 
-    def _update_actions(self) -> None:
-        has = self.selected_point() is not None
-        self.edit_action.setEnabled(has)
-        self.delete_action.setEnabled(has)
+    def delete_question(self, row: ContactPointRow) -> tuple[str, str]:
+        return "删除联系站点", f"确定删除“{row.name}”吗？进站代表的记录随之取消。"
+
+    def delete(self, row: ContactPointRow) -> None:
+        delete_contact_point(self.ctx, row.id)
 
     def selected_point(self) -> ContactPointRow | None:
-        sm = self.table.selectionModel()
-        rows = sm.selectedRows() if sm else []
-        return self.model.row(rows[0].row()) if rows else None
-
-    def select(self, point_id: str) -> None:
-        row = self.model.row_of(point_id)
-        if row is not None:
-            self.table.selectRow(row)
-
-    def new_point(self) -> None:
-        dialog = ContactPointDialog(self.ctx, None, self)
-        if widgets.exec_modal(dialog) == QDialog.DialogCode.Accepted and dialog.saved:
-            self.refresh()
-            self.select(dialog.saved.id)
-            widgets.show_status(self, f"已新增 {dialog.saved.name}")
-
-    def edit_point(self, index: QModelIndex | None = None) -> None:
-        p = self.model.row(index.row()) if isinstance(index, QModelIndex) and index.isValid() else self.selected_point()
-        if p is None:
-            return
-        dialog = ContactPointDialog(self.ctx, p, self)
-        if widgets.exec_modal(dialog) == QDialog.DialogCode.Accepted and dialog.saved:
-            self.refresh()
-            self.select(dialog.saved.id)
-            widgets.show_status(self, f"已保存 {dialog.saved.name}")
-
-    def delete_point(self) -> None:
-        p = self.selected_point()
-        if p is None:
-            return
-        if not widgets.ask_yes_no(self, "删除联系站点", f"确定删除“{p.name}”吗？进站代表的记录随之取消。"):
-            return
-        try:
-            delete_contact_point(self.ctx, p.id)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        self.refresh()
-        widgets.show_status(self, f"已删除 {p.name}")
+        return self.selected_row()

@@ -3,7 +3,7 @@
 The table shows one page of the filtered list at a time (``ui.models.DeputyTableModel``), so a roster
 of 100,000 stays instant. Long work (import, export, printing) runs through ``ui.tasks.run_task``.
 
-Seams for tests: ``ask_open_file``, ``ask_save_file`` and ``open_file`` are module functions (file
+Seams for tests: ``ask_open_file``, ``ask_save_file`` and ``open_file`` are module names (from ``ui.files``; file
 dialogs and the PDF viewer); modal dialogs go through ``ui.widgets.exec_modal``.
 """
 
@@ -13,20 +13,17 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -44,6 +41,7 @@ from congress_desktop.services.villages import list_villages
 
 from .. import errors as ui_errors
 from .. import tasks, widgets
+from ..files import ask_open_file, ask_save_file, info, open_file, printout_path, with_suffix
 from ..models import DEPUTY_SORT_KEYS, DeputyTableModel
 from .deputy_form import STATUS_REASONS, DeputyForm, field_box, make_error_label, today_text
 from .import_dialog import ImportErrorsDialog
@@ -54,39 +52,6 @@ SEARCH_DELAY_MS = 250
 IMPORT_FILTER = "表格文件 (*.xlsx *.csv);;Excel 表格 (*.xlsx);;CSV 文件 (*.csv)"
 XLSX_FILTER = "Excel 表格 (*.xlsx)"
 ALL = ""  # the data of every 「全部」 entry
-
-
-# ------------------------------------------------------------------ seams (tests replace these)
-def ask_open_file(parent: QWidget | None, title: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
-    return path or None
-
-
-def ask_save_file(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
-    return path or None
-
-
-def open_file(path: str | Path) -> bool:
-    """Open a finished PDF (or sheet) in the system's viewer."""
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def printout_path(ctx: Context, title: str) -> Path:
-    """A new file in the data folder's 打印 folder; a timestamp keeps a PDF still open in a viewer safe."""
-    folder = ctx.data_dir / "打印"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{title}-{dt.datetime.now():%Y%m%d-%H%M%S}.pdf"
-
-
-def with_suffix(path: str, suffix: str) -> Path:
-    p = Path(path)
-    return p if p.suffix.lower() == suffix else p.with_name(p.name + suffix)
-
-
-def info(parent: QWidget | None, title: str, text: str) -> None:
-    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
-    widgets.exec_modal(box)
 
 
 # ------------------------------------------------------------------ dialogs
@@ -119,12 +84,7 @@ class StatusDialog(QDialog):
         form.addRow("新状态", field_box(self.status, self.errors["status"]))
         form.addRow("日期", field_box(self.date, self.errors["status_date"]))
         form.addRow("原因", field_box(self.reason, self.errors["status_reason"]))
-        buttons = QDialogButtonBox()
-        self.ok_button = buttons.addButton("保存", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok_button.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, self.ok_button = widgets.ok_cancel_buttons(self, "保存", self.save)
         lay = QVBoxLayout(self)
         lay.addWidget(self.general_error)
         lay.addLayout(form)
@@ -186,12 +146,7 @@ class PrintRosterDialog(QDialog):
         form = QFormLayout()
         form.addRow("分组方式", self.group_by)
         form.addRow("代表状态", self.status)
-        buttons = QDialogButtonBox()
-        ok = buttons.addButton("生成 PDF", QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, _ = widgets.ok_cancel_buttons(self, "生成 PDF", self.accept)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(QLabel("生成后自动打开 PDF，可在阅读器中打印。名册不含身份证号。"))
@@ -259,11 +214,7 @@ class DeputiesPage(QWidget):
             self.table.setColumnWidth(col, width)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(DEPUTY_SORT_KEYS.index("name"), Qt.SortOrder.AscendingOrder)
-        self.table.doubleClicked.connect(self.edit_deputy)
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            sc = QShortcut(QKeySequence(key), self.table)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(self.edit_deputy)
+        widgets.open_rows_with(self.table, self.edit_deputy)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.modelReset.connect(self._update_count)
         self.model.modelReset.connect(self._update_actions)
@@ -312,15 +263,7 @@ class DeputiesPage(QWidget):
         self._update_actions()
 
     def _action(self, text: str, slot, shortcut, tip: str) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setToolTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        self.toolbar.addAction(action)
-        return action
+        return widgets.toolbar_action(self, self.toolbar, text, slot, shortcut, tip)
 
     # ------------------------------------------------------------------ hooks for the main window
     def initial_focus(self) -> QWidget:

@@ -6,7 +6,7 @@ the deputies on the date shown, and its history. Right: the checks panel (未入
 无责任代表, 离任未离格, 未走访) and the balance figures per village and for the town; it is refreshed
 after every change and whenever the date changes.
 
-Seams for tests: ``ask_open_file``, ``ask_save_file`` and ``open_file`` are module functions (file
+Seams for tests: ``ask_open_file``, ``ask_save_file`` and ``open_file`` are module names (from ``ui.files``; file
 dialogs and the PDF viewer); modal dialogs go through ``ui.widgets.exec_modal``.
 """
 
@@ -16,8 +16,8 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, QUrl
-from PySide6.QtGui import QAction, QBrush, QColor, QDesktopServices
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,15 +25,12 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -63,6 +60,7 @@ from congress_desktop.services.villages import list_villages
 
 from .. import errors as ui_errors
 from .. import tasks, widgets
+from ..files import ask_open_file, ask_save_file, info, open_file, printout_path
 from .deputy_form import field_box, make_error_label
 from .import_dialog import ImportErrorsDialog
 
@@ -77,31 +75,7 @@ GREEN = "#2e7d32"
 DATE_FORMAT = "yyyy-MM-dd"
 
 
-# ------------------------------------------------------------------ seams (tests replace these)
-def ask_open_file(parent: QWidget | None, title: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
-    return path or None
-
-
-def ask_save_file(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
-    return path or None
-
-
-def open_file(path: str | Path) -> bool:
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def printout_path(ctx: Context, title: str) -> Path:
-    folder = ctx.data_dir / "打印"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{title}-{dt.datetime.now():%Y%m%d-%H%M%S}.pdf"
-
-
-def info(parent: QWidget | None, title: str, text: str) -> None:
-    widgets.exec_modal(QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent))
-
-
+# ------------------------------------------------------------------ small helpers
 def date_edit(iso: str) -> QDateEdit:
     edit = QDateEdit(QDate.fromString(iso, DATE_FORMAT))
     edit.setDisplayFormat(DATE_FORMAT)
@@ -113,20 +87,6 @@ def iso(edit: QDateEdit) -> str:
     return edit.date().toString(DATE_FORMAT)
 
 
-def table(headers: list[str], name: str) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setObjectName(name)
-    t.setHorizontalHeaderLabels(headers)
-    t.verticalHeader().setVisible(False)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setAlternatingRowColors(True)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    t.horizontalHeader().setStretchLastSection(True)
-    return t
-
-
 def fill(t: QTableWidget, rows: list[list[object]], ids: list[str] | None = None) -> None:
     t.setRowCount(len(rows))
     for r, values in enumerate(rows):
@@ -135,16 +95,6 @@ def fill(t: QTableWidget, rows: list[list[object]], ids: list[str] | None = None
             if ids is not None and c == 0:
                 item.setData(ID_ROLE, ids[r])
             t.setItem(r, c, item)
-
-
-def dialog_buttons(dialog: QDialog, ok_text: str, on_ok) -> tuple[QDialogButtonBox, QPushButton]:
-    buttons = QDialogButtonBox()
-    ok = buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
-    ok.setDefault(True)
-    buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-    buttons.accepted.connect(on_ok)
-    buttons.rejected.connect(dialog.reject)
-    return buttons, ok
 
 
 # ------------------------------------------------------------------ dialogs
@@ -184,7 +134,7 @@ class GridDialog(QDialog):
                   "population": "人口", "worker_name": "网格员", "worker_phone": "网格员电话", "note": "备注"}
         for key, widget in self.fields.items():
             form.addRow(labels[key], field_box(widget, self.errors[key]))
-        buttons, self.save_button = dialog_buttons(self, "保存", self.save)
+        buttons, self.save_button = widgets.ok_cancel_buttons(self, "保存", self.save)
         lay = QVBoxLayout(self)
         lay.addWidget(self.general_error)
         lay.addLayout(form)
@@ -206,13 +156,7 @@ class GridDialog(QDialog):
         return out
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        for label in (*self.errors.values(), self.general_error):
-            label.set_error("")
-        other = [m for k, m in errors.items() if k not in self.errors]
-        for key, message in errors.items():
-            if key in self.errors:
-                self.errors[key].set_error(message)
-        self.general_error.set_error("；".join(other))
+        widgets.show_field_errors(errors, self.errors, self.general_error)
 
     def save(self) -> bool:
         try:
@@ -276,7 +220,7 @@ class AssignDialog(QDialog):
         hint = QLabel("已在其他网格的代表，将从入格日期起调整到新网格，原网格记录保留在历史中。")
         hint.setObjectName("muted")
         hint.setWordWrap(True)
-        buttons, self.save_button = dialog_buttons(self, "确定", self.save)
+        buttons, self.save_button = widgets.ok_cancel_buttons(self, "确定", self.save)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(hint)
@@ -310,7 +254,7 @@ class DateDialog(QDialog):
         message.setWordWrap(True)
         form = QFormLayout()
         form.addRow(label, self.date)
-        buttons, self.ok_button = dialog_buttons(self, "确定", self.accept)
+        buttons, self.ok_button = widgets.ok_cancel_buttons(self, "确定", self.accept)
         lay = QVBoxLayout(self)
         lay.addWidget(message)
         lay.addLayout(form)
@@ -334,7 +278,7 @@ class HouseholdsDialog(QDialog):
         form = QFormLayout()
         form.addRow("联系户数", self.households)
         form.addRow("备注", self.note)
-        buttons, self.ok_button = dialog_buttons(self, "保存", self.accept)
+        buttons, self.ok_button = widgets.ok_cancel_buttons(self, "保存", self.accept)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(buttons)
@@ -355,7 +299,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("每个网格代表上限", self.limit)
         form.addRow("未走访提醒：近", self.months)
-        buttons, self.ok_button = dialog_buttons(self, "保存", self.accept)
+        buttons, self.ok_button = widgets.ok_cancel_buttons(self, "保存", self.accept)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(buttons)
@@ -427,7 +371,7 @@ class SuggestionDialog(QDialog):
         none_button.clicked.connect(lambda: self.set_all(False))
         for b in (all_button, none_button):
             b.setAutoDefault(False)  # Enter means 采纳所选, not 全选
-        buttons, self.accept_button = dialog_buttons(self, "采纳所选", self.accept_selected)
+        buttons, self.accept_button = widgets.ok_cancel_buttons(self, "采纳所选", self.accept_selected)
         row = QHBoxLayout()
         row.addWidget(all_button)
         row.addWidget(none_button)
@@ -540,10 +484,10 @@ class GridsPage(QWidget):
         self.grid_info = QLabel()
         self.grid_info.setWordWrap(True)
         self.grid_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.members = table(["姓名", "代表层级", "角色", "联系电话", "联系户数", "入格日期"], "gridMembers")
+        self.members = widgets.list_table(["姓名", "代表层级", "角色", "联系电话", "联系户数", "入格日期"], "gridMembers")
         self.members.itemSelectionChanged.connect(self._update_actions)
         self.members.doubleClicked.connect(lambda _i: self.edit_households())
-        self.history_table = table(["姓名", "角色", "起止日期"], "gridHistory")
+        self.history_table = widgets.list_table(["姓名", "角色", "起止日期"], "gridHistory")
         middle = QWidget()
         mid_lay = QVBoxLayout(middle)
         mid_lay.setContentsMargins(0, 0, 0, 0)
@@ -565,8 +509,8 @@ class GridsPage(QWidget):
         self.issues.setToolTip("双击：未入格代表→安排入格；网格问题→选中该网格；离任未离格→办理离格")
         self.close_vacancies_button = QPushButton("为离任代表办理离格")
         self.close_vacancies_button.clicked.connect(self.close_vacancies)
-        self.balance = table(["范围", "网格", "代表", "每格代表 最少/最多/差", "每人联系户数 最少/最多/差"],
-                             "gridBalance")
+        self.balance = widgets.list_table(["范围", "网格", "代表", "每格代表 最少/最多/差", "每人联系户数 最少/最多/差"],
+                                          "gridBalance")
         right = QWidget()
         right_lay = QVBoxLayout(right)
         right_lay.setContentsMargins(0, 0, 0, 0)

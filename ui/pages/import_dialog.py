@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -27,17 +26,12 @@ from congress_desktop.errors import CongressError
 from congress_desktop.services.deputies import ImportResult, save_import_errors
 
 from .. import errors as ui_errors
+from ..files import ask_save_file
 
 log = logging.getLogger(__name__)
 
 XLSX_FILTER = "Excel 表格 (*.xlsx)"
 MAX_LISTED = 2000  # a table of 50,000 bad rows helps nobody; the report file has them all
-
-
-def ask_save_file(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str | None:
-    """Where to save; None when the user cancelled. Tests replace this function."""
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
-    return path or None
 
 
 def error_report_name(source: str | Path) -> Path:

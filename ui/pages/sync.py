@@ -16,23 +16,19 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -50,6 +46,7 @@ from congress_desktop.sync.stick import list_removable_drives
 
 from .. import errors as ui_errors
 from .. import tasks, widgets
+from ..files import ask_folder, ask_open_file, ask_save_file, info, open_file
 
 log = logging.getLogger(__name__)
 
@@ -75,31 +72,7 @@ CITY_KEYS_HELP = (
 )
 
 
-# ------------------------------------------------------------------ seams (tests replace these)
-def ask_open_file(parent: QWidget | None, title: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
-    return path or None
-
-
-def ask_save_file(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
-    return path or None
-
-
-def ask_folder(parent: QWidget | None, title: str) -> str | None:
-    path = QFileDialog.getExistingDirectory(parent, title, str(Path.home()))
-    return path or None
-
-
-def open_file(path: str | Path) -> bool:
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def info(parent: QWidget | None, title: str, text: str) -> None:
-    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
-    widgets.exec_modal(box)
-
-
+# ------------------------------------------------------------------ small helpers
 def local_time(t: dt.datetime | None) -> str:
     if t is None:
         return "从未"
@@ -112,19 +85,6 @@ def muted(text: str) -> QLabel:
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.RichText)
     return label
-
-
-def table(headers: list[str]) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setHorizontalHeaderLabels(headers)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.verticalHeader().setVisible(False)
-    t.setAlternatingRowColors(True)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    t.horizontalHeader().setStretchLastSection(True)
-    return t
 
 
 def fill(t: QTableWidget, rows: list[list[str]]) -> None:
@@ -193,7 +153,7 @@ class ReportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("导入结果")
         self.resize(820, 360)
-        self.table = table(["数据包", "发送单位", "结果", "说明"])
+        self.table = widgets.list_table(["数据包", "发送单位", "结果", "说明"])
         rows = [[p.file, p.sender_name, STATUS_LABELS[p.status],
                  p.message + (f"；{p.receipt_error}" if p.receipt_error else "")] for p in report.packages]
         fill(self.table, rows)
@@ -312,7 +272,7 @@ class SyncPage(QWidget):
             key_buttons.addWidget(self.trust_button)
         key_buttons.addWidget(self.print_form_button)
         key_buttons.addStretch(1)
-        self.peers_table = table(["区划代码", "单位", "状态", "密钥指纹", "登记时间"])
+        self.peers_table = widgets.list_table(["区划代码", "单位", "状态", "密钥指纹", "登记时间"])
         keys_box = QWidget()
         kl = QVBoxLayout(keys_box)
         kl.addWidget(self.keys_label)
@@ -341,8 +301,8 @@ class SyncPage(QWidget):
         self.quiet_days.setValue(sync_service.QUIET_DAYS)
         self.quiet_days.setSuffix(" 天")
         self.quiet_days.valueChanged.connect(self.refresh_towns)
-        self.towns_table = table(["区划代码", "乡镇（街道）", "登记状态", "最近数据包", "记录数", "已收到变更", "缺口",
-                                  "未报天数", "待确认下发", "冲突待查"])
+        self.towns_table = widgets.list_table(["区划代码", "乡镇（街道）", "登记状态", "最近数据包", "记录数",
+                                               "已收到变更", "缺口", "未报天数", "待确认下发", "冲突待查"])
         self.towns_table.setObjectName("townsTable")
         row = QHBoxLayout()
         row.addWidget(QLabel("超过"))
@@ -378,7 +338,7 @@ class SyncPage(QWidget):
         for b in (self.summary_button, self.summary_pdf_button, self.summary_xlsx_button):
             row.addWidget(b)
         row.addStretch(1)
-        self.summary_table = table([h for _, h in city_summary.COLUMNS])
+        self.summary_table = widgets.list_table([h for _, h in city_summary.COLUMNS])
         self.summary_table.setObjectName("summaryTable")
         self.summary_note = muted("")
         lay = QVBoxLayout(w)

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QTableView,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +22,7 @@ from .. import errors as ui_errors
 from .. import widgets
 from ..models import VillageTableModel
 from .deputy_form import field_box, make_error_label
+from .list_page import RecordListPage
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +68,7 @@ class VillageDialog(QDialog):
         hint = QLabel("区划代码后三位 001-199 为社区（居委会），200-399 为村（村委会）。")
         hint.setWordWrap(True)
         hint.setObjectName("muted")
-        buttons = QDialogButtonBox()
-        self.save_button = buttons.addButton("保存", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, self.save_button = widgets.ok_cancel_buttons(self, "保存", self.save)
         lay = QVBoxLayout(self)
         lay.addWidget(self.general_error)
         lay.addLayout(form)
@@ -104,18 +92,7 @@ class VillageDialog(QDialog):
         return {k: w.text() for k, w in self.fields.items()}
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        for label in (*self.errors.values(), self.general_error):
-            label.set_error("")
-        other = []
-        for key, message in errors.items():
-            if key in self.errors:
-                self.errors[key].set_error(message)
-            else:
-                other.append(message)
-        self.general_error.set_error("；".join(other))
-        first = next((k for k in self.fields if k in errors), None)
-        if first:
-            self.fields[first].setFocus()
+        widgets.show_field_errors(errors, self.errors, self.general_error, self.fields)
 
     def save(self) -> bool:
         try:
@@ -133,111 +110,24 @@ class VillageDialog(QDialog):
         return True
 
 
-class VillagesPage(QWidget):
-    def __init__(self, ctx: Context, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.setObjectName("villagesPage")
-        self.model = VillageTableModel(parent=self)
-        self.table = QTableView()
-        self.table.setObjectName("villageTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.doubleClicked.connect(self.edit_village)
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            sc = QShortcut(QKeySequence(key), self.table)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(self.edit_village)
-        self.count_label = QLabel()
+class VillagesPage(RecordListPage):
+    page_name = "villagesPage"
+    table_name = "villageTable"
+    model_class = VillageTableModel
+    dialog_class = VillageDialog
 
-        self.toolbar = QToolBar()
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.new_action = self._action("新增", self.new_village, QKeySequence.StandardKey.New)
-        self.edit_action = self._action("编辑", self.edit_village)
-        self.delete_action = self._action("删除", self.delete_village)
-        top = QHBoxLayout()
-        top.addWidget(self.toolbar, 1)
-        top.addWidget(self.count_label)
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addWidget(self.table, 1)
-        self.model.modelReset.connect(self._update_actions)
-        self.refresh()
-        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+    def list_rows(self) -> list[VillageRow]:
+        return list_villages(self.ctx)
 
-    def _action(self, text: str, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        self.toolbar.addAction(action)
-        return action
-
-    def initial_focus(self) -> QWidget:
-        return self.table
-
-    def on_activated(self) -> None:
-        self.refresh()
-
-    def refresh(self) -> None:
-        selected = self.selected_village()
-        rows = list_villages(self.ctx)
-        self.model.set_rows(rows)
+    def count_text(self, rows: list[VillageRow]) -> str:
         villages = sum(1 for v in rows if v.kind == "村")
-        self.count_label.setText(f"共 {len(rows)} 个：村 {villages} 个，社区 {len(rows) - villages} 个")
-        if selected:
-            self.select(selected.id)
+        return f"共 {len(rows)} 个：村 {villages} 个，社区 {len(rows) - villages} 个"
 
-    def _update_actions(self) -> None:
-        has = self.selected_village() is not None
-        self.edit_action.setEnabled(has)
-        self.delete_action.setEnabled(has)
+    def delete_question(self, row: VillageRow) -> tuple[str, str]:
+        return "删除村(社区)", f"确定删除“{row.name}”（{row.code}）吗？"
+
+    def delete(self, row: VillageRow) -> None:
+        delete_village(self.ctx, row.id)
 
     def selected_village(self) -> VillageRow | None:
-        sm = self.table.selectionModel()
-        rows = sm.selectedRows() if sm else []
-        return self.model.row(rows[0].row()) if rows else None
-
-    def select(self, village_id: str) -> None:
-        row = self.model.row_of(village_id)
-        if row is not None:
-            self.table.selectRow(row)
-
-    def new_village(self) -> None:
-        dialog = VillageDialog(self.ctx, None, self)
-        if widgets.exec_modal(dialog) == QDialog.DialogCode.Accepted and dialog.saved:
-            self.refresh()
-            self.select(dialog.saved.id)
-            widgets.show_status(self, f"已新增 {dialog.saved.name}")
-
-    def edit_village(self, index: QModelIndex | None = None) -> None:
-        v = self.model.row(index.row()) if isinstance(index, QModelIndex) and index.isValid() else self.selected_village()
-        if v is None:
-            return
-        dialog = VillageDialog(self.ctx, v, self)
-        if widgets.exec_modal(dialog) == QDialog.DialogCode.Accepted and dialog.saved:
-            self.refresh()
-            self.select(dialog.saved.id)
-            widgets.show_status(self, f"已保存 {dialog.saved.name}")
-
-    def delete_village(self) -> None:
-        v = self.selected_village()
-        if v is None:
-            return
-        if not widgets.ask_yes_no(self, "删除村(社区)", f"确定删除“{v.name}”（{v.code}）吗？"):
-            return
-        try:
-            delete_village(self.ctx, v.id)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        self.refresh()
-        widgets.show_status(self, f"已删除 {v.name}")
+        return self.selected_row()

@@ -887,11 +887,7 @@ class VisitsPage(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for col, width in enumerate((95, 90, 70, 170, 100, 160, 160, 50, 50, 60)):
             self.table.setColumnWidth(col, width)
-        self.table.doubleClicked.connect(self.edit_visit)
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            sc = QShortcut(QKeySequence(key), self.table)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(self.edit_visit)
+        widgets.open_rows_with(self.table, self.edit_visit)
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -928,15 +924,7 @@ class VisitsPage(QWidget):
         self.apply_filters()
 
     def _action(self, text: str, slot, shortcut, tip: str) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setToolTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        self.toolbar.addAction(action)
-        return action
+        return widgets.toolbar_action(self, self.toolbar, text, slot, shortcut, tip)
 
     def _fill_points(self) -> None:
         current = self.point.currentData()

@@ -10,26 +10,26 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QLabel,
-    QMessageBox,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from congress_desktop.services.context import Context
 from congress_desktop.services.history import HistoryEntry, describe_changes
 
-from .. import widgets
+from ..files import ask_open_files
+from ..files import ask_save_file as ask_save_file  # re-exported: the pages call common.<seam>
+from ..files import info as info
+from ..files import open_file as open_file
+from ..files import printout_path as printout_path
+from ..files import with_suffix as with_suffix
 
 log = logging.getLogger(__name__)
 
@@ -40,47 +40,15 @@ Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-# ------------------------------------------------------------------ seams
-def ask_open_files(parent: QWidget | None, title: str, file_filter: str) -> list[str]:
-    paths, _ = QFileDialog.getOpenFileNames(parent, title, "", file_filter)
-    return list(paths)
-
-
+# ------------------------------------------------------------------ seams (the shared ones come from ui.files)
 def ask_open_file(parent: QWidget | None, title: str, file_filter: str) -> str | None:
     paths = ask_open_files(parent, title, file_filter)
     return paths[0] if paths else None
 
 
-def ask_save_file(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
-    return path or None
-
-
-def open_file(path: str | Path) -> bool:
-    """Open a PDF, sheet or photo in the system's viewer."""
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
 # ------------------------------------------------------------------ small helpers
 def today_text() -> str:
     return dt.date.today().isoformat()
-
-
-def printout_path(ctx: Context, title: str) -> Path:
-    """A new file in the data folder's 打印 folder (a timestamp keeps a PDF still open in a viewer safe)."""
-    folder = Path(ctx.data_dir) / "打印"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{title}-{dt.datetime.now():%Y%m%d-%H%M%S}.pdf"
-
-
-def with_suffix(path: str, suffix: str) -> Path:
-    p = Path(path)
-    return p if p.suffix.lower() == suffix else p.with_name(p.name + suffix)
-
-
-def info(parent: QWidget | None, title: str, text: str) -> None:
-    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
-    widgets.exec_modal(box)
 
 
 def main_window(widget: QWidget | None):

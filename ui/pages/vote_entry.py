@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -155,12 +154,7 @@ class CorrectDialog(QDialog):
         form.addRow("", self.preview)
         form.addRow("存疑", self.doubtful)
         form.addRow("更正原因", self.reason)
-        buttons = QDialogButtonBox()
-        ok = buttons.addButton("更正", QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, _ = widgets.ok_cancel_buttons(self, "更正", self.accept)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(QLabel("原录入不会被删除：更正作为新记录保存在原记录之上，并写入计票日志。"))
@@ -426,12 +420,7 @@ class SettleDialog(QDialog):
         form.addRow(self.use_void)
         form.addRow("核定人", self.by)
         form.addRow("理由", self.reason)
-        buttons = QDialogButtonBox()
-        ok = buttons.addButton("核定", QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, _ = widgets.ok_cancel_buttons(self, "核定", self.accept)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(buttons)
@@ -559,12 +548,7 @@ class DoubtDialog(QDialog):
         form.addRow(self.void)
         form.addRow("认定人", self.by)
         form.addRow("理由", self.reason)
-        buttons = QDialogButtonBox()
-        ok = buttons.addButton("认定", QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, _ = widgets.ok_cancel_buttons(self, "认定", self.accept)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(buttons)

@@ -14,14 +14,13 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QBrush, QColor, QDesktopServices, QKeyEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -51,6 +49,7 @@ from congress_desktop.services.deputies import ImportResult
 
 from .. import errors as ui_errors
 from .. import tasks, widgets
+from ..files import ask_open_file, ask_save_file, info, open_file, printout_path
 from .import_dialog import ImportErrorsDialog
 from .vote_entry import VOID_FILL, VOID_INK, WARN_FILL, CountTab, _item, _table
 
@@ -62,32 +61,7 @@ JSON_FILTER = "案卷文件 (*.json)"
 ATTENDANCE_KEYS = {Qt.Key.Key_1: "出席", Qt.Key.Key_2: "请假", Qt.Key.Key_3: "缺席"}
 
 
-# ------------------------------------------------------------------ seams (tests replace these)
-def ask_open_file(parent: QWidget | None, title: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
-    return path or None
-
-
-def ask_save_file(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
-    return path or None
-
-
-def open_file(path: str | Path) -> bool:
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def printout_path(ctx: Context, title: str) -> Path:
-    folder = ctx.data_dir / "打印"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{title}-{dt.datetime.now():%Y%m%d-%H%M%S}.pdf"
-
-
-def info(parent: QWidget | None, title: str, text: str) -> None:
-    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
-    widgets.exec_modal(box)
-
-
+# ------------------------------------------------------------------ small helpers
 def _error_label() -> widgets.FieldError:
     return widgets.FieldError()
 
@@ -146,12 +120,7 @@ class ProjectDialog(QDialog):
             values["place"] = project.place_name or project.place_code
         for key, value in values.items():
             self._set(key, "" if value is None else str(value))
-        buttons = QDialogButtonBox()
-        ok = buttons.addButton("保存", QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, _ = widgets.ok_cancel_buttons(self, "保存", self.save)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         inner = QWidget()
@@ -532,12 +501,7 @@ class NewSessionDialog(QDialog):
                       "之后在“会议与点名”中标记请假、缺席。")
         note.setWordWrap(True)
         note.setObjectName("muted")
-        buttons = QDialogButtonBox()
-        ok = buttons.addButton("建立", QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons, _ = widgets.ok_cancel_buttons(self, "建立", self.save)
         lay = QVBoxLayout(self)
         lay.addWidget(scroll, 1)
         lay.addWidget(note)
