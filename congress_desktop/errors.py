@@ -20,6 +20,23 @@ class CongressError(Exception):
         return self.message
 
 
+def os_error_text(e: OSError) -> str:
+    """Why a file could not be written or read, in Chinese (the system's own text is English)."""
+    import errno
+
+    reasons = {
+        errno.ENOENT: "文件夹不存在（U盘可能已被拔出）",
+        errno.ENOTDIR: "路径中有一部分不是文件夹",
+        errno.EISDIR: "已有同名的文件夹",
+        errno.EACCES: "没有写入权限，请换一个文件夹",
+        errno.EPERM: "没有写入权限，请换一个文件夹",
+        errno.EROFS: "磁盘或U盘是只读的（可能打开了写保护开关）",
+        errno.ENOSPC: "磁盘空间不足",
+        errno.EIO: "读写出错（U盘可能已被拔出或损坏）",
+    }
+    return reasons.get(e.errno) or f"系统错误：{e.strerror or e}"
+
+
 class InvalidInput(CongressError):
     code = "invalid"
 

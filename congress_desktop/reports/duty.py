@@ -324,7 +324,7 @@ def write_evaluation_xlsx(path: str | Path, evaluation: Evaluation) -> int:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from ..errors import CongressError
+    from ..errors import CongressError, os_error_text
 
     e = evaluation
     wb = Workbook()
@@ -382,11 +382,22 @@ def write_evaluation_xlsx(path: str | Path, evaluation: Evaluation) -> int:
     tmp = path.with_name(path.name + ".part")
     try:
         wb.save(tmp)
+    except OSError as err:  # the file is new: the folder is missing, read-only or full
+        _discard(tmp)
+        raise CongressError(f"无法在“{path.parent}”中写入文件：{os_error_text(err)}", code="write_failed") from err
+    try:
         tmp.replace(path)  # never a half-written file under the real name
     except PermissionError as err:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise CongressError(f"无法写入 {path.name}：文件可能正在 Excel/WPS 中打开，请关闭后重试") from err
     except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise CongressError(f"无法写入 {path}：{err.strerror or err}") from err
+        _discard(tmp)
+        raise CongressError(f"无法写入 {path}：{os_error_text(err)}", code="write_failed") from err
     return len(e.rows)
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass  # nothing was written there, or the folder is gone: nothing to clean up

@@ -44,7 +44,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..errors import Cancelled, CongressError
+from ..errors import Cancelled, CongressError, os_error_text
 
 log = logging.getLogger(__name__)
 
@@ -405,7 +405,7 @@ def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *, of
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".pdf.tmp", dir=path.parent)
         os.close(fd)
     except OSError as e:
-        raise CongressError(f"无法在“{path.parent}”中写入文件：{e.strerror or e}", code="write_failed") from e
+        raise CongressError(f"无法在“{path.parent}”中写入文件：{os_error_text(e)}", code="write_failed") from e
     tmp = Path(tmp_name)
     try:
         doc = _Doc(str(tmp), cancel=cancel, pagesize=page_size(landscape), leftMargin=MARGIN_X,
@@ -436,7 +436,7 @@ def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *, of
             raise CongressError(f"无法写入“{path.name}”：文件可能正被 PDF 阅读器或打印程序打开，请关闭后重试",
                                 code="file_locked") from e
         except OSError as e:
-            raise CongressError(f"无法写入“{path}”：{e.strerror or e}", code="write_failed") from e
+            raise CongressError(f"无法写入“{path}”：{os_error_text(e)}", code="write_failed") from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..domain.text import clean
-from ..errors import CongressError, InvalidInput
+from ..errors import CongressError, InvalidInput, os_error_text
 
 HEADER_SCAN_ROWS = 15
 
@@ -196,13 +196,17 @@ def write_xlsx(path: str | Path, title: str, headers: Sequence[str], rows: Itera
     tmp = path.with_name(path.name + ".part")
     try:
         wb.save(tmp)
+    except OSError as e:  # the file is new: the folder is missing, read-only or full
+        _discard(tmp)
+        raise CongressError(f"无法在“{path.parent}”中写入文件：{os_error_text(e)}", code="write_failed") from e
+    try:
         tmp.replace(path)  # never leave a half-written file under the real name
     except PermissionError as e:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise CongressError(f"无法写入 {path.name}：文件可能正在 Excel/WPS 中打开，请关闭后重试") from e
     except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise CongressError(f"无法写入 {path}：{e.strerror or e}") from e
+        _discard(tmp)
+        raise CongressError(f"无法写入 {path}：{os_error_text(e)}", code="write_failed") from e
     return n
 
 
@@ -229,3 +233,10 @@ def write_error_report(path: str | Path, sheet: Sheet, errors: Sequence[RowError
     rows.sort(key=lambda row: row[0] == "")
     write_xlsx(path, "错误报告", headers, rows, widths=[40] + [14] * len(sheet.headers),
                text_columns=range(1, len(headers)), highlight=lambda row: bool(row[0]))
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass  # nothing was written there, or the folder is gone: nothing to clean up

@@ -303,3 +303,30 @@ def test_export_follows_the_current_filter(demo_ctx, tmp_path):
     assert n == count_deputies(demo_ctx, q) == len(rows) - 1
     levels_col = rows[0].index("代表层级")
     assert all("县(市、区)人大代表" in r[levels_col] for r in rows[1:])
+
+
+def test_an_export_into_a_folder_it_cannot_write_says_why_in_chinese(tmp_path, monkeypatch):
+    """A missing folder or a path through a file names the reason in Chinese (not the system's
+    English text nor an unexpected error), and a folder without write permission is not mistaken for
+    a file open in Excel/WPS."""
+    from congress_desktop.errors import CongressError
+    from congress_desktop.reports import sheets
+
+    not_a_folder = tmp_path / "说明.txt"
+    not_a_folder.write_text("x", encoding="utf-8")
+    for target, reason in [(tmp_path / "没有这个文件夹" / "名册.xlsx", "文件夹不存在"),
+                           (not_a_folder / "名册.xlsx", "不是文件夹")]:
+        with pytest.raises(CongressError) as e:
+            sheets.write_xlsx(target, "名册", ["姓名"], [["张三"]])
+        assert reason in e.value.message
+        assert "directory" not in e.value.message.lower()
+
+    def refused(self, filename):
+        raise PermissionError(13, "Permission denied", str(filename))
+
+    monkeypatch.setattr(Workbook, "save", refused)
+    with pytest.raises(CongressError) as e:
+        sheets.write_xlsx(tmp_path / "名册.xlsx", "名册", ["姓名"], [["张三"]])
+    assert "没有写入权限" in e.value.message and "Excel" not in e.value.message
+    assert "Permission" not in e.value.message
+    assert list(tmp_path.glob("*.part")) == []
