@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from . import APP_NAME, __version__, paths
@@ -16,6 +17,30 @@ from .errors import CongressError
 from .logsetup import setup_logging
 
 log = logging.getLogger(__name__)
+
+
+# argparse's own words through gettext: the few a user sees, in Chinese (its other texts stay as they are).
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "参数",
+    "options": "选项",
+    "optional arguments": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    "the following arguments are required: %s": "缺少必填参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "expected one argument": "需要一个值",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "无效的值：%(value)r",
+}
+_gettext = argparse._
+
+
+def _zh(text: str) -> str:
+    return _ARGPARSE_ZH.get(text, _gettext(text))
+
+
+argparse._ = _zh
 
 
 class ChineseParser(argparse.ArgumentParser):
@@ -68,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `... list | head` closed the pipe: not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
+        except OSError:
+            pass
+        return 0
     except Exception as e:  # unexpected: a short line for the user, the traceback in the log
         log.exception("command failed")
         if sys.stderr:

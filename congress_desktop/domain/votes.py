@@ -305,7 +305,8 @@ def parse_case(data: str | bytes | Mapping[str, Any]) -> Case:
         try:
             data = json.loads(data)
         except json.JSONDecodeError as e:
-            raise CaseError(f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列，{e.msg}") from None
+            raise CaseError(f"不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列附近格式有误"
+                            "（检查引号、逗号和括号是否成对）") from None
     if not isinstance(data, Mapping):
         raise CaseError("案卷文件的最外层应为对象 {...}")
     unknown = [k for k in data if k not in CASE_KEYS and k not in INFO_KEYS]

@@ -18,6 +18,7 @@ from ..domain.text import clean
 from ..errors import CongressError, InvalidInput, os_error_text
 
 HEADER_SCAN_ROWS = 15
+FOOTER_WORDS = ("合计", "总计", "小计", "共计", "制表", "填表", "审核", "注：", "注:", "说明", "备注：")
 
 
 @dataclass
@@ -141,8 +142,10 @@ def read_sheet(path: str | Path, synonyms: dict[str, Sequence[str]], required: S
         values = {k: (row[j] if j < len(row) else None) for k, j in cols.items()}
         if all(clean(v) == "" for v in values.values()):
             continue  # blank line
-        first = clean(row[0]) if row else ""
-        if first in ("合计", "总计", "小计") or first.startswith(("制表", "填表", "注：", "说明")):
+        # A totals or signature line under the table (合计：5人, 填表人：…, 注：…), in whichever of
+        # the first cells it was typed or merged into, is not a record.
+        first = next((clean(c) for c in row[:4] if clean(c)), "")
+        if first.replace(" ", "").startswith(FOOTER_WORDS):
             continue
         sheet.rows.append(SheetRow(i + 1, values, list(row)))
     return sheet
@@ -165,6 +168,8 @@ def write_xlsx(path: str | Path, title: str, headers: Sequence[str], rows: Itera
                highlight: Callable[[Sequence[object]], bool] | None = None,
                progress: Callable[[int], None] | None = None) -> int:
     """A plain sheet: bold frozen header, text-formatted ID/phone columns, auto filter."""
+    if Path(path).suffix.lower() != ".xlsx":  # an Excel file named .csv opens as garbage in WPS
+        raise InvalidInput(f"导出文件“{Path(path).name}”应以 .xlsx 结尾（Excel 表格）")
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter

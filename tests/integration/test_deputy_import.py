@@ -330,3 +330,32 @@ def test_an_export_into_a_folder_it_cannot_write_says_why_in_chinese(tmp_path, m
     assert "没有写入权限" in e.value.message and "Excel" not in e.value.message
     assert "Permission" not in e.value.message
     assert list(tmp_path.glob("*.part")) == []
+
+
+def test_a_totals_line_under_the_table_is_not_read_as_a_deputy(ctx, tmp_path):
+    from openpyxl import Workbook
+
+    from congress_desktop.services import deputies
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["序号", "姓名", "性别", "联系电话"])
+    ws.append([1, "李秀英", "女", "13907191234"])
+    ws.append([2, "王建国", "男", "13907191235"])
+    ws.append(["", "合计：2人", "", ""])
+    ws.merge_cells("B4:D4")
+    ws.append(["填表人：张三", "", "", "审核人：李四"])
+    path = tmp_path / "名册.xlsx"
+    wb.save(path)
+    res = deputies.import_deputies(ctx, path)
+    assert res.ok, res.errors
+    assert res.applied == 2
+
+
+def test_export_to_a_name_that_is_not_xlsx_is_refused(demo_ctx, tmp_path):
+    from congress_desktop.errors import InvalidInput
+    from congress_desktop.services import deputies
+
+    with pytest.raises(InvalidInput, match=".xlsx"):
+        deputies.export_deputies(demo_ctx, tmp_path / "名册.csv")
+    assert not (tmp_path / "名册.csv").exists()
