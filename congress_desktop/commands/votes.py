@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import CongressError
+from ..errors import CongressError, os_error_text
 from . import import_failed, out, out_json
 
 
@@ -133,7 +133,7 @@ def _tally(_ctx, args) -> int:
     except FileNotFoundError:
         raise CongressError(f"找不到案卷文件：{path}") from None
     except OSError as e:
-        raise CongressError(f"无法读取案卷文件 {path}：{e.strerror or e}") from None
+        raise CongressError(f"无法读取案卷文件 {path}：{os_error_text(e)}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import CongressError, InvalidInput, NotFound
+from ..errors import CongressError, InvalidInput, NotFound, os_error_text
 from ..store.models_visits import Attachment, Opinion, Visit
 from .context import Context
 
@@ -94,7 +94,7 @@ def store_file(ctx: Context, source: str | Path) -> tuple[str, int]:
             raise CongressError(f"复制“{src.name}”时文件发生了变化，请重试")
         os.replace(tmp, target)
     except OSError as e:
-        raise CongressError(f"无法保存附件“{src.name}”：{e.strerror or e}") from e
+        raise CongressError(f"无法保存附件“{src.name}”：{os_error_text(e)}") from e
     return sha, size
 
 

@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import APP_NAME, paths
-from ..errors import CongressError, DatabaseDamaged, Exists, InvalidInput, NotFound, UnsafeLocation
+from ..errors import (
+    CongressError,
+    DatabaseDamaged,
+    Exists,
+    InvalidInput,
+    NotFound,
+    UnsafeLocation,
+    os_error_text,
+)
 from ..store import backups as files
 from ..store.backups import BackupInfo, Interrupter, human_size
 from ..store.location import check_location
@@ -208,7 +216,7 @@ def backup_to_folder(ctx: Context, folder: str | Path, *, progress: Progress = n
             files.copy_tree_incremental(attachments, target / USB_ATTACHMENTS, cancel=cancel,
                                         progress=lambda d, t: progress(100 + d * 100 // max(t, 1), 200))
     except OSError as e:
-        raise CongressError(f"无法写入 {target}：{e.strerror or e}（U盘是否已写满、被拔出或写保护？）") from e
+        raise CongressError(f"无法写入 {target}：{os_error_text(e)}（U盘是否已写满、被拔出或写保护？）") from e
     progress(100 * steps, 100 * steps)
     log.info("backed up to %s", info.path)
     return info
@@ -361,7 +369,7 @@ def move_to_local(folder: str | Path, target: str | Path | None = None, *, progr
     try:
         dst.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise CongressError(f"无法创建文件夹 {dst}：{e.strerror or e}") from e
+        raise CongressError(f"无法创建文件夹 {dst}：{os_error_text(e)}") from e
     if src_db.is_file():
         part = dst_db.with_name(dst_db.name + files.PART)
         files.online_copy(src_db, part, progress=lambda d, t: progress(d * 80 // max(t, 1), 100), cancel=cancel)

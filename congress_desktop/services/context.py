@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .. import paths
-from ..errors import Cancelled, CongressError
+from ..errors import Cancelled, CongressError, os_error_text
 from ..store.db import Store
 from ..store.models import Office
 
@@ -64,7 +64,7 @@ class Context:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise CongressError(f"无法创建数据文件夹 {folder}：{e.strerror or e}") from e
+            raise CongressError(f"无法创建数据文件夹 {folder}：{os_error_text(e)}") from e
         return cls(folder, open_store(folder))
 
     @property

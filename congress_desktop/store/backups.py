@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..errors import Cancelled, CongressError
+from ..errors import Cancelled, CongressError, os_error_text
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ def online_copy(src: Path, dst: Path, *, progress: Callable[[int, int], None] | 
         raise CongressError(f"无法复制数据库：{e}", code="backup_failed") from e
     except OSError as e:
         dst.unlink(missing_ok=True)
-        raise CongressError(f"无法写入备份文件 {dst}：{e.strerror or e}", code="backup_failed") from e
+        raise CongressError(f"无法写入备份文件 {dst}：{os_error_text(e)}", code="backup_failed") from e
     finally:
         source.close()
     _fsync_file(dst)
@@ -336,7 +336,7 @@ def make_backup(db_path: Path, reason: str, *, folder: Path | None = None, detai
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise CongressError(f"无法创建备份文件夹 {folder}：{e.strerror or e}", code="backup_failed") from e
+        raise CongressError(f"无法创建备份文件夹 {folder}：{os_error_text(e)}", code="backup_failed") from e
     wal = db_path.with_name(db_path.name + "-wal")
     check_free_space(folder, db_path.stat().st_size + (wal.stat().st_size if wal.exists() else 0))
     now = now or dt.datetime.now()
@@ -574,7 +574,7 @@ def replace_database(db_path: Path, source: Path, *, progress: Callable[[int, in
         os.replace(tmp, db_path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise CongressError(f"无法替换数据库文件（可能正被其他程序打开）：{e.strerror or e}",
+        raise CongressError(f"无法替换数据库文件（可能正被其他程序打开）：{os_error_text(e)}",
                             code="restore_failed") from e
     fsync_dir(db_path.parent)
 
