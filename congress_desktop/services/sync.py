@@ -788,7 +788,6 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
         headers.append((p, h, None))
     headers.sort(key=lambda x: (x[1].sender, x[1].seq_to, x[1].created_at) if x[1] else ("", 0, ""))
     total = sum(h.records for _, h, _ in headers if h) or 1
-    done = 0
     outcomes: list[PackageOutcome] = []
     backup_path: list[Path] = []
     writable: list[SyncError | None] = []
@@ -807,6 +806,20 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
         if writable[0] is not None:
             raise writable[0]
 
+    try:
+        _import_all(ctx, headers, outcomes, pair, info, ensure_backup, ensure_writable, progress, cancel, total)
+    finally:
+        # the pooled connection keeps the big page cache of apply_body from one package to the next
+        # (the pages of the indexes stay warm), and goes back to a small cache once all are done
+        with ctx.store.engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {engine.DEFAULT_CACHE_KIB}")
+    return ImportReport(folder, tuple(outcomes), tuple(receipts), skipped, backup_path[0] if backup_path else None)
+
+
+def _import_all(ctx: Context, headers: list[tuple[Path, Header | None, SyncError | None]],
+                outcomes: list[PackageOutcome], pair: KeyPair, info: KeyInfo, ensure_backup: Callable[[], None],
+                ensure_writable: Callable[[Path], None], progress: Progress, cancel: Cancel, total: int) -> None:
+    done = 0
     for path, header, error in headers:
         check_cancel(cancel)
         base = done
@@ -826,7 +839,6 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
         outcomes.append(outcome)
         done = base + header.records
         progress(done, total)
-    return ImportReport(folder, tuple(outcomes), tuple(receipts), skipped, backup_path[0] if backup_path else None)
 
 
 def _refused(path: Path, header: Header | None, e: SyncError) -> PackageOutcome:
@@ -936,8 +948,6 @@ def _import_one(ctx: Context, path: Path, header: Header, pair: KeyPair, info: K
                 serial = st.issued_receipts
                 s.flush()
                 mark, gaps = _received_mark(s, peer.code, header.sender_key_id)
-            with ctx.store.engine.connect() as conn:  # the pooled connection goes back to a small cache
-                conn.exec_driver_sql(f"PRAGMA cache_size = {engine.DEFAULT_CACHE_KIB}")
         except (IntegrityError, sqlite3.IntegrityError) as e:
             raise SyncError("数据包中的记录引用了本机没有的记录，或与本机的记录冲突，已整包拒绝，本机数据未改变。"
                             "请让对方重新导出（会包含缺少的部分）", "integrity") from e

@@ -579,7 +579,7 @@ class BodyReader:
                 rows = json.loads(b"[" + b",".join(part) + b"]")
             except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
                 raise _bad(f"数据文件 {table.name} 中有无法读取的行") from e
-            if len(rows) != len(part) or not all(type(r) is list and len(r) == width for r in rows):
+            if len(rows) != len(part) or set(map(type, rows)) != {list} or set(map(len, rows)) != {width}:
                 raise _bad(f"数据文件 {table.name} 中有格式不对的行")
             yield rows
 
