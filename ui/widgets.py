@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt, QUrl
+from PySide6.QtCore import QRectF, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -217,3 +217,16 @@ def badge_icon(char: str, normal: str = "#7b8794", selected: str = "#b3261e") ->
         icon.addPixmap(badge_pixmap(char, normal, size), QIcon.Mode.Normal)
         icon.addPixmap(badge_pixmap(char, selected, size), QIcon.Mode.Selected)
     return icon
+
+
+def search_as_you_type(parent: QWidget, fields, slot, delay_ms: int) -> QTimer:
+    """Run ``slot`` ``delay_ms`` after the last keystroke in any of the line edits ``fields``, or at
+    once on Enter; returns the timer (stop it when the filter is applied another way)."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(delay_ms)
+    timer.timeout.connect(slot)
+    for field in fields:
+        field.textChanged.connect(timer.start)
+        field.returnPressed.connect(slot)
+    return timer

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -184,12 +184,8 @@ class DeputiesPage(QWidget):
         self.count_label.setObjectName("deputyCount")
         self._fill_village_and_group_filters()
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.apply_filters)
-        self.search.textChanged.connect(self._search_timer.start)
-        self.search.returnPressed.connect(self.apply_filters)
+        self._search_timer = widgets.search_as_you_type(self, (self.search,), self.apply_filters,
+                                                        SEARCH_DELAY_MS)
         for combo in (self.level, self.status, self.village, self.group, self.owner):
             combo.currentIndexChanged.connect(self.apply_filters)
 

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -787,13 +787,8 @@ class OpinionsPage(QWidget):
         self.filter_error = _error_label()
         self._fill_choices()
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SEARCH_DELAY_MS)
-        self._timer.timeout.connect(self.apply_filters)
-        for w in (self.search, self.date_from, self.date_to):
-            w.textChanged.connect(self._timer.start)
-            w.returnPressed.connect(self.apply_filters)
+        self._timer = widgets.search_as_you_type(self, (self.search, self.date_from, self.date_to),
+                                                 self.apply_filters, SEARCH_DELAY_MS)
         for combo in (self.state, self.category, self.unit, self.village, self.deputy):
             combo.currentIndexChanged.connect(self.apply_filters)
         for box in (self.overdue, self.due_soon):

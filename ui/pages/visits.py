@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -864,13 +864,8 @@ class VisitsPage(QWidget):
         self.count_label.setObjectName("visitCount")
         self.filter_error = _error_label()
         self._fill_points()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SEARCH_DELAY_MS)
-        self._timer.timeout.connect(self.apply_filters)
-        for w in (self.search, self.date_from, self.date_to):
-            w.textChanged.connect(self._timer.start)
-            w.returnPressed.connect(self.apply_filters)
+        self._timer = widgets.search_as_you_type(self, (self.search, self.date_from, self.date_to),
+                                                 self.apply_filters, SEARCH_DELAY_MS)
         for combo in (self.form, self.point):
             combo.currentIndexChanged.connect(self.apply_filters)
 
