@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
-
 from . import APP_ID
 
 DB_FILENAME = "congress.sqlite3"
@@ -23,6 +21,8 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
 
 def default_data_dir() -> Path:
     """The local per-user folder (also where a database found on a network share is moved to)."""
+    from platformdirs import user_data_dir  # here, not at the top: only this path needs it (start-up)
+
     # appauthor=False: no extra vendor folder on Windows (%LOCALAPPDATA%\congress-desktop).
     return Path(user_data_dir(APP_ID, appauthor=False, roaming=False))
 

@@ -1,5 +1,9 @@
 """Application start: QApplication set up once (font, translations, style, icon, logging, excepthook),
-then the data folder is opened, the first-start dialog shown if needed, and the main window."""
+then the data folder is opened, the first-start dialog shown if needed, and the main window.
+
+Start-up order (measured by tests/bench/bench_startup.py and bench_frozen_startup.py): only what the
+first frame needs runs before the window is shown. Nothing on that path touches the ``Qt`` namespace
+(PySide builds its ~90 enum classes, ~12 ms, on first access), importlib.resources or the core."""
 
 from __future__ import annotations
 
@@ -7,17 +11,18 @@ import logging
 import os
 import sys
 import time
-from importlib.resources import files
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QIcon
+from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QObject, QTimer, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
+import resources
 from congress_desktop import APP_ID, APP_NAME, __version__, paths
 from congress_desktop.errors import CongressError
 
 log = logging.getLogger(__name__)
+REPORT = os.environ.get("CONGRESS_REPORT_SHOWN") == "1"  # start-up benchmarks: print marks, then quit
 
 BUNDLED_FONT = "wqy-microhei.ttc"
 # System fonts preferred over the bundled one (they hint better on Windows); the first found wins.
@@ -26,33 +31,26 @@ PREFERRED_FAMILIES = ("Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "N
 FONT_POINT_SIZE = 10
 
 
-def _resource_path(*parts: str):
-    # one part at a time: frozen, files() is a MultiplexedPath whose joinpath takes a single name
-    res = files("resources")
-    for part in parts:
-        res = res.joinpath(part)
-    return res
-
-
 def load_bundled_font() -> list[str]:
     """Register the bundled CJK font with Qt; returns its family names ([] if it could not be loaded)."""
-    res = _resource_path("fonts", BUNDLED_FONT)
-    path = Path(str(res))
-    if path.is_file():
-        font_id = QFontDatabase.addApplicationFont(str(path))
-    else:  # a zipped resource: hand Qt the bytes
-        font_id = QFontDatabase.addApplicationFontFromData(res.read_bytes())
+    path = resources.path("fonts", BUNDLED_FONT)
+    font_id = QFontDatabase.addApplicationFont(str(path))
     if font_id < 0:
         log.warning("could not load the bundled font %s", path)
         return []
     return list(QFontDatabase.applicationFontFamilies(font_id))
 
 
-def choose_ui_font(bundled: list[str]) -> QFont:
+def system_ui_family() -> str | None:
+    """The first of PREFERRED_FAMILIES this PC has (every Windows 10/11 has Microsoft YaHei)."""
+    available = set(QFontDatabase.families())
+    return next((f for f in PREFERRED_FAMILIES if f in available), None)
+
+
+def choose_ui_font(bundled: list[str], primary: str | None = None) -> QFont:
     """The application font: a system Chinese UI font if present, else the bundled one; the bundled
     family is always in the fallback list so no 汉字 shows as a box."""
-    available = set(QFontDatabase.families())
-    primary = next((f for f in PREFERRED_FAMILIES if f in available), None)
+    primary = primary or system_ui_family()
     fallback = [f for f in bundled if "Mono" not in f] or bundled
     families = ([primary] if primary else []) + fallback
     font = QFont(QApplication.font())
@@ -79,7 +77,7 @@ def install_translations(app: QApplication) -> bool:
 
 def load_stylesheet() -> str:
     try:
-        return _resource_path("styles", "app.qss").read_text(encoding="utf-8")
+        return resources.path("styles", "app.qss").read_text(encoding="utf-8")
     except OSError:
         log.warning("style sheet not found")
         return ""
@@ -88,19 +86,25 @@ def load_stylesheet() -> str:
 def app_icon() -> QIcon:
     icon = QIcon()
     for name in ("app.png", "app.ico"):
-        p = Path(str(_resource_path("icons", name)))
+        p = resources.path("icons", name)
         if p.is_file():
             icon.addFile(str(p))
             break
     return icon
 
 
-def create_application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication, set up once (reused if one exists, e.g. under pytest-qt)."""
+def create_application(argv: list[str] | None = None, *, defer_bundled_font: bool = False) -> QApplication:
+    """The QApplication, set up once (reused if one exists, e.g. under pytest-qt).
+
+    ``defer_bundled_font``: when the PC has a Chinese UI font of its own, the bundled font (a 5 MB
+    file, ~6 ms to register) is left for ``load_deferred_font`` after the first paint; it is then
+    only the fallback for rare characters. Without a system Chinese font it is loaded here, so the
+    first frame never shows boxes. (High-DPI: Qt 6 already passes fractional scale factors through.)"""
     app = QApplication.instance()
     if app is None:
-        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-        app = QApplication([sys.argv[0] if sys.argv else APP_ID, *(argv or [])])
+        # Fusion: the same look on every Windows version and on Linux desktops. Asked for on the
+        # command line, Qt makes it instead of the platform's style (setStyle() afterwards costs ~5 ms).
+        app = QApplication([sys.argv[0] if sys.argv else APP_ID, "-style", "fusion", *(argv or [])])
     if getattr(app, "_congress_ready", False):
         return app
     app.setOrganizationName(APP_ID)
@@ -108,13 +112,27 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     install_translations(app)
-    app._congress_font_families = load_bundled_font()
-    app.setFont(choose_ui_font(app._congress_font_families))
-    app.setStyle("Fusion")  # the same look on every Windows version and on Linux desktops
+    primary = system_ui_family()
+    app._congress_font_pending = bool(defer_bundled_font and primary)
+    app._congress_font_families = [] if app._congress_font_pending else load_bundled_font()
+    app.setFont(choose_ui_font(app._congress_font_families, primary))
+    if app.style().name() != "fusion":  # a QApplication made elsewhere (tests)
+        app.setStyle("Fusion")
     app.setStyleSheet(load_stylesheet())
     app.setWindowIcon(app_icon())
     app._congress_ready = True
     return app
+
+
+def load_deferred_font(app: QApplication) -> None:
+    """Register the bundled font left out by ``create_application(defer_bundled_font=True)`` and put it
+    in the application font's fallback list."""
+    if not getattr(app, "_congress_font_pending", False):
+        return
+    app._congress_font_pending = False
+    app._congress_font_families = load_bundled_font()
+    if app._congress_font_families:
+        app.setFont(choose_ui_font(app._congress_font_families))
 
 
 def _install_excepthook() -> None:
@@ -142,14 +160,34 @@ def _install_excepthook() -> None:
 
 
 class _ShownReporter(QObject):
-    """For the start-up benchmarks: print the wall-clock time of the window's first show event."""
+    """For the start-up benchmarks: print the wall-clock time of the window's first show event
+    (SHOWN) and of its first paint (PAINTED: the shell drawn, navigation and all)."""
+
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self.shown = False
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.Show:
-            if sys.stdout is not None:
-                print(f"SHOWN {time.time():.6f}", flush=True)
+        kind = event.type()
+        if kind == QEvent.Type.Show and not self.shown:
+            self.shown = True
+            _print_mark("SHOWN")
+        elif kind == QEvent.Type.Paint and self.shown:
+            _print_mark("PAINTED")
             obj.removeEventFilter(self)
         return False
+
+
+def _print_mark(mark: str) -> None:
+    if sys.stdout is not None:
+        print(f"{mark} {time.time():.6f} {time.process_time():.6f}", flush=True)
+
+
+def phase(name: str) -> None:
+    """With CONGRESS_REPORT_SHOWN=1: ``PHASE <name> <wall-clock time>``, to see where start-up goes
+    (tests/bench/startup_phases.py)."""
+    if REPORT and sys.stdout is not None:
+        print(f"PHASE {name} {time.time():.6f}", flush=True)
 
 
 def _report_first_show(window: QWidget) -> None:
@@ -170,10 +208,13 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
 
     The window shell is shown first; the core (SQLAlchemy, the database, migrations) loads right
     after, so the user sees the program at once on a slow office PC."""
+    phase("ui.app imported")
     from .main_window import MainWindow
 
+    phase("ui.main_window imported")
     folder = paths.data_dir(data_dir)
-    app = create_application()
+    app = create_application(defer_bundled_font=True)
+    phase("application created")
     _install_excepthook()
     from .single_instance import SingleInstance, bring_to_front
 
@@ -182,13 +223,17 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
         _start_logging(folder)
         log.info("another copy is running; exiting")
         return 0
+    phase("single-instance lock taken")
     app._congress_instance = instance
-    report = os.environ.get("CONGRESS_REPORT_SHOWN") == "1"
-    window = MainWindow(None, data_dir=folder)
+    report = REPORT
+    window = MainWindow(None, data_dir=folder, shell_only=True)
+    phase("window built")
     if report:
         _report_first_show(window)
     window.show()
     app.processEvents()  # paint the shell before the core loads
+    window.finish_shell()  # menus, shortcuts, tooltips: the user cannot reach them sooner anyway
+    load_deferred_font(app)
     _start_logging(folder)  # logging.handlers costs ~7 ms: after the paint
     log.info("%s starting, data folder %s", APP_NAME, folder)
     instance.activated.connect(lambda: bring_to_front(window))
@@ -198,7 +243,9 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
 
     # refuses a network share or a stick (offers to copy the data here), never opens a damaged file
     # silently (offers the newest good backup): ui/data_safety.py
+    phase("first paint done, logging started")
     ctx = data_safety.open_context(folder, window)
+    phase("database open")
     if ctx is None:
         instance.close()
         return 1
@@ -219,8 +266,7 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
             maintenance.done.connect(lambda result: data_safety.handle_maintenance_result(window, result))
             QTimer.singleShot(1500, maintenance.start)
         if report:
-            if sys.stdout is not None:
-                print(f"READY {time.time():.6f}", flush=True)
+            _print_mark("READY")
             QTimer.singleShot(0, app.quit)
         code = app.exec()
         maintenance.stop()

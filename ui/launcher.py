@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli_main(argv)
     if opts["self_test"]:
         return self_test()
+    if os.environ.get("CONGRESS_REPORT_SHOWN") == "1" and sys.stdout is not None:  # see ui.app.phase
+        _out(f"PHASE launcher {time.time():.6f}")
     try:
         from .app import run_gui
     except Exception as e:  # e.g. a broken Qt installation: say so in Chinese, keep the details

@@ -11,44 +11,39 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+# Only what the first frame needs is imported here: the window is built before its first paint, and
+# every class or enum namespace PySide meets costs start-up time (the ``Qt`` namespace alone ~12 ms;
+# see ui/app.py). Menus, shortcuts and tooltips are added by finish_shell() after the first paint.
+from PySide6.QtCore import QSettings, QSize
+from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from congress_desktop import APP_NAME, __version__
 
+from . import badges
+
 if TYPE_CHECKING:  # the core (SQLAlchemy) loads after the window is on screen: see ui.app.run_gui
     from congress_desktop.services.context import Context
-
-from . import widgets
-from .pages.placeholder import PlaceholderPage
 
 log = logging.getLogger(__name__)
 
 PageFactory = Callable[["Context", QWidget], QWidget]
 
 
-@dataclass(frozen=True)
-class PageSpec:
+class PageSpec(NamedTuple):
     key: str
     title: str
     badge: str          # the character on the navigation icon
@@ -57,6 +52,8 @@ class PageSpec:
 
     def build(self, ctx: Context, parent: QWidget) -> QWidget:
         if self.factory is None:
+            from .pages.placeholder import PlaceholderPage
+
             return PlaceholderPage(self.title, self.purpose, parent)
         return self.factory(ctx, parent)
 
@@ -71,6 +68,8 @@ def external_page(module: str, cls: str, title: str, purpose: str) -> PageFactor
             if e.name != module:
                 raise
             log.info("page module %s not present: placeholder", module)
+            from .pages.placeholder import PlaceholderPage
+
             return PlaceholderPage(title, purpose, parent)
         return getattr(mod, cls)(ctx, parent)
 
@@ -118,65 +117,35 @@ PAGES: list[PageSpec] = [
     _spec("settings", "设置", "设", "本单位信息、数据和日志文件夹、程序版本。", _settings),
 ]
 
-def help_html() -> str:
-    """The built-in help: one HTML file per area in resources/help/ (NN-area.html), in name order.
-
-    To document a new area, add a file there rather than editing this module."""
-    folder = files("resources") / "help"
-    parts = [f.read_text(encoding="utf-8") for f in sorted(folder.iterdir(), key=lambda f: f.name)
-             if f.name.endswith(".html")]
-    return "\n".join(parts)
-
-
-
-class HelpDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("使用说明")
-        self.setWindowFlag(Qt.WindowType.WindowContextHelpButtonHint, False)
-        self.resize(640, 620)
-        self.browser = QTextBrowser()
-        self.browser.setOpenExternalLinks(True)
-        self.browser.setHtml(help_html())
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.browser)
-        lay.addWidget(buttons)
-
-
 class MainWindow(QMainWindow):
     """``MainWindow(ctx)``; ``show_page(key or index)``, ``status(text)``, ``page(key)``."""
 
     def __init__(self, ctx: Context | None, parent: QWidget | None = None, *,
                  pages: list[PageSpec] | None = None, settings: QSettings | None = None,
-                 data_dir: str | Path | None = None):
+                 data_dir: str | Path | None = None, shell_only: bool = False):
         """With ``ctx=None`` the window is a shell (navigation, 「正在打开数据…」) shown at once while
-        the core loads; ``attach(ctx)`` fills it in. Start-up feels instant this way."""
+        the core loads; ``attach(ctx)`` fills it in. ``shell_only=True`` leaves the menus, shortcuts
+        and navigation tooltips to ``finish_shell()``, which the start-up calls after the first paint."""
         super().__init__(parent)
         self.ctx: Context | None = None
         self.specs = list(pages if pages is not None else PAGES)
         self._pages: dict[str, QWidget] = {}
-        self._help: HelpDialog | None = None
+        self._help = None  # ui.help.HelpDialog, made on first F1
+        self._finished = False
         folder = Path(ctx.data_dir if ctx is not None else data_dir or ".")
         self.settings = settings or QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.setMinimumSize(760, 480)  # small laptops at 150 % scaling
 
-        # -- navigation
+        # -- navigation (icons and text now; tooltips and scroll policy in finish_shell)
         self.nav = QListWidget()
         self.nav.setObjectName("navList")
         self.nav.setIconSize(QSize(24, 24))
         self.nav.setUniformItemSizes(True)
-        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.nav.setFrameShape(QFrame.Shape.NoFrame)
-        for i, spec in enumerate(self.specs):
-            item = QListWidgetItem(widgets.badge_icon(spec.badge), spec.title)
-            item.setData(Qt.ItemDataRole.UserRole, spec.key)
-            shortcut = self._shortcut_text(i)
-            item.setToolTip(f"{spec.purpose}（{shortcut}）" if shortcut else spec.purpose)
+        for spec in self.specs:
+            item = QListWidgetItem(badges.nav_icon(spec.key, spec.badge), spec.title)
             item.setSizeHint(QSize(0, 42))
             self.nav.addItem(item)
         brand = QLabel(APP_NAME)
@@ -191,7 +160,12 @@ class MainWindow(QMainWindow):
         side_lay.addWidget(self.nav, 1)
 
         # -- pages
-        self.page_title = widgets.heading("")
+        self.page_title = QLabel("")  # as widgets.heading(): styled by its object name, larger bold font
+        self.page_title.setObjectName("pageTitle")
+        title_font = QFont(self.page_title.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.6)
+        title_font.setBold(True)
+        self.page_title.setFont(title_font)
         self.stack = QStackedWidget()
         self.stack.setObjectName("pageStack")
         content = QFrame()
@@ -217,21 +191,41 @@ class MainWindow(QMainWindow):
         self.data_label.setObjectName("statusData")
         self.statusBar().addPermanentWidget(self.office_label)
         self.statusBar().addPermanentWidget(self.data_label)
+        self.file_menu = self.menuBar().addMenu("文件(&F)")  # titles now, so the menu bar is drawn at once
+        self.help_menu = self.menuBar().addMenu("帮助(&H)")
 
+        self.nav.currentRowChanged.connect(self._on_row)
+        self._restore()
+        self.nav.setEnabled(False)
+        if not shell_only:
+            self.finish_shell()
+        if ctx is not None:
+            self.attach(ctx)
+
+    def finish_shell(self) -> None:
+        """Menus, keyboard shortcuts and navigation tooltips (idempotent)."""
+        if self._finished:
+            return
+        self._finished = True
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for i, spec in enumerate(self.specs):
+            item = self.nav.item(i)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            shortcut = self._shortcut_text(i)
+            item.setToolTip(f"{spec.purpose}（{shortcut}）" if shortcut else spec.purpose)
         self._build_menus()
         for i in range(min(len(self.specs), 10)):
             sc = QShortcut(QKeySequence(self._shortcut_text(i)), self)
             sc.activated.connect(lambda i=i: self.show_page(i, focus=True))
-
-        self.nav.currentRowChanged.connect(self._on_row)
         self.nav.itemActivated.connect(lambda _item: self._focus_page())
-        self._restore()
-        self.nav.setEnabled(False)
-        if ctx is not None:
-            self.attach(ctx)
 
     def attach(self, ctx: Context) -> None:
         """Fill the shell in once the data folder is open: title, status bar, first page."""
+        self.finish_shell()
         self.ctx = ctx
         office = ctx.require_office()
         self.setWindowTitle(f"{APP_NAME} — {office.name}")
@@ -273,6 +267,8 @@ class MainWindow(QMainWindow):
                 widget = spec.build(self.ctx, self.stack)
             except Exception:
                 log.exception("could not build page %s", key)
+                from .pages.placeholder import PlaceholderPage
+
                 widget = PlaceholderPage(spec.title, "详细信息已写入日志。", self.stack,
                                          notice="此页面暂时无法打开")
                 widget.setProperty("broken", True)
@@ -292,12 +288,18 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> None:
         if self._help is None:
+            from .help import HelpDialog
+
             self._help = HelpDialog(self)
         self._help.show()
         self._help.raise_()
         self._help.activateWindow()
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from . import widgets
+
         office = self.ctx.office if self.ctx is not None else None
         box = QMessageBox(self)
         box.setWindowTitle(f"关于{APP_NAME}")
@@ -319,8 +321,12 @@ class MainWindow(QMainWindow):
         return "Ctrl+0" if index == 9 else ""
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("文件(&F)")
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QAction, QKeySequence
+
+        from . import widgets
+
+        file_menu = self.file_menu
         open_data = QAction("打开数据文件夹(&O)", self)
         open_data.triggered.connect(lambda: self.ctx and widgets.open_folder(self.ctx.data_dir))
         file_menu.addAction(open_data)
@@ -332,7 +338,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         self.quit_action = quit_action
 
-        help_menu = bar.addMenu("帮助(&H)")
+        help_menu = self.help_menu
         help_action = QAction("使用说明(&H)", self)
         help_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
         help_action.triggered.connect(self.show_help)
@@ -359,6 +365,10 @@ class MainWindow(QMainWindow):
                 show_error(self, e)
 
     def _focus_page(self) -> None:
+        from PySide6.QtCore import Qt
+
+        from . import widgets
+
         widget = self.stack.currentWidget()
         if widget is not None and not widgets.focus_first_child(widget):
             self.stack.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -14,14 +14,17 @@ later copy finds the lock taken, connects and sends ``activate``; the first copy
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDir, QLockFile, QObject, Qt, Signal
-from PySide6.QtWidgets import QWidget
+# QtCore only (no hashlib, no Qt namespace, no QtNetwork): this runs before the window's first paint.
+from PySide6.QtCore import QCryptographicHash, QDir, QLockFile, QObject, Signal
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 from congress_desktop import APP_ID
 
@@ -39,7 +42,8 @@ def instance_key() -> str:
         user = getpass.getuser()
     except Exception:  # no user name on some locked-down PCs: the home folder still tells users apart
         user = ""
-    digest = hashlib.sha256(f"{user}|{Path.home()}".encode()).hexdigest()[:16]
+    raw = QCryptographicHash.hash(f"{user}|{Path.home()}".encode(), QCryptographicHash.Algorithm.Sha256)
+    digest = bytes(raw.toHex().data()).decode()[:16]  # the same as hashlib.sha256(...).hexdigest()[:16]
     return f"{APP_ID}-{digest}"
 
 
@@ -56,6 +60,8 @@ def _allow_foreground() -> None:
 
 
 def bring_to_front(window: QWidget) -> None:
+    from PySide6.QtCore import Qt
+
     if window.isMinimized():
         window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
     window.show()

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QColor,
     QDesktopServices,
     QFont,
-    QIcon,
     QKeySequence,
-    QPainter,
-    QPixmap,
     QShortcut,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDialog,
     QDialogButtonBox,
     QFrame,
@@ -189,34 +185,6 @@ def hline(parent: QWidget | None = None) -> QFrame:
     line.setFrameShape(QFrame.Shape.HLine)
     line.setObjectName("separator")
     return line
-
-
-def badge_pixmap(char: str, background: str, size: int = 64, foreground: str = "#ffffff") -> QPixmap:
-    """A rounded square with one character (navigation icons; drawn, so no image files needed)."""
-    pix = QPixmap(size, size)
-    pix.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pix)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QColor(background))
-    p.drawRoundedRect(QRectF(0, 0, size, size), size * 0.24, size * 0.24)
-    f = QFont(QApplication.font())
-    f.setPixelSize(int(size * 0.56))
-    f.setBold(True)
-    p.setFont(f)
-    p.setPen(QColor(foreground))
-    p.drawText(QRectF(0, 0, size, size * 0.97), int(Qt.AlignmentFlag.AlignCenter), char)
-    p.end()
-    return pix
-
-
-def badge_icon(char: str, normal: str = "#7b8794", selected: str = "#b3261e") -> QIcon:
-    icon = QIcon()
-    for size in (24, 48):
-        icon.addPixmap(badge_pixmap(char, normal, size), QIcon.Mode.Normal)
-        icon.addPixmap(badge_pixmap(char, selected, size), QIcon.Mode.Selected)
-    return icon
 
 
 def search_as_you_type(parent: QWidget, fields, slot, delay_ms: int) -> QTimer:

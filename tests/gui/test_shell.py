@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -297,8 +298,8 @@ def test_start_with_demo_flag_seeds_an_empty_folder_and_shows_the_window(data_di
     r = subprocess.run([sys.executable, "-m", "ui.launcher", "--demo", "--data-dir", str(data_dir)], cwd=ROOT,
                        env=env, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert r.returncode == 0, r.stderr
-    marks = [line.split()[0] for line in r.stdout.splitlines()]
-    assert marks == ["SHOWN", "READY"]  # the window is on screen before the database is opened
+    marks = [line.split()[0] for line in r.stdout.splitlines() if not line.startswith("PHASE ")]
+    assert marks == ["SHOWN", "PAINTED", "READY"]  # the window is drawn before the database is opened
     ctx = Context.open(data_dir)
     try:
         assert ctx.office.demo and ctx.office.name == "丹江口市六里坪镇人大"
@@ -312,6 +313,58 @@ def _run(args: list[str], **kw) -> subprocess.CompletedProcess:
     env.pop("CONGRESS_DATA_DIR", None)
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           encoding="utf-8", timeout=120, **kw)
+
+
+FIRST_FRAME_PROBE = r"""
+import json, sys
+import PySide6.QtCore as QtCore
+import ui.app
+
+def probe(mark, real=ui.app._print_mark):
+    if mark == "PAINTED":
+        heavy = ("sqlalchemy", "alembic", "congress_desktop.store", "congress_desktop.services",
+                 "importlib.resources", "PySide6.QtNetwork", "ui.widgets")
+        print("PROBE " + json.dumps({"qt_namespace": "Qt" in vars(QtCore),
+                                     "loaded": [m for m in heavy if m in sys.modules]}), flush=True)
+    real(mark)
+
+ui.app._print_mark = probe
+from ui.launcher import main
+sys.exit(main(["--data-dir", sys.argv[1]]))
+"""
+
+
+def test_the_first_frame_needs_neither_the_core_nor_the_qt_namespace(data_dir):
+    """Start-up speed (issue 2: shown within 1.5x of a bare window): up to the first paint, the real
+    start (ui.launcher -> ui.app.run_gui) loads no SQLAlchemy, no database code and none of the
+    ~90 enum classes of PySide's ``Qt`` namespace (12-20 ms); see tests/bench/startup_phases.py."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CONGRESS_REPORT_SHOWN="1",
+               CONGRESS_INSTANCE_KEY=f"probe-{os.getpid()}")
+    subprocess.run([sys.executable, "-m", "congress_desktop", "--data-dir", str(data_dir), "demo"],
+                   cwd=ROOT, check=True, capture_output=True)
+    r = subprocess.run([sys.executable, "-c", FIRST_FRAME_PROBE, str(data_dir)], cwd=ROOT, env=env,
+                       capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert r.returncode == 0, r.stderr
+    probe = [line for line in r.stdout.splitlines() if line.startswith("PROBE ")]
+    assert len(probe) == 1, r.stdout
+    state = json.loads(probe[0].split(" ", 1)[1])
+    assert state == {"qt_namespace": False, "loaded": []}
+    assert r.stdout.splitlines()[-1].startswith("READY ")  # and then the data came
+
+
+def test_every_page_has_its_navigation_icon_files_and_a_new_page_gets_a_drawn_one(qtbot):
+    """The icons are read from files (drawing them would build the Qt namespace before the first
+    paint); a page added without running build_scripts/make_nav_icons.py still gets one."""
+    from PySide6.QtGui import QImage
+
+    from ui import badges
+
+    for spec in PAGES:
+        for (size, _selected), path in badges.nav_icon_files(spec.key).items():
+            image = QImage(str(path))
+            assert not image.isNull() and image.width() == image.height() == size, path
+    icon = badges.nav_icon("no_such_page", "新")
+    assert not icon.isNull() and not icon.pixmap(24, 24).isNull()
 
 
 def test_self_test_passes_in_a_subprocess():

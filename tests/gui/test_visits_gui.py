@@ -170,7 +170,7 @@ def test_visits_page_new_edit_delete(qtbot, demo_ctx, modals, monkeypatch):
     def fill(form: VisitForm):
         form.place.setCurrentIndex(form.place.findText(home.name))
         form.deputies.add(home.deputy_ids[0])
-        form.visitors.rows[0]["name"].setText("周长林")
+        form.visitors.rows[0]["name"].setText("司马试林")
         form.opinions.rows[0]["category_id"].setCurrentIndex(1)
         form.opinions.rows[0]["content"].setText("路口加装红绿灯")
         form.opinions.rows[0]["on_the_spot"].setChecked(True)
@@ -181,9 +181,9 @@ def test_visits_page_new_edit_delete(qtbot, demo_ctx, modals, monkeypatch):
     page.new_visit()
     assert page.count_label.text() == f"共 {total + 1} 次接待"
     v = page.selected()
-    assert v is not None and v.visitor_names == ("周长林",) and v.opinion_count == 1 and v.open_count == 0
+    assert v is not None and v.visitor_names == ("司马试林",) and v.opinion_count == 1 and v.open_count == 0
 
-    page.search.setText("周长林")
+    page.search.setText("司马试林")
     page.apply_filters()
     assert page.model.rowCount() == 1
 

@@ -128,7 +128,7 @@ class HomePage(QWidget):
         lay.setSpacing(14)
         lay.addWidget(_card(office_box))
         lay.addLayout(tiles)
-        self.visit_summary = VisitSummaryCard(ctx)  # 接待与督办 figures, each opens its list (issue 3)
+        self.visit_summary = VisitSummaryCard(ctx, fill=False)  # 接待与督办 figures, each opens its list (issue 3)
         lay.addWidget(self.visit_summary)
         lay.addWidget(_card(self.levels_title, levels_box, levels_note))
         lay.addWidget(_card(self.where_title, where_box))
@@ -142,11 +142,15 @@ class HomePage(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         self.refresh()
+        self._just_filled = True  # the window activates a page right after building it: not twice
 
     def initial_focus(self) -> QWidget:
         return self.open_button
 
     def on_activated(self) -> None:
+        if self._just_filled:
+            self._just_filled = False
+            return
         self.refresh()
 
     def refresh(self) -> None:
