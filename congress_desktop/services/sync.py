@@ -809,10 +809,11 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
     try:
         _import_all(ctx, headers, outcomes, pair, info, ensure_backup, ensure_writable, progress, cancel, total)
     finally:
-        # the pooled connection keeps the big page cache of apply_body from one package to the next
-        # (the pages of the indexes stay warm), and goes back to a small cache once all are done
+        # the pooled connection keeps the big page cache and the long checkpoint interval of apply_body
+        # from one package to the next (the pages of the indexes stay warm), and goes back to the usual
+        # settings, with one checkpoint, once all are done
         with ctx.store.engine.connect() as conn:
-            conn.exec_driver_sql(f"PRAGMA cache_size = {engine.DEFAULT_CACHE_KIB}")
+            engine.end_import(conn)
     return ImportReport(folder, tuple(outcomes), tuple(receipts), skipped, backup_path[0] if backup_path else None)
 
 

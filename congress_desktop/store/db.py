@@ -37,7 +37,9 @@ def _set_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", future=True)
+    # LIFO: one thread working in turns gets the same connection back, so what a long job sets on it
+    # (the sync import's page cache and checkpoint interval) stays until the job puts it back
+    engine = create_engine(f"sqlite:///{path}", future=True, pool_use_lifo=True)
     event.listen(engine, "connect", _set_pragmas)
     return engine
 

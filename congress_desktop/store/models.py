@@ -94,9 +94,12 @@ class Deputy(Synced, Base):
     levels: Mapped[str] = mapped_column(String(100), default="town")  # comma-separated level keys
     term: Mapped[str] = mapped_column(String(30), default="")
     constituency: Mapped[str] = mapped_column(String(100), default="")
-    group_name: Mapped[str] = mapped_column(String(100), default="", index=True)
+    # no index on group_name or status: a handful of values each, so an index costs every write (22 %
+    # of a big sync import) and slows the filters it was meant for (SQLite would walk it row by row
+    # instead of scanning the table); migration 0008 dropped them
+    group_name: Mapped[str] = mapped_column(String(100), default="")
     elected_on: Mapped[str] = mapped_column(String(10), default="")
-    status: Mapped[str] = mapped_column(String(4), default="在任", index=True)
+    status: Mapped[str] = mapped_column(String(4), default="在任")
     status_date: Mapped[str] = mapped_column(String(10), default="")
     status_reason: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")

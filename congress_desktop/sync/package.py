@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -575,10 +576,14 @@ class BodyReader:
         width = len(table.columns)
         for start in range(0, len(lines), chunk_rows):
             part = lines[start:start + chunk_rows]
+            text = b"[" + b",".join(part) + b"]"
             try:
-                rows = json.loads(b"[" + b",".join(part) + b"]")
-            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-                raise _bad(f"数据文件 {table.name} 中有无法读取的行") from e
+                rows = orjson.loads(text)  # 2-3x the speed of json (a fifth of a big import's Python time)
+            except orjson.JSONDecodeError:
+                try:  # what json reads and orjson does not (Infinity, integers over 64 bits): as before
+                    rows = json.loads(text)
+                except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+                    raise _bad(f"数据文件 {table.name} 中有无法读取的行") from e
             if len(rows) != len(part) or set(map(type, rows)) != {list} or set(map(len, rows)) != {width}:
                 raise _bad(f"数据文件 {table.name} 中有格式不对的行")
             yield rows
