@@ -367,6 +367,24 @@ def test_every_page_has_its_navigation_icon_files_and_a_new_page_gets_a_drawn_on
     assert not icon.isNull() and not icon.pixmap(24, 24).isNull()
 
 
+def test_a_deferred_bundled_font_is_loaded_after_the_first_paint_into_the_fallback_list(qapp, monkeypatch):
+    """Where the PC has a Chinese UI font (every Windows 10/11), the 5 MB bundled font waits until
+    the window is drawn; then it joins the application font as the fallback for rare characters."""
+    from ui import app as app_mod
+
+    before = QApplication.font()
+    monkeypatch.setattr(qapp, "_congress_font_pending", True, raising=False)
+    monkeypatch.setattr(qapp, "_congress_font_families", [], raising=False)
+    try:
+        app_mod.load_deferred_font(qapp)
+        assert "WenQuanYi Micro Hei" in qapp._congress_font_families
+        assert "WenQuanYi Micro Hei" in QApplication.font().families()
+        assert not qapp._congress_font_pending
+        app_mod.load_deferred_font(qapp)  # once only
+    finally:
+        QApplication.setFont(before)
+
+
 def test_self_test_passes_in_a_subprocess():
     r = _run(["-m", "ui.launcher", "--self-test"])
     assert r.returncode == 0, r.stdout + r.stderr
