@@ -31,6 +31,9 @@ def _set_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # a big sync import lets the WAL grow to 256 MiB (sync/engine.py): give the disk space back
+    # once it has been copied into the database file and starts over
+    cur.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
     # FULL: a committed change survives a power cut, which matters more here than write speed.
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()

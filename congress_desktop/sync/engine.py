@@ -434,11 +434,12 @@ def _apply_chunk(conn: Connection, t: SyncTable, positions: list[int], rows: lis
 
 def end_import(conn: Connection) -> None:
     """After the last package: the connection's usual cache and checkpoint interval, and the WAL copied
-    into the database file now (not at the user's next edit); TRUNCATE gives its disk space back.
-    A reader elsewhere may keep part of it for later: SQLite then finishes at a later checkpoint."""
+    into the database file now (not at the user's next edit). PASSIVE never waits for the window's
+    readers nor blocks its writes; what a reader still needs is copied at a later checkpoint, and
+    journal_size_limit (store/db.py) shrinks the file once the WAL starts over."""
     conn.exec_driver_sql(f"PRAGMA cache_size = {DEFAULT_CACHE_KIB}")
     conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {DEFAULT_WAL_PAGES}")
-    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def _plain(v):
