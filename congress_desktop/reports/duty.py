@@ -130,6 +130,14 @@ def _flag_short(flags: Sequence[str]) -> str:
     return "、".join(short.get(f, f.replace("考评等次为", "")) for f in flags)
 
 
+def _rating_cell(rating) -> str:
+    """选民测评 in the narrow column: the result, then the 称职 share on a line of its own (wrapped
+    as one line, the number broke in the middle: 「称职 75.」「9%」)."""
+    if rating is None:
+        return ""
+    return f"{rating.label}\n称职\u00a0{ev.percent(rating.result.competent_share)}"
+
+
 def render_duty_notice(path: str | Path, office_name: str, evaluation: Evaluation, *,
                        generated_at: dt.datetime | None = None, progress: Progress | None = None,
                        cancel: Cancel | None = None) -> int:
@@ -165,12 +173,12 @@ def render_duty_notice(path: str | Path, office_name: str, evaluation: Evaluatio
     fixed = ["名次", "姓名", "所在村(社区)"]
     tail = ["基础分", "总分", "等次", "选民测评", "提醒"]
     header = fixed + [h.label for h in e.items] + tail
-    weights = [9, 15, 19] + [10] * len(e.items) + [10, 11, 11, 15, 22]
+    weights = [9, 15, 19] + [10] * len(e.items) + [10, 11, 11, 18, 19]
     rows = []
     for r in e.rows:
         rows.append([str(r.rank), r.name + ("" if r.status == "在任" else f"（{r.status}）"), r.village_name]
                     + [c.points for c in r.items]
-                    + [r.base, r.total, r.grade, r.rating.summary if r.rating else "", _flag_short(r.flags)])
+                    + [r.base, r.total, r.grade, _rating_cell(r.rating), _flag_short(r.flags)])
     align = ["center", "left", "left"] + ["right"] * len(e.items) + ["right", "right", "center", "left", "left"]
     extra = []
     for y, r in enumerate(e.rows, start=1):

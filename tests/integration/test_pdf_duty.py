@@ -50,6 +50,22 @@ def test_notice_of_the_demo_quarter_prints_with_table_charts_and_reminders(demo_
     render_page_png(pdf, 0, tmp_path / "notice.png")
 
 
+def test_voter_rating_share_in_the_notice_table_is_never_broken_inside_the_number(demo_ctx, tmp_path):
+    """The 选民测评 column is narrow: the result and the 称职 share go on two lines of their own, so
+    「75.9%」 is never printed as 「75.」 and 「9%」."""
+    ctx = demo_ctx
+    a, b = last_quarter()
+    p = evs.period_for(ctx, a, b)
+    evs.reopen_period(ctx, p.id)
+    deputy = evs.evaluate_period(ctx, p.id).rows[0]
+    evs.set_rating(ctx, p.id, deputy.deputy_id, "41", "12", "1")  # 75.9 % 称职, result 基本称职
+    pdf = tmp_path / "通报.pdf"
+    evs.print_duty_notice(ctx, pdf, a, b)
+    lines = [line.strip().replace("\u00a0", " ") for line in pdf_text(pdf).splitlines()]
+    assert "称职 75.9%" in lines
+    assert not any(line.endswith("75.") for line in lines)
+
+
 def test_duty_file_of_a_deputy_prints_records_points_and_charts(demo_ctx, tmp_path):
     ctx = demo_ctx
     e = evs.evaluate(ctx, *last_quarter())
