@@ -67,6 +67,7 @@ def _date_edit(placeholder: str = "如 2026-03-05") -> QLineEdit:
     e = QLineEdit()
     e.setPlaceholderText(placeholder)
     e.setMaximumWidth(130)
+    e.setMinimumWidth(e.fontMetrics().horizontalAdvance("2026-03-05") + 18)  # a narrow window squeezed it to 「01」
     return e
 
 
@@ -751,7 +752,10 @@ class EvaluationTab(QWidget):
         self.last_dialog: QDialog | None = None
         self.period_box = QComboBox()
         self.period_box.setObjectName("periodBox")
-        self.period_box.setMinimumWidth(320)
+        self.period_box.setMinimumWidth(260)
+        # sized by a length, not by its longest entry: a long period name pushed the row past a small window
+        self.period_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.period_box.setMinimumContentsLength(14)
         self.date_from = _date_edit("起始日期")
         self.date_to = _date_edit("截止日期")
         self.compute_button = QPushButton("计算")
@@ -772,9 +776,9 @@ class EvaluationTab(QWidget):
         top.addWidget(self.date_to)
         top.addWidget(self.compute_button)
         top.addStretch(1)
-        top.addWidget(self.new_period_button)
-        top.addWidget(self.close_button)
-        top.addWidget(self.reopen_button)
+        # the period's own buttons sit beside its description: in one row with the dates they did not
+        # fit a 1024-pixel window and ran over the period list
+        period_row = QHBoxLayout()
         self.info = QLabel()
         self.info.setObjectName("evaluationInfo")
         self.info.setWordWrap(True)
@@ -795,6 +799,7 @@ class EvaluationTab(QWidget):
         bottom = QHBoxLayout()
         hint = QLabel("单击分数查看其背后的记录并可打开；双击姓名查看该代表的履职档案。")
         hint.setObjectName("muted")
+        hint.setWordWrap(True)  # wraps on a narrow window instead of running under the buttons
         bottom.addWidget(hint, 1)
         bottom.addWidget(self.file_button)
         bottom.addWidget(self.export_button)
@@ -802,7 +807,11 @@ class EvaluationTab(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 6, 0, 0)
         lay.addLayout(top)
-        lay.addWidget(self.info)
+        period_row.addWidget(self.info, 1)
+        period_row.addWidget(self.new_period_button)
+        period_row.addWidget(self.close_button)
+        period_row.addWidget(self.reopen_button)
+        lay.addLayout(period_row)
         lay.addWidget(self.warning)
         lay.addWidget(self.table, 1)
         lay.addLayout(bottom)

@@ -1070,6 +1070,7 @@ class VotesPage(QWidget):
         self.session_box.setMinimumWidth(420)
         self.session_box.currentIndexChanged.connect(lambda _i: self._load_current())
         self.state_label = QLabel()
+        self.state_label.setWordWrap(True)  # on a small window it wraps instead of running under the buttons
         new_vote = QPushButton("新建票决…")
         new_vote.clicked.connect(lambda: self.new_session(dv.PROJECT_VOTE))
         new_rating = QPushButton("新建测评…")
