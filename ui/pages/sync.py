@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -228,7 +227,7 @@ class SyncPage(QWidget):
         self.result_label = QLabel()
         self.result_label.setObjectName("syncResult")
         self.result_label.setWordWrap(True)
-        stick_box = QGroupBox("U盘同步")
+        stick_box = QWidget()  # the tab says 「U盘同步」: no framed title repeating it
         sl = QVBoxLayout(stick_box)
         sl.addLayout(drive_row)
         sl.addLayout(actions)
