@@ -24,10 +24,15 @@ from .models import Base, ChangeLog, Synced, utcnow
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+PAGE_SIZE = 16384
 
 
 def _set_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
+    # A new database gets 16 KiB pages (SQLite's default is 4 KiB): a big sync import writes its rows
+    # and five or more indexes per table 15-20 % faster (tests/bench/bench_sync.py), other work is not
+    # slower. An existing file keeps its page size (the pragma only acts before the first write).
+    cur.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

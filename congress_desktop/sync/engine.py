@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 
@@ -242,24 +243,33 @@ def _check_columns(t: SyncTable, table: TableData) -> list[int]:
 
 
 def _check_values(t: SyncTable, positions: list[int], rows: list[list], sender: str) -> None:
-    """Types and identity fields, column by column: the chunk is turned into one tuple per column
-    (``zip(*rows)``, in C) and each check is one C-level pass over a column."""
+    """Types and identity fields, column by column. The chunk is flattened once (``chain``, in C) and
+    each column is a strided slice of it (``values[p::width]``, a pointer copy): half the time of
+    transposing it with ``zip(*rows)``. Every row has the same width (checked by table_rows)."""
     bad = f"数据包中“{t.name}”的字段“{{}}”取值不对，已拒绝导入"
-    cols = list(zip(*rows, strict=True))
+    width = len(rows[0]) if rows else 0
+    if not width:
+        return
+    values = list(chain.from_iterable(rows))
+
+    def col(name: str) -> list:
+        return values[positions[t.index(name)]::width]
+
     for name, kind, nullable, pos in zip(t.columns, t.kinds, t.nullable, positions, strict=True):
         if pos < 0:
             continue
         allowed = TYPES_OK[kind] | ({NONE} if nullable else set())
-        if not set(map(type, cols[pos])) <= allowed:
+        column = values[pos::width]
+        if not set(map(type, column)) <= allowed:
             raise SyncError(bad.format(name), "body")
-        if kind == "bool" and not set(cols[pos]) <= {0, 1, None}:
+        if kind == "bool" and not set(column) <= {0, 1, None}:
             raise SyncError(bad.format(name), "body")
     # no per-value length check: a value is bounded by its table file, itself bounded (package.py)
-    if set(map(len, cols[positions[t.index("id")]])) != {36}:
+    if set(map(len, col("id"))) != {36}:
         raise SyncError(bad.format("id"), "body")
-    if set(cols[positions[t.index("owner_code")]]) != {sender}:
+    if set(col("owner_code")) != {sender}:
         raise SyncError(f"数据包中含有不属于发送单位的记录（表“{t.name}”），已拒绝导入", "owner")
-    if min(cols[positions[t.index("version")]]) < 1:
+    if min(col("version")) < 1:
         raise SyncError(bad.format("version"), "body")
 
 
@@ -369,9 +379,10 @@ def _apply_chunk(conn: Connection, t: SyncTable, positions: list[int], rows: lis
     names = [cols[i] for i in present]
     id_i, ver_i, own_i = names.index("id"), names.index("version"), names.index("owner_code")
     ids = [r[id_i] for r in incoming]
-    if len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
+    before = len(seen)
+    seen.update(ids)  # one pass: a repeat within the chunk or of an earlier chunk adds less than len(ids)
+    if len(seen) != before + len(ids):
         raise SyncError(f"数据包中“{t.name}”有重复的记录，已拒绝导入", "body")
-    seen.update(ids)
     local_names = [n for n, _ in t.local]
     absent = [cols[i] for i, p in enumerate(positions) if p < 0]
     extra = tuple(v for _, v in t.local) + tuple(_insert_default(t.table.c[n]) for n in absent)

@@ -68,6 +68,7 @@ MAX_MANIFEST = 16 * 1024**2
 MAX_DOCUMENT = 1024**2           # enrolment, trust bundle, receipt
 MAX_SEQ = 2**53
 SPOOL_IN_MEMORY = 64 * 1024**2
+PRELOAD_MAX = 256 * 1024**2      # table files read ahead for the next package, uncompressed
 
 CODE_RE = re.compile(r"^\d{12}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -461,6 +462,7 @@ class BodyReader:
 
     def __init__(self, file: IO[bytes], header: Header):
         self.header = header
+        self._lines: dict[str, list[bytes]] = {}  # table -> its lines, when preloaded
         try:
             self.zip = zipfile.ZipFile(file)
             infos = self.zip.infolist()
@@ -562,8 +564,18 @@ class BodyReader:
             raise _bad("记录数与数据包头不符", "manifest")
         return m
 
-    def table_rows(self, table: TableData, chunk_rows: int = 5000) -> Iterator[list[list]]:
-        """Rows of one table in chunks, after its size and SHA-256 were checked."""
+    def preload(self, limit: int = PRELOAD_MAX) -> None:
+        """Read, check and split the table files now, up to ``limit`` bytes in all (the rest is read
+        when its rows are asked for). The import calls this for the next package on a second thread
+        while the current one is written: inflating and hashing run without the GIL."""
+        total = 0
+        for t in self.manifest.tables:
+            if total + t.size > limit:
+                break
+            self._lines[t.name] = self._table_lines(t)
+            total += t.size
+
+    def _table_lines(self, table: TableData) -> list[bytes]:
         data = self.read_member(f"data/{table.name}.jsonl", MAX_MEMBER)
         if hashlib.sha256(data).hexdigest() != table.sha256:
             raise SyncError(f"数据文件 {table.name} 的校验值与清单不符：数据包已损坏", "hash")
@@ -573,6 +585,13 @@ class BodyReader:
         lines.pop()  # after the last newline
         if len(lines) != table.rows:
             raise _bad(f"数据文件 {table.name} 的记录数与清单不符", "manifest")
+        return lines
+
+    def table_rows(self, table: TableData, chunk_rows: int = 5000) -> Iterator[list[list]]:
+        """Rows of one table in chunks, after its size and SHA-256 were checked."""
+        lines = self._lines.pop(table.name, None)
+        if lines is None:
+            lines = self._table_lines(table)
         width = len(table.columns)
         for start in range(0, len(lines), chunk_rows):
             part = lines[start:start + chunk_rows]

@@ -16,6 +16,7 @@ from congress_desktop import paths
 from congress_desktop.services import backups, deputies
 from congress_desktop.store import backups as files
 from congress_desktop.store.location import Verdict
+from tests.dbdamage import damage_table
 from ui import data_safety
 from ui.main_window import MainWindow
 from ui.pages import backups_panel
@@ -62,9 +63,7 @@ def panel_of(window) -> backups_panel.BackupsPanel:
 
 
 def corrupt(path: Path) -> None:
-    with open(path, "r+b") as f:
-        f.seek(path.stat().st_size // 2)
-        f.write(b"\xde\xad" * 8192)
+    damage_table(path, pattern=b"\xde\xad")
 
 
 # ------------------------------------------------------------------ the settings page
@@ -216,9 +215,7 @@ def test_damage_found_in_the_background_offers_the_restore(qtbot, window, demo_c
     con = sqlite3.connect(db)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    with open(db, "r+b") as f:
-        f.seek(db.stat().st_size - 64 * 4096)
-        f.write(b"\x00\x01" * 8192)
+    damage_table(db, pattern=b"\x00\x01")  # a table page, not the schema
     asked = _answer(monkeypatch, 0)
     result = backups.startup_maintenance(demo_ctx)
     data_safety.handle_maintenance_result(window, result)

@@ -15,6 +15,7 @@ import pytest
 
 from congress_desktop import cli
 from congress_desktop.services.context import Context
+from tests.dbdamage import damage_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,9 +115,7 @@ def test_check_exits_1_on_a_damaged_database_and_restore_repairs_it(capsys, town
     run(capsys, town, "backup")
     backup = next((town / "backups").glob("*.sqlite3"))
     db = town / "congress.sqlite3"
-    with open(db, "r+b") as f:
-        f.seek(db.stat().st_size // 2)
-        f.write(b"\x00" * 16384)
+    damage_table(db, pattern=b"\x00")
     code, out, _ = run(capsys, town, "check")
     assert code == 1 and "数据库已损坏" in out
     code, _, err = run(capsys, town, "info")  # any other command refuses to open it, and says what to do

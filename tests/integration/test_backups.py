@@ -15,16 +15,14 @@ from congress_desktop.services import backups, deputies
 from congress_desktop.services.context import Context
 from congress_desktop.store import backups as files
 from congress_desktop.store.db import alembic_config, make_engine
+from tests.dbdamage import damage_table
 
 GOOD = {"name": "王建国", "id_number": "420381198001011238", "mobile": "13812345678"}
 
 
 def corrupt(path: Path) -> None:
-    """Overwrite bytes in the middle of the file, as a dying disk or a torn write would."""
-    size = path.stat().st_size
-    with open(path, "r+b") as f:
-        f.seek(size // 2)
-        f.write(b"\xde\xad\xbe\xef" * 2048)
+    """Overwrite half of the deputy table's root page, as a dying disk or a torn write would."""
+    damage_table(path)
 
 
 def count_deputies(path: Path) -> int:
@@ -247,10 +245,7 @@ def test_damage_in_a_big_file_is_found_by_the_background_check(demo_ctx, monkeyp
     good = files.make_backup(demo_ctx.db_path, "daily", now=dt.datetime.now() - dt.timedelta(days=2))
     folder = demo_ctx.data_dir
     demo_ctx.close()
-    size = (folder / "congress.sqlite3").stat().st_size
-    with open(folder / "congress.sqlite3", "r+b") as f:  # damage the table pages, not the schema
-        f.seek(size - 64 * 4096)
-        f.write(b"\x00\x01" * 8192)
+    damage_table(folder / "congress.sqlite3", pattern=b"\x00\x01")  # a table page, not the schema
     ctx = Context.open(folder)  # the light check at open does not see it
     try:
         result = backups.startup_maintenance(ctx)

@@ -31,6 +31,23 @@ def test_pragmas_wal_foreign_keys_busy_timeout(ctx):
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA page_size")).scalar() == 16384  # a new database: 16 KiB pages
+
+
+def test_an_existing_database_keeps_its_page_size(tmp_path):
+    import sqlite3
+
+    from congress_desktop.store.db import make_engine
+
+    path = tmp_path / "old.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (x)")  # made with SQLite's default, 4 KiB
+    con.close()
+    engine = make_engine(path)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA page_size")).scalar() == 4096
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
 
 
 def test_foreign_key_is_enforced(ctx):

@@ -405,6 +405,67 @@ def test_body_that_lies_about_its_rows_or_owner_is_refused(town, city, tmp_path)
     refused(city, _forge(town, {"records": 1}, hashbad, tmp_path / "hash.cdsync"), "hash")
 
 
+def test_a_stick_of_good_and_bad_packages_applies_each_good_one_and_says_why_for_each_bad_one(town, city, tmp_path):
+    """The import reads the next package ahead on a second thread: its errors still come in its turn,
+    each with its own message, and the good packages around it apply whole."""
+    import threading
+
+    b = make_town(tmp_path / "b", "丹江口市浪河镇人大", "420381105000")
+    c = make_town(tmp_path / "c", "丹江口市蒿坪镇人大", "420381106000")
+    for t in (b, c):
+        enrol(city, t, tmp_path / f"papers-{t.office.code}")
+    stick_dir = tmp_path / "stick"
+    sync.export_packages(town, stick_dir)
+    b_pkg = sync.export_packages(b, stick_dir).packages[0].path
+    data = bytearray(b_pkg.read_bytes())
+    data[len(data) // 2] ^= 0x10  # a flipped byte in 浪河镇's package
+    b_pkg.write_bytes(bytes(data))
+    t = engine.table_map()["village"]
+    row = ["x"] * len(t.columns)
+    for col, v in (("id", "01930000-0000-7000-8000-0000000000aa"), ("owner_code", c.office.code),
+                   ("version", 1), ("deleted", 0), ("households", 1), ("population", 1)):
+        row[t.index(col)] = v
+    line = json.dumps(row).encode() + b"\n"
+    table = {"name": "village", "file": "data/village.jsonl", "columns": list(t.columns), "rows": 1,
+             "size": len(line), "sha256": "0" * 64}  # 蒿坪镇's package: signed, but a table file's hash is wrong
+    body = _zip({"manifest.json": _manifest(c, tables=[table]), "data/village.jsonl": line})
+    _forge(c, {"records": 1}, body, stick.sync_folder(stick_dir) / "c.cdsync")
+    report = sync.import_from(city, stick_dir, backup=False)
+    by_sender = {o.sender: o for o in report.packages}
+    assert set(by_sender) == {town.office.code, b.office.code, c.office.code}
+    assert by_sender[town.office.code].status == "applied"
+    assert by_sender[town.office.code].applied == total_records(town)
+    assert by_sender[b.office.code].status == "refused" and by_sender[b.office.code].kind == "signature"
+    assert by_sender[c.office.code].status == "refused" and by_sender[c.office.code].kind == "hash"
+    assert "校验值" in by_sender[c.office.code].message
+    with city.store.engine.connect() as conn:
+        owners = {r[0] for r in conn.exec_driver_sql("SELECT DISTINCT owner_code FROM deputy")}
+    assert b.office.code not in owners and c.office.code not in owners and town.office.code in owners
+    assert not [th for th in threading.enumerate() if th.name.startswith("sync-read-ahead")]
+    b.close()
+    c.close()
+
+
+@pytest.mark.parametrize("chunk_rows", [5000, 1])
+def test_a_record_twice_in_one_package_is_refused(town, city, tmp_path, monkeypatch, chunk_rows):
+    monkeypatch.setattr(engine, "CHUNK_ROWS", chunk_rows)  # 1: the repeat is in the next chunk
+    t = engine.table_map()["village"]
+    lines = b""
+    for n, vid in enumerate(("01930000-0000-7000-8000-0000000000aa", "01930000-0000-7000-8000-0000000000ab",
+                             "01930000-0000-7000-8000-0000000000aa")):
+        row = ["x"] * len(t.columns)
+        for col, v in (("id", vid), ("owner_code", town.office.code), ("version", 1 + n), ("deleted", 0),
+                       ("households", 1), ("population", 1), ("parent_id", None)):
+            if col in t.columns:
+                row[t.index(col)] = v
+        lines += json.dumps(row).encode() + b"\n"
+    table = {"name": "village", "file": "data/village.jsonl", "columns": list(t.columns), "rows": 3,
+             "size": len(lines), "sha256": __import__("hashlib").sha256(lines).hexdigest()}
+    body = _zip({"manifest.json": _manifest(town, tables=[table]), "data/village.jsonl": lines})
+    out = refused(city, _forge(town, {"records": 3}, body, tmp_path / "twice.cdsync"), "body")
+    assert "重复" in out.message
+
+
 # ------------------------------------------------------------------ the stick misbehaves
 
 def _failing_writer(after_bytes: int, err: int):
