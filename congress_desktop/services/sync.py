@@ -808,9 +808,14 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
         if writable[0] is not None:
             raise writable[0]
 
+    bulk = engine.BulkLoad()
     try:
-        _import_all(ctx, headers, outcomes, pair, info, ensure_backup, ensure_writable, progress, cancel, total)
+        _import_all(ctx, headers, outcomes, pair, info, ensure_backup, ensure_writable, progress, cancel, total,
+                    bulk)
     finally:
+        if bulk.tables:  # also after a cancel or an error: the indexes dropped for a big import come back
+            with ctx.store.engine.begin() as conn:
+                bulk.rebuild(conn)
         # the pooled connection keeps the big page cache and the long checkpoint interval of apply_body
         # from one package to the next (the pages of the indexes stay warm), and goes back to the usual
         # settings, with one checkpoint, once all are done
@@ -821,7 +826,8 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
 
 def _import_all(ctx: Context, headers: list[tuple[Path, Header | None, SyncError | None]],
                 outcomes: list[PackageOutcome], pair: KeyPair, info: KeyInfo, ensure_backup: Callable[[], None],
-                ensure_writable: Callable[[Path], None], progress: Progress, cancel: Cancel, total: int) -> None:
+                ensure_writable: Callable[[Path], None], progress: Progress, cancel: Cancel, total: int,
+                bulk: engine.BulkLoad | None = None) -> None:
     done = 0
     # The next package is verified, decrypted, inflated and hashed on a second thread while this one
     # is written (that work runs without the GIL): about a twentieth of a big import. Depth one, so
@@ -852,7 +858,8 @@ def _import_all(ctx: Context, headers: list[tuple[Path, Header | None, SyncError
             read_ahead(i + 1)
             try:
                 outcome = _import_one(ctx, path, header, pair, info, ensure_backup, ensure_writable,
-                                      lambda n, base=base: progress(base + n, total), cancel, ahead.pop(i, None))
+                                      lambda n, base=base: progress(base + n, total), cancel, ahead.pop(i, None),
+                                      bulk)
             except SyncError as e:
                 outcome = _refused(path, header, e)
             except CongressError as e:
@@ -957,19 +964,20 @@ def check_package(ctx: Context, header: Header, pair_info: KeyInfo) -> tuple[Syn
 def _import_one(ctx: Context, path: Path, header: Header, pair: KeyPair, info: KeyInfo,
                 ensure_backup: Callable[[], None], ensure_writable: Callable[[Path], None],
                 progress: Callable[[int], None], cancel: Cancel,
-                ahead: Future[_Prepared] | None = None) -> PackageOutcome:
+                ahead: Future[_Prepared] | None = None, bulk: engine.BulkLoad | None = None) -> PackageOutcome:
     peer, _ = check_package(ctx, header, info)
     prepared = ahead.result() if ahead is not None else _prepare(ctx, path, header, _peer_keys(peer), pair)
     try:
         return _apply_prepared(ctx, path, header, peer, prepared, pair, info, ensure_backup, ensure_writable,
-                               progress, cancel)
+                               progress, cancel, bulk)
     finally:
         prepared.close()
 
 
 def _apply_prepared(ctx: Context, path: Path, header: Header, peer: SyncPeer, prepared: _Prepared, pair: KeyPair,
                     info: KeyInfo, ensure_backup: Callable[[], None], ensure_writable: Callable[[Path], None],
-                    progress: Callable[[int], None], cancel: Cancel) -> PackageOutcome:
+                    progress: Callable[[int], None], cancel: Cancel,
+                    bulk: engine.BulkLoad | None = None) -> PackageOutcome:
     if prepared.signature_error is not None:
         raise prepared.signature_error
     folder = path.parent
@@ -1006,7 +1014,7 @@ def _apply_prepared(ctx: Context, path: Path, header: Header, peer: SyncPeer, pr
     try:
         with ctx.store.session() as s:
             conn = s.connection()
-            result = engine.apply_body(conn, reader, peer.code, ctx.data_dir, progress, cancel)
+            result = engine.apply_body(conn, reader, peer.code, ctx.data_dir, progress, cancel, bulk)
             now = utcnow()
             for q in result.quarantine:
                 s.add(SyncQuarantine(package_id=header.package_id, sender=peer.code, table_name=q.table,

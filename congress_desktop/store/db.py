@@ -119,6 +119,22 @@ def migrate(engine: Engine, path: Path) -> Path | None:
     return copy
 
 
+def restore_missing_indexes(engine: Engine) -> list[str]:
+    """Every index of the schema that is missing from the file, built again. A big sync import drops
+    a table's non-unique indexes while it writes and builds them at its end (sync/engine.py BulkLoad);
+    a crash or a power cut in between leaves a correct but slow database, mended here at the next open.
+    Costs one read of the schema table when nothing is missing."""
+    with engine.connect() as conn:
+        present = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    missing = [ix for table in Base.metadata.tables.values() for ix in table.indexes if ix.name not in present]
+    if missing:
+        with engine.begin() as conn:
+            for ix in missing:
+                ix.create(conn, checkfirst=True)
+        log.warning("rebuilt %d missing indexes: %s", len(missing), ", ".join(ix.name for ix in missing))
+    return [ix.name for ix in missing]
+
+
 def backup_copy(path: Path, suffix: str) -> Path:
     """A checked backup in the data folder's backups/ (SQLite's online backup API, integrity_check,
     rotation): see store/backups.py. ``suffix`` is the reason written into the name."""
@@ -207,6 +223,8 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(self.path)
         self.migration_backup = migrate(self.engine, self.path) if migrate_now else None
+        if migrate_now:
+            restore_missing_indexes(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.owner_code = ""
         self.user = _os_user()

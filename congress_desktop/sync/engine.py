@@ -47,9 +47,17 @@ DEFAULT_CACHE_KIB = -2000
 # WAL pages before SQLite copies them into the database file, while an import runs: a package touches
 # index pages all over their trees, and checkpointing after every package copied the same pages again
 # and again (a third of the commit time at 1,000,000 records); import_from checkpoints once at the end.
-IMPORT_WAL_PAGES = 65536    # 256 MiB with 4 KiB pages
+IMPORT_WAL_BYTES = 256 * 1024**2
 DEFAULT_WAL_PAGES = 1000    # SQLite's default
 CHUNK_ROWS = 5000
+# Bulk load: when a package brings at least BULK_MIN_ROWS rows of a table and at least BULK_SHARE of
+# the rows the table already holds (a city's first import of its towns, a re-import after a new PC),
+# the table's non-unique indexes are dropped while the import writes and built again once at its end.
+# Building an index sorts its keys once; keeping it meant inserting a million keys one by one at random
+# places (names, pinyin): a fifth of a 1,000,000-record import (tests/bench/bench_sync.py). Unique
+# indexes and keys stay: the import looks records up by id. Store.open() rebuilds what a crash left out.
+BULK_MIN_ROWS = 20_000
+BULK_SHARE = 0.5
 
 # Search keys every office derives from the record itself (services keep them in step, the change-log
 # hook ignores them): carried and written, but not compared when a version arrives a second time,
@@ -283,7 +291,8 @@ def _decode(value, kind: str):
 
 
 def apply_body(conn: Connection, reader: BodyReader, sender: str, data_dir: Path,
-               progress: Callable[[int], None], cancel: Callable[[], bool]) -> ApplyResult:
+               progress: Callable[[int], None], cancel: Callable[[], bool],
+               bulk: BulkLoad | None = None) -> ApplyResult:
     """Apply every table of the package on ``conn`` (inside the caller's one transaction).
 
     newer version -> insert or update; same version, same content -> nothing; same version, other
@@ -301,7 +310,8 @@ def apply_body(conn: Connection, reader: BodyReader, sender: str, data_dir: Path
     # a big package touches every index of its tables: a larger page cache for this connection keeps
     # the index pages in memory instead of spilling them to the WAL mid-transaction (2x at 1M rows)
     conn.exec_driver_sql(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
-    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {IMPORT_WAL_PAGES}")
+    page = conn.exec_driver_sql("PRAGMA page_size").scalar() or 4096
+    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {IMPORT_WAL_BYTES // page}")
     result = ApplyResult()
     done = 0
     with _collector_paused():
@@ -310,6 +320,8 @@ def apply_body(conn: Connection, reader: BodyReader, sender: str, data_dir: Path
             if td is None or td.rows == 0:
                 continue
             positions = _check_columns(t, td)
+            if bulk is not None:
+                bulk.before_table(conn, t, td.rows)
             seen: set[str] = set()
             mode = {"fast": True}
             for chunk_no, rows in enumerate(reader.table_rows(td, CHUNK_ROWS)):
@@ -338,6 +350,42 @@ def apply_body(conn: Connection, reader: BodyReader, sender: str, data_dir: Path
                 os.replace(tmp, target)
             result.attachments += 1
     return result
+
+
+@dataclass
+class BulkLoad:
+    """The tables of one import whose non-unique indexes were dropped (see BULK_MIN_ROWS)."""
+    tables: set[str] = field(default_factory=set)
+
+    def before_table(self, conn: Connection, t: SyncTable, incoming: int) -> None:
+        if t.name in self.tables or incoming < BULK_MIN_ROWS:
+            return
+        # max(rowid) for the row count: instant, and never below it
+        held = conn.exec_driver_sql(f"SELECT max(rowid) FROM {_q(t.name)}").scalar() or 0
+        if incoming < held * BULK_SHARE:
+            return
+        present = {r[0] for r in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (t.name,))}
+        raw = conn.connection.driver_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN")  # sqlite3 opens one only before DML: a DROP first would commit at once
+        for ix in secondary_indexes(t.table):
+            if ix.name in present:
+                conn.exec_driver_sql(f"DROP INDEX {_q(ix.name)}")
+        # in the package's transaction: if it is refused, the indexes come back with the rollback,
+        # and rebuild() below finds them there
+        self.tables.add(t.name)
+
+    def rebuild(self, conn: Connection) -> None:
+        """Build again every index dropped (each CREATE INDEX is atomic; those already there are left alone)."""
+        for name in sorted(self.tables):
+            for ix in secondary_indexes(Base.metadata.tables[name]):
+                ix.create(conn, checkfirst=True)
+        self.tables.clear()
+
+
+def secondary_indexes(table: Table) -> list:
+    return sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: ix.name)
 
 
 @contextmanager

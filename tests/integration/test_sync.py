@@ -549,12 +549,75 @@ def hang(table, chunk):
         time.sleep(60)
 
 engine.before_chunk = hang
+engine.BULK_MIN_ROWS = 1  # every table's indexes dropped in the transaction the kill interrupts
 sync.import_from(Context.open({data!r}), {pkg!r}, backup=False)
 """
 
 
+def index_names(ctx) -> set[str]:
+    with ctx.store.engine.connect() as conn:
+        return {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_big_import_drops_secondary_indexes_while_it_writes_and_builds_them_again(town, city, pkg, monkeypatch):
+    monkeypatch.setattr(engine, "BULK_MIN_ROWS", 1)  # the demo town's package counts as big
+    before = index_names(city)
+    seen: dict[str, set[str]] = {}
+    original = engine.BulkLoad.before_table
+
+    def spy(self, conn, t, incoming):
+        original(self, conn, t, incoming)
+        seen[t.name] = {r[0] for r in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (t.name,))}
+
+    monkeypatch.setattr(engine.BulkLoad, "before_table", spy)
+    out = one(sync.import_from(city, pkg, backup=False))
+    assert out.status == "applied" and out.applied == total_records(town)
+    assert "ix_deputy_name_pinyin" not in seen["deputy"] and "sqlite_autoindex_deputy_1" in seen["deputy"]
+    assert index_names(city) == before  # every one built again
+    with city.store.engine.connect() as conn:
+        plan = " ".join(str(r) for r in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM deputy WHERE name_pinyin = 'x'"))
+    assert "ix_deputy_name_pinyin" in plan
+
+
+def test_a_refused_big_package_leaves_every_index_in_place(town, city, pkg, monkeypatch):
+    monkeypatch.setattr(engine, "BULK_MIN_ROWS", 1)
+    before = index_names(city)
+
+    def boom(table, chunk):
+        if table == "deputy":
+            raise sync.SyncError("数据包已损坏", "body")
+
+    monkeypatch.setattr(engine, "before_chunk", boom)
+    out = one(sync.import_from(city, pkg, backup=False))
+    assert out.status == "refused"
+    assert index_names(city) == before
+
+
+def test_indexes_missing_after_a_crash_are_built_again_at_the_next_open(city):
+    import sqlite3
+
+    from congress_desktop.services.context import Context
+
+    folder = city.data_dir
+    before = index_names(city)
+    city.close()
+    con = sqlite3.connect(folder / "congress.sqlite3")
+    for name in ("ix_deputy_name_pinyin", "ix_deputy_name_birth", "ix_deputy_village_id"):
+        con.execute(f"DROP INDEX {name}")  # as a power cut between a big import's drop and its rebuild
+    con.commit()
+    con.close()
+    again = Context.open(folder)
+    try:
+        assert index_names(again) == before
+    finally:
+        again.close()
+
+
 def test_killed_process_in_the_middle_of_import_applies_nothing(town, city, pkg, tmp_path):
     before = dump(city)
+    indexes = index_names(city)
     marker = tmp_path / "marker"
     code = CHILD.format(root=str(ROOT), marker=str(marker), data=str(city.data_dir), pkg=str(pkg))
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -570,6 +633,7 @@ def test_killed_process_in_the_middle_of_import_applies_nothing(town, city, pkg,
         if child.poll() is None:
             child.kill()
     assert dump(city) == before
+    assert index_names(city) == indexes
     out = one(sync.import_from(city, pkg, backup=False))
     assert out.status == "applied" and out.applied == total_records(town)
 
