@@ -71,3 +71,23 @@ def copy_package(folder: Path, to: Path) -> Path:
     to.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(found[0], to)
     return to
+
+
+def make_conflict(town: Context, city: Context, tmp: Path) -> str:
+    """A same-version conflict held back at the city (as after the town restored an old backup and
+    edited again): the city's copy of a deputy differs from the town's at the same version. Returns
+    the deputy's id; the town's note is 「本镇备注」, the city's 「不同」."""
+    from congress_desktop.store.models import Deputy
+
+    sync.export_packages(town, tmp / "s1")
+    sync.import_from(city, tmp / "s1")
+    d = deputies.query_deputies(town, deputies.DeputyQuery(), 0, 1)[0]
+    with city.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE deputy SET note = '不同' WHERE id = ?", (d.id,))
+    with town.store.session() as s:
+        s.get(Deputy, d.id).note = "本镇备注"  # version 2 at the town
+    with city.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE deputy SET version = 2 WHERE id = ?", (d.id,))
+    sync.export_packages(town, tmp / "s2")
+    sync.import_from(city, tmp / "s2")
+    return d.id

@@ -54,6 +54,15 @@ def register(sub, printers) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet-days", type=int, default=30, help="超过多少天未收到数据包算“长时间未报”（默认 30）")
     p.set_defaults(handler=_sync_towns)
+    p = sync.add_parser("quarantine", help="导入时因冲突被隔离、待核查的记录（本机与收到的内容对照）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_sync_quarantine)
+    p = sync.add_parser("resolve", help="处理一条隔离的记录：采用收到的版本，或保留本机版本")
+    p.add_argument("id", type=int, help="隔离记录的序号（见 sync quarantine）")
+    choice = p.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--take", action="store_true", help="采用收到的版本")
+    choice.add_argument("--keep", action="store_true", help="保留本机版本")
+    p.set_defaults(handler=_sync_resolve)
     p = sync.add_parser("summary", help="市：分乡镇汇总（代表、入格率、接待、意见建议、办结率、满意率、票决）")
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
@@ -219,7 +228,30 @@ def _sync_status(ctx, args) -> int:
             f"（最近回执 {_local(p.last_receipt_at)}）；待上报 {p.waiting_records} 条记录（{p.waiting_changes} 次变更）；"
             f"上次导入 {_local(p.last_import_at)}")
     if st.open_quarantine:
-        out(f"有 {st.open_quarantine} 条收到的记录因冲突被隔离，待核查。")
+        out(f"有 {st.open_quarantine} 条收到的记录因冲突被隔离，待核查（sync quarantine）。")
+    return 0
+
+
+def _sync_quarantine(ctx, args) -> int:
+    from ..services import sync as svc
+
+    rows = svc.list_quarantine(ctx)
+    if args.json:
+        out_json([{"id": r.id, "sender": r.sender, "table": r.table, "record_id": r.record_id, "version": r.version,
+                   "reason": r.reason, "at": r.at, "differences": svc.quarantine_differences(r)} for r in rows])
+        return 0
+    for r in rows:
+        out(f"[{r.id}] {_local(r.at)}  {r.sender}  {svc.quarantine_title(r)}  第 {r.version} 版  {r.reason}")
+        for label, mine, theirs in svc.quarantine_differences(r):
+            out(f"      {label}：本机“{mine}”  收到“{theirs}”")
+    out(f"共 {len(rows)} 条待核查" + ("（处理：sync resolve 序号 --take 或 --keep）" if rows else ""))
+    return 0
+
+
+def _sync_resolve(ctx, args) -> int:
+    from ..services import sync as svc
+
+    out(svc.resolve_quarantine(ctx, args.id, take_incoming=args.take))
     return 0
 
 

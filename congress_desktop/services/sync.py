@@ -1158,6 +1158,104 @@ def list_quarantine(ctx: Context, *, include_resolved: bool = False) -> list[Qua
                 for r in s.scalars(q)]
 
 
+TABLE_LABELS = {
+    "attachment": "附件", "eval_scheme": "考评方案", "handling_unit": "承办单位", "opinion_category": "意见类别",
+    "training": "培训", "village": "村(社区)", "vote_project": "票决项目", "vote_session": "票决会议",
+    "contact_point": "联系点", "deputy": "代表", "eval_period": "考评期间", "grid": "网格", "vote_item": "票决事项",
+    "vote_log": "票决操作记录", "vote_round": "投票轮次", "contact_point_deputy": "联系点的代表",
+    "duty_record": "履职记录", "grid_assignment": "入格安排", "training_attendee": "培训参加人员", "visit": "接待",
+    "vote_attendance": "票决出席", "vote_ballot": "选票", "vote_ruling": "计票裁定", "vote_totals": "票决结果",
+    "voter_rating": "选民测评", "opinion": "意见建议", "visit_deputy": "参加接待的代表", "visitor": "来访群众",
+    "opinion_event": "办理记录", "opinion_meeting": "面对面",
+}
+_COMMON_LABELS = {"id": "记录编号", "owner_code": "所属单位", "version": "版本号", "deleted": "已删除",
+                  "created_at": "创建时间", "updated_at": "修改时间", "note": "备注", "name": "名称",
+                  "title": "标题", "content": "内容", "village_id": "所在村(社区)", "deputy_id": "代表"}
+
+
+def field_label(table: str, column: str) -> str:
+    """The Chinese name of a column for the review of held-back records (the column name if none)."""
+    from ..domain.deputies import FIELD_LABELS as DEPUTY_LABELS
+    from .opinions import FIELD_LABELS as OPINION_LABELS
+    from .visits import VISIT_LABELS
+
+    for labels in ({"deputy": DEPUTY_LABELS, "opinion": OPINION_LABELS, "visit": VISIT_LABELS}.get(table, {}),
+                   _COMMON_LABELS):
+        if column in labels:
+            return labels[column]
+    return column
+
+
+def quarantine_title(row: QuarantineRow) -> str:
+    """What the held-back record is, in a few words: its table and its name, title or content."""
+    data = row.incoming_row or row.local_row
+    text = next((str(data[k]) for k in ("name", "title", "content", "visit_date") if data.get(k)), "")
+    label = TABLE_LABELS.get(row.table, row.table)
+    return f"{label}：{text[:30]}" if text else f"{label}（编号 {row.record_id[:8]}…）"
+
+
+def quarantine_differences(row: QuarantineRow) -> list[tuple[str, str, str]]:
+    """(field, this PC's value, the received value) for every field that differs; the search keys
+    each office derives itself are left out."""
+    out = []
+    for col in row.incoming_row:
+        if col in engine.DERIVED or col in ("id", "owner_code"):
+            continue
+        mine, theirs = row.local_row.get(col), row.incoming_row.get(col)
+        if mine != theirs:
+            out.append((field_label(row.table, col), _shown(col, mine), _shown(col, theirs)))
+    return out
+
+
+def _shown(col: str, value) -> str:
+    if value is None:
+        return ""
+    if col.endswith("_at") and isinstance(value, str):  # stored in UTC: shown in local time, to the second
+        try:
+            t = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return t.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def resolve_quarantine(ctx: Context, quarantine_id: int, *, take_incoming: bool) -> str:
+    """Settle a held-back record: keep this PC's version, or write the received one over it (only for
+    a same-version conflict, and only while the record here is still at that version). Both versions
+    stay in the quarantine table, so nothing is lost either way. Returns a message."""
+    with ctx.store.session() as s:
+        q = s.get(SyncQuarantine, quarantine_id)
+        if q is None or q.resolved:
+            raise NotFound("该隔离记录不存在或已经处理过")
+        label = TABLE_LABELS.get(q.table_name, q.table_name)
+        if not take_incoming:
+            q.resolved = True
+            log.info("quarantine %s (%s %s v%s): kept the local version", q.id, q.table_name, q.record_id, q.version)
+            return f"已保留本机的{label}记录，收到的版本不采用（仍留存备查）"
+        if q.reason != engine.SAME_VERSION:
+            raise InvalidInput("本机同一编号的记录属于其他单位，不能用收到的内容替换，只能“保留本机版本”")
+        t = engine.table_map().get(q.table_name)
+        if t is None:
+            raise InvalidInput(f"本程序不认识数据表“{q.table_name}”，无法采用收到的版本")
+        conn = s.connection()
+        local = conn.exec_driver_sql(f'SELECT owner_code, version FROM "{t.name}" WHERE id = ?',
+                                     (q.record_id,)).first()
+        if local is None or local[0] != q.sender:
+            raise InvalidInput("本机已没有这条记录（或它已不属于发送单位），无法采用收到的版本")
+        if local[1] != q.version:
+            raise InvalidInput(f"本机的这条记录此后已更新到第 {local[1]} 版，收到的第 {q.version} 版已过时，"
+                               "请选“保留本机版本”")
+        incoming = json.loads(q.incoming_row or "{}")
+        cols = [c for c in t.columns if c in incoming and c != "id"]
+        kinds = {c: t.kinds[t.index(c)] for c in cols}
+        values = [engine._decode(incoming[c], kinds[c]) for c in cols]
+        conn.exec_driver_sql(f'UPDATE "{t.name}" SET {", ".join(f"{engine._q(c)} = ?" for c in cols)} WHERE id = ?',
+                             (*values, q.record_id))
+        q.resolved = True
+        log.info("quarantine %s (%s %s v%s): took the received version", q.id, q.table_name, q.record_id, q.version)
+        return f"已采用收到的{label}记录（本机原来的内容仍留存备查）"
+
+
 def print_fingerprint_form(ctx: Context, path: str | Path, *, enrolment: str | Path | None = None) -> int:
     """密钥登记表: this office's key (to stamp and send), or a received enrolment file (city)."""
     from ..reports.sync_forms import render_fingerprint_form

@@ -63,6 +63,9 @@ BULK_SHARE = 0.5
 # hook ignores them): carried and written, but not compared when a version arrives a second time,
 # so recomputing them here never turns a resend into a false conflict.
 DERIVED = frozenset({"search_text", "name_pinyin", "name_initials"})
+# the reasons a received record is held back (SyncQuarantine.reason)
+SAME_VERSION = "版本号相同但内容不同"
+OTHER_OWNER = "本机已有同一编号的记录，但属于其他单位"
 
 
 @dataclass(frozen=True)
@@ -467,7 +470,7 @@ def _apply_chunk(conn: Connection, t: SyncTable, positions: list[int], rows: lis
         if old is None:
             inserts.append(r)
         elif old[own_i] != r[own_i]:
-            result.quarantine.append(_q_item(t, names, r, old, "本机已有同一编号的记录，但属于其他单位"))
+            result.quarantine.append(_q_item(t, names, r, old, OTHER_OWNER))
         elif r[ver_i] > old[ver_i]:
             updates.append(r)
         elif r[ver_i] == old[ver_i]:
@@ -475,7 +478,7 @@ def _apply_chunk(conn: Connection, t: SyncTable, positions: list[int], rows: lis
                                              if names[k] not in DERIVED):
                 result.unchanged += 1
             else:
-                result.quarantine.append(_q_item(t, names, r, old, "版本号相同但内容不同"))
+                result.quarantine.append(_q_item(t, names, r, old, SAME_VERSION))
         else:
             result.older += 1
     if inserts:

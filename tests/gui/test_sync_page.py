@@ -9,8 +9,8 @@ import ui.pages.sync as page_mod
 import ui.widgets
 from congress_desktop.services import deputies, sync
 from tests.pdfcheck import pdf_text
-from tests.synchelp import make_city
-from ui.pages.sync import EnrolDialog, ReportDialog, SyncPage
+from tests.synchelp import enrol, make_city, make_conflict
+from ui.pages.sync import EnrolDialog, QuarantineDialog, ReportDialog, SyncPage
 
 
 @pytest.fixture
@@ -170,3 +170,25 @@ def test_city_deputies_list_filters_by_town_and_town_records_are_read_only(qtbot
     page.owner.setCurrentIndex(page.owner.findData("420381000000"))
     page.table.selectRow(0)
     assert page.edit_action.isEnabled()
+
+
+def test_city_reviews_a_held_back_record_and_takes_the_received_version(qtbot, demo_ctx, city, tmp_path, modals):
+    sync.init_keys(demo_ctx)
+    enrol(city, demo_ctx, tmp_path / "papers")
+    did = make_conflict(demo_ctx, city, tmp_path)
+    page = SyncPage(city)
+    qtbot.addWidget(page)
+    assert page.quarantine_button.isVisibleTo(page) and "核查隔离的记录" in page.status_label.text()
+    page.quarantine_button.click()
+    dlg = next(d for d in modals if isinstance(d, QuarantineDialog))
+    [row] = texts(dlg.table)
+    assert row[1] == demo_ctx.office.name and row[2].startswith("代表：") and row[3] == "版本号相同但内容不同"
+    assert ["备注", "不同", "本镇备注"] in texts(dlg.diff)
+    assert dlg.take_button.isEnabled() and dlg.keep_button.isEnabled()
+    dlg.take_button.click()
+    assert "已采用收到的代表记录" in dlg.message.text()
+    assert dlg.table.rowCount() == 0 and not dlg.take_button.isEnabled() and not dlg.keep_button.isEnabled()
+    with city.store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT note FROM deputy WHERE id = ?", (did,)).scalar() == "本镇备注"
+    page.refresh()
+    assert not page.quarantine_button.isVisibleTo(page) and "隔离" not in page.status_label.text()

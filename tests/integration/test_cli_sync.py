@@ -65,3 +65,26 @@ def test_enrol_export_import_status_towns_and_summary_from_the_command_line(caps
     run(capsys, town, "sync", "export", "--to", str(stick))
     code, out, _ = run(capsys, city, "sync", "import", str(stick))
     assert code == 1 and "[已拒绝]" in out and "吊销" in out
+
+
+def test_held_back_records_are_listed_and_settled_from_the_command_line(capsys, tmp_path):
+    from tests.synchelp import enrol, make_city, make_conflict, make_town
+
+    city = make_city(tmp_path / "city")
+    town = make_town(tmp_path / "town", "丹江口市浪河镇人大", "420381105000")
+    enrol(city, town, tmp_path / "papers")
+    make_conflict(town, city, tmp_path)
+    town.close()
+    city.close()
+    code, out, _ = run(capsys, tmp_path / "city", "sync", "status")
+    assert code == 0 and "sync quarantine" in out
+    code, out, _ = run(capsys, tmp_path / "city", "sync", "quarantine")
+    assert code == 0 and "版本号相同但内容不同" in out and "备注：本机“不同”  收到“本镇备注”" in out
+    qid = re.search(r"\[(\d+)\]", out).group(1)
+    rows = json.loads(run(capsys, tmp_path / "city", "sync", "quarantine", "--json")[1])
+    assert rows[0]["id"] == int(qid) and ["备注", "不同", "本镇备注"] in rows[0]["differences"]
+    code, out, _ = run(capsys, tmp_path / "city", "sync", "resolve", qid, "--take")
+    assert code == 0 and "已采用收到的代表记录" in out
+    assert "共 0 条待核查" in run(capsys, tmp_path / "city", "sync", "quarantine")[1]
+    code, _, err = run(capsys, tmp_path / "city", "sync", "resolve", qid, "--keep")
+    assert code == 1 and "已经处理过" in err

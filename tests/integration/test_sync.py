@@ -27,7 +27,7 @@ from congress_desktop.store.models import ChangeLog, Deputy
 from congress_desktop.store.models_sync import SyncPeer
 from congress_desktop.sync import engine, keys, package, stick
 from congress_desktop.sync.package import MAGIC, Header, seal
-from tests.synchelp import copy_package, dump, enrol, make_city, make_town
+from tests.synchelp import copy_package, dump, enrol, make_city, make_conflict, make_town
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -213,6 +213,57 @@ def test_same_version_different_content_is_quarantined_and_reported(town, city, 
     assert q[0].record_id == d.id and q[0].reason == "版本号相同但内容不同"
     assert q[0].incoming_row["note"] == "本镇备注" and q[0].local_row["note"] == "不同"
     assert sync.sync_status(city).open_quarantine == 1
+
+
+def city_note(city, deputy_id: str) -> tuple[str, int]:
+    with city.store.engine.connect() as conn:
+        return tuple(conn.exec_driver_sql("SELECT note, version FROM deputy WHERE id = ?", (deputy_id,)).one())
+
+
+def test_a_held_back_record_can_take_the_received_version_and_both_stay_on_file(town, city, tmp_path):
+    did = make_conflict(town, city, tmp_path)
+    [q] = sync.list_quarantine(city)
+    assert ("备注", "不同", "本镇备注") in sync.quarantine_differences(q)
+    assert sync.quarantine_title(q).startswith("代表：")
+    with city.store.engine.connect() as conn:
+        changes = conn.exec_driver_sql("SELECT count(*) FROM change_log").scalar()
+    msg = sync.resolve_quarantine(city, q.id, take_incoming=True)
+    assert "已采用收到的代表记录" in msg
+    assert city_note(city, did) == ("本镇备注", 2)
+    assert sync.list_quarantine(city) == [] and sync.sync_status(city).open_quarantine == 0
+    kept = sync.list_quarantine(city, include_resolved=True)[0]
+    assert kept.local_row["note"] == "不同"  # what the city had is still on file
+    with city.store.engine.connect() as conn:  # a received record: no change of the city's own to report up
+        assert conn.exec_driver_sql("SELECT count(*) FROM change_log").scalar() == changes
+    with pytest.raises(CongressError) as e:
+        sync.resolve_quarantine(city, q.id, take_incoming=False)
+    assert "已经处理过" in e.value.message
+
+
+def test_a_held_back_record_can_keep_the_local_version(town, city, tmp_path):
+    did = make_conflict(town, city, tmp_path)
+    [q] = sync.list_quarantine(city)
+    assert "保留本机" in sync.resolve_quarantine(city, q.id, take_incoming=False)
+    assert city_note(city, did) == ("不同", 2)
+    assert sync.list_quarantine(city) == []
+
+
+def test_the_received_version_is_not_taken_over_a_newer_one_or_another_offices_record(town, city, tmp_path):
+    did = make_conflict(town, city, tmp_path)
+    [q] = sync.list_quarantine(city)
+    with city.store.engine.begin() as conn:  # a newer version arrived since
+        conn.exec_driver_sql("UPDATE deputy SET version = 3, note = '第三版' WHERE id = ?", (did,))
+    with pytest.raises(InvalidInput) as e:
+        sync.resolve_quarantine(city, q.id, take_incoming=True)
+    assert "已更新到第 3 版" in e.value.message
+    assert city_note(city, did) == ("第三版", 3)
+    with city.store.session() as s:  # the same id held by another office
+        from congress_desktop.store.models_sync import SyncQuarantine
+
+        s.get(SyncQuarantine, q.id).reason = engine.OTHER_OWNER
+    with pytest.raises(InvalidInput) as e:
+        sync.resolve_quarantine(city, q.id, take_incoming=True)
+    assert "属于其他单位" in e.value.message
 
 
 # ------------------------------------------------------------------ who may send what

@@ -180,6 +180,81 @@ class ReportDialog(QDialog):
         lay.addWidget(buttons)
 
 
+class QuarantineDialog(QDialog):
+    """The received records held back by an import: what differs, and the user's choice for each."""
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("核查隔离的记录")
+        self.resize(860, 520)
+        self.rows: list[sync_service.QuarantineRow] = []
+        self.names = {p.code: p.name for p in sync_service.list_peers(ctx)}
+        self.table = widgets.list_table(["收到时间", "发送单位", "记录", "原因"], "quarantineTable")
+        self.table.itemSelectionChanged.connect(self._show_selected)
+        self.diff = widgets.list_table(["项目", "本机的内容", "收到的内容"], "quarantineDiff")
+        self.take_button = QPushButton("采用收到的版本")
+        self.take_button.setObjectName("takeIncoming")
+        self.take_button.clicked.connect(lambda: self._resolve(True))
+        self.keep_button = QPushButton("保留本机版本")
+        self.keep_button.setObjectName("keepLocal")
+        self.keep_button.clicked.connect(lambda: self._resolve(False))
+        self.message = QLabel()
+        self.message.setObjectName("quarantineMessage")
+        self.message.setWordWrap(True)
+        actions = QHBoxLayout()
+        actions.addWidget(self.take_button)
+        actions.addWidget(self.keep_button)
+        actions.addStretch(1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(muted("导入时，收到的记录与本机的同一条记录版本号相同而内容不同（例如对方用旧备份恢复后又修改过），"
+                            "或编号与其他单位的记录相同，这些记录没有写入，先隔离在这里。请与发送单位核实后选择："
+                            "“采用收到的版本”用收到的内容替换本机的；“保留本机版本”不作改动。两种内容都会留存备查。"))
+        lay.addWidget(self.table, 2)
+        lay.addWidget(QLabel("不同之处："))
+        lay.addWidget(self.diff, 3)
+        lay.addLayout(actions)
+        lay.addWidget(self.message)
+        lay.addWidget(buttons)
+        self.reload()
+
+    def reload(self) -> None:
+        self.rows = sync_service.list_quarantine(self.ctx)
+        fill(self.table, [[local_time(r.at), self.names.get(r.sender, r.sender), sync_service.quarantine_title(r),
+                           r.reason] for r in self.rows])
+        if self.rows:
+            self.table.selectRow(0)
+        else:
+            self.diff.setRowCount(0)
+            self.message.setText(self.message.text() or "没有待核查的隔离记录。")
+        self._show_selected()
+
+    def selected(self) -> sync_service.QuarantineRow | None:
+        r = self.table.currentRow()
+        return self.rows[r] if 0 <= r < len(self.rows) and self.table.selectedItems() else None
+
+    def _show_selected(self) -> None:
+        row = self.selected()
+        self.take_button.setEnabled(row is not None and row.reason == sync_service.engine.SAME_VERSION)
+        self.keep_button.setEnabled(row is not None)
+        fill(self.diff, [list(d) for d in sync_service.quarantine_differences(row)] if row else [])
+
+    def _resolve(self, take_incoming: bool) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        try:
+            msg = sync_service.resolve_quarantine(self.ctx, row.id, take_incoming=take_incoming)
+        except CongressError as e:
+            self.message.setText(e.message)
+            return
+        self.message.setText(msg)
+        self.reload()
+
+
 # ------------------------------------------------------------------ the page
 class SyncPage(QWidget):
     def __init__(self, ctx: Context, parent: QWidget | None = None):
@@ -220,6 +295,9 @@ class SyncPage(QWidget):
             actions.addWidget(self.import_button)
         actions.addWidget(self.import_file_button)
         actions.addStretch(1)
+        self.quarantine_button = QPushButton("核查隔离的记录…")
+        self.quarantine_button.setObjectName("quarantineButton")
+        self.quarantine_button.clicked.connect(self.review_quarantine)
         self.status_label = QLabel()
         self.status_label.setObjectName("syncStatus")
         self.status_label.setWordWrap(True)
@@ -234,6 +312,10 @@ class SyncPage(QWidget):
         sl.addWidget(self.result_label)
         sl.addWidget(widgets.hline())
         sl.addWidget(self.status_label)
+        q_row = QHBoxLayout()
+        q_row.addWidget(self.quarantine_button)
+        q_row.addStretch(1)
+        sl.addLayout(q_row)
         if self.is_city:
             sl.addWidget(muted("导入时逐个检查数据包的签名和内容，每个数据包整包导入或整包拒绝；导入前自动备份数据库。"
                                "每导入一个数据包，就在U盘上写一份回执，乡镇下次导出时读取。"))
@@ -381,10 +463,15 @@ class SyncPage(QWidget):
         if self.is_city and st.peers:
             lines.append(f"已登记乡镇 {len(st.peers)} 个。")
         if st.open_quarantine:
-            lines.append(f"有 {st.open_quarantine} 条收到的记录因版本冲突被隔离，待核查。")
+            lines.append(f"有 {st.open_quarantine} 条收到的记录因版本冲突被隔离，待核查（点“核查隔离的记录”）。")
+        self.quarantine_button.setVisible(bool(st.open_quarantine))
         self.status_label.setText("\n".join(lines))
         if self.is_city:
             self.refresh_towns()
+
+    def review_quarantine(self) -> None:
+        widgets.exec_modal(QuarantineDialog(self.ctx, self))
+        self.refresh()
 
     def refresh_towns(self) -> None:
         rows = sync_service.list_towns(self.ctx, quiet_days=self.quiet_days.value())
