@@ -814,6 +814,7 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
                     bulk)
     finally:
         if bulk.tables:  # also after a cancel or an error: the indexes dropped for a big import come back
+            progress(0, 0)  # a busy bar: seconds per million rows, with nothing to count
             with ctx.store.engine.begin() as conn:
                 bulk.rebuild(conn)
         # the pooled connection keeps the big page cache and the long checkpoint interval of apply_body

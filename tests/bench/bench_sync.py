@@ -6,7 +6,10 @@
 
 1. A town exports 100,000 changed records (deputy rows with their change-log entries) to a folder.
 2. The city imports 20 town packages holding 1,000,000 records in all (every package verified,
-   decrypted, checked and applied in its own transaction, receipts written, one backup first).
+   decrypted, checked and applied in its own transaction, receipts written, one backup first). These
+   are the towns' first packages, so the deputy table's non-unique indexes are dropped while the
+   import writes and built once at its end (sync/engine.py BulkLoad): the "indexed" line shows what
+   keeping them would cost.
 
 Each is printed beside the time plain ``sqlite3`` ``executemany`` takes to insert the same rows into a
 bare table (no indexes, one transaction, synchronous=FULL as the application uses), measured in the

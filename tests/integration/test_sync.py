@@ -622,8 +622,10 @@ def test_a_big_import_drops_secondary_indexes_while_it_writes_and_builds_them_ag
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (t.name,))}
 
     monkeypatch.setattr(engine.BulkLoad, "before_table", spy)
-    out = one(sync.import_from(city, pkg, backup=False))
+    calls = []
+    out = one(sync.import_from(city, pkg, backup=False, progress=lambda d, t: calls.append((d, t))))
     assert out.status == "applied" and out.applied == total_records(town)
+    assert calls[-1] == (0, 0)  # the window shows a busy bar while the indexes are built
     assert "ix_deputy_name_pinyin" not in seen["deputy"] and "sqlite_autoindex_deputy_1" in seen["deputy"]
     assert index_names(city) == before  # every one built again
     with city.store.engine.connect() as conn:
