@@ -813,10 +813,13 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
         _import_all(ctx, headers, outcomes, pair, info, ensure_backup, ensure_writable, progress, cancel, total,
                     bulk)
     finally:
-        if bulk.tables:  # also after a cancel or an error: the indexes dropped for a big import come back
-            progress(0, 0)  # a busy bar: seconds per million rows, with nothing to count
-            with ctx.store.engine.begin() as conn:
-                bulk.rebuild(conn)
+        try:
+            if bulk.tables:  # also after a cancel or an error: the indexes dropped for a big import come back
+                progress(0, 0)  # a busy bar: seconds per million rows, with nothing to count
+                with ctx.store.engine.begin() as conn:
+                    bulk.rebuild(conn)
+        except Exception:  # the packages are in and their receipts written: do not lose the report
+            log.exception("rebuilding the indexes after the import failed; the next start builds them")
         # the pooled connection keeps the big page cache and the long checkpoint interval of apply_body
         # from one package to the next (the pages of the indexes stay warm), and goes back to the usual
         # settings, with one checkpoint, once all are done
@@ -845,7 +848,7 @@ def _import_all(ctx: Context, headers: list[tuple[Path, Header | None, SyncError
             peer, _ = check_package(ctx, header, info)
         except SyncError:
             return  # refused in its turn, with this same message
-        ahead[i] = pool.submit(_prepare, ctx, path, header, _peer_keys(peer), pair)
+        ahead[i] = pool.submit(_prepare, ctx.data_dir, path, header, _peer_keys(peer), pair)
 
     try:
         for i, (path, header, error) in enumerate(headers):
@@ -871,9 +874,9 @@ def _import_all(ctx: Context, headers: list[tuple[Path, Header | None, SyncError
             done = base + header.records
             progress(done, total)
     finally:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         for f in ahead.values():  # read ahead, not used (cancelled, or an error above)
-            if f.exception() is None:
+            if not f.cancelled() and f.exception() is None:
                 f.result().close()
 
 
@@ -892,14 +895,15 @@ class _Prepared:
             self.body.close()
 
 
-def _prepare(ctx: Context, path: Path, header: Header, keys: PublicKeys, pair: KeyPair) -> _Prepared:
+def _prepare(data_dir: Path, path: Path, header: Header, keys: PublicKeys, pair: KeyPair) -> _Prepared:
+    """Runs on the read-ahead thread: files only, never the database."""
     from ..sync.package import check_signature
 
     try:
         check_signature(path, header, keys)
     except SyncError as e:
         return _Prepared(signature_error=e)
-    spool = ctx.data_dir / "tmp"
+    spool = data_dir / "tmp"
     body = None
     try:
         body = open_body(path, header, pair, spool if spool.is_dir() else None)
@@ -966,8 +970,13 @@ def _import_one(ctx: Context, path: Path, header: Header, pair: KeyPair, info: K
                 ensure_backup: Callable[[], None], ensure_writable: Callable[[Path], None],
                 progress: Callable[[int], None], cancel: Cancel,
                 ahead: Future[_Prepared] | None = None, bulk: engine.BulkLoad | None = None) -> PackageOutcome:
-    peer, _ = check_package(ctx, header, info)
-    prepared = ahead.result() if ahead is not None else _prepare(ctx, path, header, _peer_keys(peer), pair)
+    try:
+        peer, _ = check_package(ctx, header, info)
+    except BaseException:
+        if ahead is not None and ahead.exception() is None:
+            ahead.result().close()  # read ahead, but this office no longer takes it
+        raise
+    prepared = ahead.result() if ahead is not None else _prepare(ctx.data_dir, path, header, _peer_keys(peer), pair)
     try:
         return _apply_prepared(ctx, path, header, peer, prepared, pair, info, ensure_backup, ensure_writable,
                                progress, cancel, bulk)
@@ -1012,6 +1021,7 @@ def _apply_prepared(ctx: Context, path: Path, header: Header, peer: SyncPeer, pr
     reader = prepared.reader
     assert reader is not None
     ensure_backup()
+    dropped_before = set(bulk.tables) if bulk is not None else set()
     try:
         with ctx.store.session() as s:
             conn = s.connection()
@@ -1036,12 +1046,16 @@ def _apply_prepared(ctx: Context, path: Path, header: Header, peer: SyncPeer, pr
             serial = st.issued_receipts
             s.flush()
             mark, gaps = _received_mark(s, peer.code, header.sender_key_id)
-    except (IntegrityError, sqlite3.IntegrityError) as e:
-        raise SyncError("数据包中的记录引用了本机没有的记录，或与本机的记录冲突，已整包拒绝，本机数据未改变。"
-                        "请让对方重新导出（会包含缺少的部分）", "integrity") from e
-    except (OperationalError, sqlite3.OperationalError) as e:
-        raise SyncError(f"写入数据库时出错（{getattr(e, 'orig', e)}），已整包撤销，本机数据未改变",
-                        "database") from e
+    except BaseException as e:
+        if bulk is not None:
+            bulk.tables = dropped_before  # the rollback brought this package's dropped indexes back
+        if isinstance(e, (IntegrityError, sqlite3.IntegrityError)):
+            raise SyncError("数据包中的记录引用了本机没有的记录，或与本机的记录冲突，已整包拒绝，本机数据未改变。"
+                            "请让对方重新导出（会包含缺少的部分）", "integrity") from e
+        if isinstance(e, (OperationalError, sqlite3.OperationalError)):
+            raise SyncError(f"写入数据库时出错（{getattr(e, 'orig', e)}），已整包撤销，本机数据未改变",
+                            "database") from e
+        raise
     counts = {"applied": result.applied, "unchanged": result.unchanged, "older": result.older,
               "quarantined": result.quarantined}
     receipt, receipt_error = _write_receipt(ctx, folder, pair, info, header, serial, mark, "applied", counts,
@@ -1199,18 +1213,22 @@ def quarantine_differences(row: QuarantineRow) -> list[tuple[str, str, str]]:
     """(field, this PC's value, the received value) for every field that differs; the search keys
     each office derives itself are left out."""
     out = []
+    t = engine.table_map().get(row.table)
     for col in row.incoming_row:
         if col in engine.DERIVED or col in ("id", "owner_code"):
             continue
         mine, theirs = row.local_row.get(col), row.incoming_row.get(col)
         if mine != theirs:
-            out.append((field_label(row.table, col), _shown(col, mine), _shown(col, theirs)))
+            kind = t.kinds[t.index(col)] if t is not None and col in t.columns else ""
+            out.append((field_label(row.table, col), _shown(col, kind, mine), _shown(col, kind, theirs)))
     return out
 
 
-def _shown(col: str, value) -> str:
+def _shown(col: str, kind: str, value) -> str:
     if value is None:
         return ""
+    if kind == "bool":
+        return "是" if value else "否"
     if col.endswith("_at") and isinstance(value, str):  # stored in UTC: shown in local time, to the second
         try:
             t = dt.datetime.fromisoformat(value)
@@ -1248,10 +1266,17 @@ def resolve_quarantine(ctx: Context, quarantine_id: int, *, take_incoming: bool)
                                "请选“保留本机版本”")
         incoming = json.loads(q.incoming_row or "{}")
         cols = [c for c in t.columns if c in incoming and c != "id"]
-        kinds = {c: t.kinds[t.index(c)] for c in cols}
-        values = [engine._decode(incoming[c], kinds[c]) for c in cols]
-        conn.exec_driver_sql(f'UPDATE "{t.name}" SET {", ".join(f"{engine._q(c)} = ?" for c in cols)} WHERE id = ?',
-                             (*values, q.record_id))
+        values = [engine._decode(incoming[c], t.kinds[t.index(c)]) for c in cols]
+        # the content changed while the version did not: what says "indexed at this version" (opinions'
+        # search text and full-text row) must not believe it, or search keeps finding the old words
+        if "indexed_version" in dict(t.local):
+            cols.append("indexed_version")
+            values.append(0)
+        try:
+            conn.exec_driver_sql(f'UPDATE "{t.name}" SET {", ".join(f"{engine._q(c)} = ?" for c in cols)} '
+                                 "WHERE id = ?", (*values, q.record_id))
+        except (IntegrityError, sqlite3.IntegrityError) as e:
+            raise InvalidInput("收到的版本引用了本机没有的记录，暂时无法采用。请先导入对方最新的数据包，再来处理") from e
         q.resolved = True
         log.info("quarantine %s (%s %s v%s): took the received version", q.id, q.table_name, q.record_id, q.version)
         return f"已采用收到的{label}记录（本机原来的内容仍留存备查）"

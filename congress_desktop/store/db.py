@@ -123,15 +123,29 @@ def restore_missing_indexes(engine: Engine) -> list[str]:
     """Every index of the schema that is missing from the file, built again. A big sync import drops
     a table's non-unique indexes while it writes and builds them at its end (sync/engine.py BulkLoad);
     a crash or a power cut in between leaves a correct but slow database, mended here at the next open.
-    Costs one read of the schema table when nothing is missing."""
+    Costs one read of the schema table when nothing is missing. If another process holds the write
+    lock (an import still running from the command line) it is left for a later open: never a
+    reason not to start."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.schema import CreateIndex
+
     with engine.connect() as conn:
         present = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
     missing = [ix for table in Base.metadata.tables.values() for ix in table.indexes if ix.name not in present]
-    if missing:
+    if not missing:
+        return []
+    try:
         with engine.begin() as conn:
-            for ix in missing:
-                ix.create(conn, checkfirst=True)
-        log.warning("rebuilt %d missing indexes: %s", len(missing), ", ".join(ix.name for ix in missing))
+            conn.exec_driver_sql("PRAGMA busy_timeout = 500")
+            try:
+                for ix in missing:
+                    conn.execute(CreateIndex(ix, if_not_exists=True))
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except OperationalError as e:
+        log.warning("%d indexes missing, not rebuilt now (%s)", len(missing), e)
+        return []
+    log.warning("rebuilt %d missing indexes: %s", len(missing), ", ".join(ix.name for ix in missing))
     return [ix.name for ix in missing]
 
 

@@ -32,6 +32,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, Numeric, Table
+from sqlalchemy.schema import CreateIndex
 
 from ..errors import Cancelled
 from ..store import schema  # noqa: F401  (every model registered)
@@ -307,6 +308,11 @@ def apply_body(conn: Connection, reader: BodyReader, sender: str, data_dir: Path
             raise SyncError(f"数据包中含有本程序不认识的数据（{td.name}）：对方的程序版本较新，请先升级本程序再导入",
                             "unknown_table")
         by_name[td.name] = td
+    # The package's one transaction opens here: sqlite3 would open it only at the first INSERT, and
+    # a statement run before that (a SELECT, a DROP INDEX) in autocommit mode ends the flag below.
+    raw = conn.connection.driver_connection
+    if not raw.in_transaction:
+        raw.execute("BEGIN")
     # Parents may arrive after children within a table (a contact point and its parent station):
     # foreign keys are checked once, at commit, for the whole package.
     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
@@ -369,21 +375,17 @@ class BulkLoad:
             return
         present = {r[0] for r in conn.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (t.name,))}
-        raw = conn.connection.driver_connection
-        if not raw.in_transaction:
-            raw.execute("BEGIN")  # sqlite3 opens one only before DML: a DROP first would commit at once
+        # inside the package's transaction (apply_body opened it): a refused package brings them back
         for ix in secondary_indexes(t.table):
             if ix.name in present:
                 conn.exec_driver_sql(f"DROP INDEX {_q(ix.name)}")
-        # in the package's transaction: if it is refused, the indexes come back with the rollback,
-        # and rebuild() below finds them there
         self.tables.add(t.name)
 
     def rebuild(self, conn: Connection) -> None:
         """Build again every index dropped (each CREATE INDEX is atomic; those already there are left alone)."""
         for name in sorted(self.tables):
             for ix in secondary_indexes(Base.metadata.tables[name]):
-                ix.create(conn, checkfirst=True)
+                conn.execute(CreateIndex(ix, if_not_exists=True))
         self.tables.clear()
 
 

@@ -68,7 +68,7 @@ MAX_MANIFEST = 16 * 1024**2
 MAX_DOCUMENT = 1024**2           # enrolment, trust bundle, receipt
 MAX_SEQ = 2**53
 SPOOL_IN_MEMORY = 64 * 1024**2
-PRELOAD_MAX = 256 * 1024**2      # table files read ahead for the next package, uncompressed
+PRELOAD_MAX = 64 * 1024**2       # table files read ahead for the next package, uncompressed
 
 CODE_RE = re.compile(r"^\d{12}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -463,6 +463,7 @@ class BodyReader:
     def __init__(self, file: IO[bytes], header: Header):
         self.header = header
         self._lines: dict[str, list[bytes]] = {}  # table -> its lines, when preloaded
+        self._errors: dict[str, SyncError] = {}  # table -> what preloading it found wrong
         try:
             self.zip = zipfile.ZipFile(file)
             infos = self.zip.infolist()
@@ -567,12 +568,20 @@ class BodyReader:
     def preload(self, limit: int = PRELOAD_MAX) -> None:
         """Read, check and split the table files now, up to ``limit`` bytes in all (the rest is read
         when its rows are asked for). The import calls this for the next package on a second thread
-        while the current one is written: inflating and hashing run without the GIL."""
+        while the current one is written (inflating and hashing release the GIL). A table file found
+        bad is not raised here but when its rows are asked for, so the package's errors come in the
+        order of reading it on the spot (an unknown table, say, before a bad hash further on)."""
         total = 0
         for t in self.manifest.tables:
+            if t.rows == 0:
+                continue
             if total + t.size > limit:
                 break
-            self._lines[t.name] = self._table_lines(t)
+            try:
+                self._lines[t.name] = self._table_lines(t)
+            except SyncError as e:
+                self._errors[t.name] = e
+                break
             total += t.size
 
     def _table_lines(self, table: TableData) -> list[bytes]:
@@ -589,6 +598,8 @@ class BodyReader:
 
     def table_rows(self, table: TableData, chunk_rows: int = 5000) -> Iterator[list[list]]:
         """Rows of one table in chunks, after its size and SHA-256 were checked."""
+        if table.name in self._errors:
+            raise self._errors.pop(table.name)
         lines = self._lines.pop(table.name, None)
         if lines is None:
             lines = self._table_lines(table)

@@ -186,6 +186,7 @@ def test_city_reviews_a_held_back_record_and_takes_the_received_version(qtbot, d
     assert ["备注", "不同", "本镇备注"] in texts(dlg.diff)
     assert dlg.take_button.isEnabled() and dlg.keep_button.isEnabled()
     dlg.take_button.click()
+    assert any(isinstance(d, QMessageBox) and d.windowTitle() == "采用收到的版本" for d in modals)  # asked first
     assert "已采用收到的代表记录" in dlg.message.text()
     assert dlg.table.rowCount() == 0 and not dlg.take_button.isEnabled() and not dlg.keep_button.isEnabled()
     with city.store.engine.connect() as conn:

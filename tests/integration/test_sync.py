@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from congress_desktop.errors import CongressError, Exists, InvalidInput
 from congress_desktop.services import deputies, sync
@@ -238,6 +239,31 @@ def test_a_held_back_record_can_take_the_received_version_and_both_stay_on_file(
     with pytest.raises(CongressError) as e:
         sync.resolve_quarantine(city, q.id, take_incoming=False)
     assert "已经处理过" in e.value.message
+
+
+def test_taking_a_received_opinion_makes_search_find_its_words(town, city, tmp_path):
+    from congress_desktop.services import opinions
+    from congress_desktop.store.models_visits import Opinion
+
+    def found(ctx, words: str) -> list[str]:  # the list (which indexes what is stale first)
+        return [r.id for r in opinions.query_opinions(ctx, opinions.OpinionQuery(text=words))]
+
+    sync.export_packages(town, tmp_path / "s1")
+    sync.import_from(city, tmp_path / "s1")
+    oid = opinions.query_opinions(town, opinions.OpinionQuery(), 0, 1)[0].id
+    with city.store.engine.begin() as conn:  # the same version, another content (an old backup edited)
+        conn.exec_driver_sql("UPDATE opinion SET content = '本机的另一种说法' WHERE id = ?", (oid,))
+    with town.store.session() as s:
+        s.get(Opinion, oid).content = "修缮村口石拱桥"
+    with city.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE opinion SET version = version + 1 WHERE id = ?", (oid,))
+    assert found(city, "本机的另一种说法") == [oid]
+    sync.export_packages(town, tmp_path / "s2")
+    sync.import_from(city, tmp_path / "s2")
+    [q] = sync.list_quarantine(city)
+    sync.resolve_quarantine(city, q.id, take_incoming=True)
+    assert found(city, "石拱桥") == [oid]
+    assert found(city, "本机的另一种说法") == []
 
 
 def test_a_held_back_record_can_keep_the_local_version(town, city, tmp_path):
@@ -497,6 +523,25 @@ def test_a_stick_of_good_and_bad_packages_applies_each_good_one_and_says_why_for
     c.close()
 
 
+def test_an_unknown_table_is_reported_before_a_bad_hash_further_on(town, city, tmp_path):
+    """The next package is read ahead on a second thread; what it finds wrong still comes in the order
+    of reading the package on the spot: first that this program is too old for it."""
+    t = engine.table_map()["village"]
+    row = ["x"] * len(t.columns)
+    for col, v in (("id", "01930000-0000-7000-8000-0000000000aa"), ("owner_code", town.office.code),
+                   ("version", 1), ("deleted", 0), ("households", 1), ("population", 1)):
+        row[t.index(col)] = v
+    line = json.dumps(row).encode() + b"\n"
+    village = {"name": "village", "file": "data/village.jsonl", "columns": list(t.columns), "rows": 1,
+               "size": len(line), "sha256": "0" * 64}
+    future = {"name": "zz_future", "file": "data/zz_future.jsonl", "columns": ["id"], "rows": 1,
+              "size": 3, "sha256": __import__("hashlib").sha256(b"[]\n").hexdigest()}
+    body = _zip({"manifest.json": _manifest(town, tables=[village, future]), "data/village.jsonl": line,
+                 "data/zz_future.jsonl": b"[]\n"})
+    out = refused(city, _forge(town, {"records": 2}, body, tmp_path / "new.cdsync"), "unknown_table")
+    assert "升级" in out.message
+
+
 @pytest.mark.parametrize("chunk_rows", [5000, 1])
 def test_a_record_twice_in_one_package_is_refused(town, city, tmp_path, monkeypatch, chunk_rows):
     monkeypatch.setattr(engine, "CHUNK_ROWS", chunk_rows)  # 1: the repeat is in the next chunk
@@ -620,6 +665,8 @@ def test_a_big_import_drops_secondary_indexes_while_it_writes_and_builds_them_ag
         original(self, conn, t, incoming)
         seen[t.name] = {r[0] for r in conn.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (t.name,))}
+        # still one transaction with foreign keys checked at its end (a parent may come after its child)
+        assert conn.exec_driver_sql("PRAGMA defer_foreign_keys").scalar() == 1
 
     monkeypatch.setattr(engine.BulkLoad, "before_table", spy)
     calls = []
@@ -646,6 +693,28 @@ def test_a_refused_big_package_leaves_every_index_in_place(town, city, pkg, monk
     out = one(sync.import_from(city, pkg, backup=False))
     assert out.status == "refused"
     assert index_names(city) == before
+
+
+def test_an_index_rebuild_that_fails_loses_no_report_and_the_next_open_mends_it(town, city, pkg, monkeypatch):
+    from congress_desktop.services.context import Context
+
+    monkeypatch.setattr(engine, "BULK_MIN_ROWS", 1)
+    before = index_names(city)
+
+    def broken(self, conn):
+        raise OperationalError("CREATE INDEX", (), Exception("database or disk is full"))
+
+    monkeypatch.setattr(engine.BulkLoad, "rebuild", broken)
+    out = one(sync.import_from(city, pkg, backup=False))
+    assert out.status == "applied" and out.applied == total_records(town)
+    assert index_names(city) < before  # left out ...
+    folder = city.data_dir
+    city.close()
+    again = Context.open(folder)
+    try:
+        assert index_names(again) == before  # ... and built at the next open
+    finally:
+        again.close()
 
 
 def test_indexes_missing_after_a_crash_are_built_again_at_the_next_open(city):

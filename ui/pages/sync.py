@@ -246,6 +246,10 @@ class QuarantineDialog(QDialog):
         row = self.selected()
         if row is None:
             return
+        if take_incoming and not widgets.ask_yes_no(
+                self, "采用收到的版本", f"用收到的内容替换本机的“{sync_service.quarantine_title(row)}”吗？\n"
+                                  "本机原来的内容仍会留存备查。"):
+            return
         try:
             msg = sync_service.resolve_quarantine(self.ctx, row.id, take_incoming=take_incoming)
         except CongressError as e:
