@@ -61,7 +61,7 @@ def enrol(city: Context, town: Context, tmp: Path) -> None:
     sync.enrol_office(city, f, fingerprint=info.fingerprint)
     bundle = tmp / "trust.cdtrust"
     sync.export_trust_bundle(city, bundle)
-    sync.import_trust_bundle(town, bundle)
+    sync.import_trust_bundle(town, bundle, fingerprint=sync.own_keys(city).fingerprint)
 
 
 def copy_package(folder: Path, to: Path) -> Path:

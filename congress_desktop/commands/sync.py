@@ -33,7 +33,7 @@ def register(sub, printers) -> None:
     p.set_defaults(handler=_keys_export_trust)
     p = keys.add_parser("trust", help="乡镇：导入市人大的信任包")
     p.add_argument("file")
-    p.add_argument("--fingerprint", default="", help="（可选）市人大告知的指纹，导入前核对")
+    p.add_argument("--fingerprint", default="", help="市人大密钥登记表上的指纹（第一次信任或市人大换了密钥时必填）")
     p.add_argument("--replace", action="store_true", help="市人大更换了密钥时替换旧的")
     p.set_defaults(handler=_keys_trust)
 
@@ -168,6 +168,16 @@ def _keys_export_trust(ctx, args) -> int:
 def _keys_trust(ctx, args) -> int:
     from ..services import sync as svc
 
+    preview = svc.read_trust_bundle(ctx, args.file)
+    if not preview.known and not args.fingerprint:
+        out(f"信任包：{preview.city_name}（{preview.city_code}），密钥编号 {preview.key_id}")
+        out(f"指纹：{preview.fingerprint}")
+        if preview.current_fingerprint:
+            out(f"注意：本单位现在信任的是另一把市人大密钥（指纹 {preview.current_fingerprint}），导入将替换它"
+                + ("" if args.replace else "，须加 --replace"))
+        out("这是一把新的市人大密钥：请对照市人大盖章的密钥登记表，或电话请市人大逐组朗读，核对无误后加 "
+            "--fingerprint \"指纹\" 再运行一次。")
+        return 1
     r = svc.import_trust_bundle(ctx, args.file, fingerprint=args.fingerprint, replace=args.replace)
     out(f"已导入信任包：{r.city_name}（{r.city_code}），指纹 {r.fingerprint}；已登记乡镇 {r.towns} 个。")
     if not r.me_enrolled:

@@ -549,9 +549,20 @@ def export_trust_bundle(ctx: Context, path: str | Path) -> KeyInfo:
     return info
 
 
-def import_trust_bundle(ctx: Context, path: str | Path, *, fingerprint: str = "", replace: bool = False) -> TrustResult:
-    """Town: trust the city's keys from its bundle. ``fingerprint`` (optional) is compared if given;
-    a bundle with a different city key than the one trusted now needs ``replace``."""
+@dataclass(frozen=True)
+class TrustPreview:
+    """A trust bundle read but not imported: the town checks the city's fingerprint first."""
+    city_code: str
+    city_name: str
+    key_id: str
+    fingerprint: str
+    towns: int
+    me_enrolled: bool
+    known: bool                 # this very key is trusted already (a routine update): no check needed
+    current_fingerprint: str    # another city key trusted now ('' if none): importing replaces it
+
+
+def _read_trust(ctx: Context, path: str | Path):
     office = _office(ctx)
     if office.role != "town":
         raise InvalidInput("信任包由乡镇导入；市人大登记乡镇请用“登记乡镇”")
@@ -559,8 +570,6 @@ def import_trust_bundle(ctx: Context, path: str | Path, *, fingerprint: str = ""
     pub, code, name, role = _public_from_doc(doc, "信任包")
     if role != "city":
         raise SyncError("信任包不是市人大常委会签发的", "corrupt")
-    if fingerprint and normalise_fingerprint(fingerprint) != pub.fingerprint(code):
-        raise InvalidInput("输入的指纹与信任包中市人大的密钥指纹不一致，未导入。请与市人大核对", field="fingerprint")
     offices = doc.get("offices")
     if not isinstance(offices, list) or not all(isinstance(o, dict) for o in offices):
         raise SyncError("信任包已损坏或不完整", "corrupt")
@@ -568,12 +577,37 @@ def import_trust_bundle(ctx: Context, path: str | Path, *, fingerprint: str = ""
     me_enrolled = mine is not None and any(
         o.get("code") == office.code and o.get("key_id") == mine.key_id and not o.get("revoked") for o in offices)
     towns = sum(1 for o in offices if o.get("role") == "town" and not o.get("revoked"))
+    return pub, code, name, me_enrolled, towns
+
+
+def read_trust_bundle(ctx: Context, path: str | Path) -> TrustPreview:
+    pub, code, name, me_enrolled, towns = _read_trust(ctx, path)
+    with ctx.store.session() as s:
+        same = s.scalars(select(SyncPeer).where(SyncPeer.key_id == pub.key_id)).first()
+        known = same is not None and same.revoked_at is None
+        current = [] if known else _active_peers(s, "city")
+        return TrustPreview(code, name, pub.key_id, pub.fingerprint(code), towns, me_enrolled, known,
+                            current[0].fingerprint if current else "")
+
+
+def import_trust_bundle(ctx: Context, path: str | Path, *, fingerprint: str = "", replace: bool = False) -> TrustResult:
+    """Town: trust the city's keys from its bundle. A city key this town does not trust yet needs
+    ``fingerprint``, checked by phone or against the city's stamped form (a swapped bundle would
+    otherwise send every later package to whoever made it); the same key again (a new list of towns)
+    does not. A bundle with a different city key than the one trusted now also needs ``replace``."""
+    pub, code, name, me_enrolled, towns = _read_trust(ctx, path)
+    if fingerprint and normalise_fingerprint(fingerprint) != pub.fingerprint(code):
+        raise InvalidInput("输入的指纹与信任包中市人大的密钥指纹不一致，未导入。请与市人大核对", field="fingerprint")
     replaced = False
     with ctx.store.session() as s:
         same = s.scalars(select(SyncPeer).where(SyncPeer.key_id == pub.key_id)).first()
         if same is not None and same.revoked_at is not None:
             raise InvalidInput("信任包中的市人大密钥已被替换（吊销），请向市人大索取最新的信任包")
         if same is None:
+            if not fingerprint:
+                raise InvalidInput(f"这是“{name}”的一把新密钥（指纹 {pub.fingerprint(code)}），导入前须核对指纹："
+                                   "请对照市人大盖章的密钥登记表，或电话请市人大逐组朗读（命令行加 --fingerprint）",
+                                   field="fingerprint")
             current = _active_peers(s, "city")
             if current and not replace:
                 raise Exists(f"本单位已信任“{current[0].name}”的另一把密钥（指纹 {current[0].fingerprint}）。"

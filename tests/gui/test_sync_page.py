@@ -10,14 +10,14 @@ import ui.widgets
 from congress_desktop.services import deputies, sync
 from tests.pdfcheck import pdf_text
 from tests.synchelp import enrol, make_city, make_conflict
-from ui.pages.sync import EnrolDialog, QuarantineDialog, ReportDialog, SyncPage
+from ui.pages.sync import EnrolDialog, QuarantineDialog, ReportDialog, SyncPage, TrustDialog
 
 
 @pytest.fixture
 def modals(monkeypatch):
     class Modals(list):
         def answer(self, dialog) -> int:
-            if isinstance(dialog, EnrolDialog):
+            if isinstance(dialog, (EnrolDialog, TrustDialog)):
                 dialog.checked.setChecked(True)
                 dialog.ok_button.click()
                 return dialog.result()
@@ -67,7 +67,16 @@ def test_town_and_city_enrol_export_import_and_summarise_through_the_window(qtbo
     city_page.trust_button.click()
     monkeypatch.setattr(page_mod, "ask_open_file", lambda *a: str(trust))
     town_page.trust_button.click()
+    trust_dialog = next(d for d in modals if isinstance(d, TrustDialog))  # a new city key: checked first
+    assert trust_dialog.preview.fingerprint == sync.own_keys(city).fingerprint
     assert texts(town_page.peers_table)[0][1] == "丹江口市人大常委会"
+    unchecked = TrustDialog(trust_dialog.preview)
+    qtbot.addWidget(unchecked)
+    unchecked.ok_button.click()
+    assert unchecked.result() != QDialog.DialogCode.Accepted and "核对指纹" in unchecked.error.text()
+    shown = len(modals)
+    town_page.trust_button.click()  # the same key again (a new list of towns): no check needed
+    assert not any(isinstance(d, TrustDialog) for d in modals[shown:])
 
     # town: 导出到U盘 (a folder chosen by hand)
     stick = tmp_path / "stick"

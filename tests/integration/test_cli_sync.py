@@ -33,9 +33,17 @@ def test_enrol_export_import_status_towns_and_summary_from_the_command_line(caps
     assert code == 1 and "指纹" in err
     code, out, _ = run(capsys, city, "keys", "enrol", str(tmp_path / "t.cdenrol"), "--fingerprint", fp)
     assert code == 0 and "已登记" in out
-    assert run(capsys, city, "keys", "export-trust", str(tmp_path / "c.cdtrust"))[0] == 0
+    code, out, _ = run(capsys, city, "keys", "export-trust", str(tmp_path / "c.cdtrust"))
+    city_fp = re.search(r"指纹：([\d ]+)", out).group(1).strip()
+    assert code == 0
     code, out, _ = run(capsys, town, "keys", "trust", str(tmp_path / "c.cdtrust"))
+    assert code == 1 and city_fp in out and "--fingerprint" in out  # a new city key: shown, not trusted yet
+    code, _, err = run(capsys, town, "keys", "trust", str(tmp_path / "c.cdtrust"), "--fingerprint", "1111 2222")
+    assert code == 1 and "指纹" in err
+    code, out, _ = run(capsys, town, "keys", "trust", str(tmp_path / "c.cdtrust"), "--fingerprint", city_fp)
     assert code == 0 and "丹江口市人大常委会" in out
+    code, out, _ = run(capsys, town, "keys", "trust", str(tmp_path / "c.cdtrust"))  # the same key again
+    assert code == 0 and "已导入信任包" in out
 
     code, out, _ = run(capsys, town, "sync", "export", "--to", str(stick))
     assert code == 0 and "安全弹出" in out

@@ -298,7 +298,7 @@ def test_package_from_unknown_office_is_refused(city, tmp_path):
     stranger = make_town(tmp_path / "stranger", "丹江口市浪河镇人大", "420381105000")
     bundle = tmp_path / "trust.cdtrust"
     sync.export_trust_bundle(city, bundle)
-    assert sync.import_trust_bundle(stranger, bundle).me_enrolled is False
+    assert sync.import_trust_bundle(stranger, bundle, fingerprint=sync.own_keys(city).fingerprint).me_enrolled is False
     sync.export_packages(stranger, tmp_path / "stick")
     out = refused(city, next((tmp_path / "stick" / "人大同步").glob("*.cdsync")), "sender_unknown")
     assert "未登记" in out.message
@@ -797,6 +797,35 @@ def test_enrolment_needs_the_right_fingerprint_and_a_replaced_pc_reenrols(town, 
     p = sync.export_packages(town, tmp_path / "s2").packages[0]
     assert p.seq_from == 1  # a new key starts the stream again
     assert one(sync.import_from(city, tmp_path / "s2")).applied == total_records(town)
+
+
+def test_a_town_checks_the_fingerprint_of_a_city_key_it_does_not_trust_yet(city, tmp_path):
+    t = make_town(tmp_path / "t", "丹江口市浪河镇人大", "420381105000")
+    f = tmp_path / "e.cdenrol"
+    sync.enrol_office(city, f, fingerprint=sync.export_enrolment(t, f).fingerprint)
+    bundle = tmp_path / "trust.cdtrust"
+    sync.export_trust_bundle(city, bundle)
+    city_fp = sync.own_keys(city).fingerprint
+    preview = sync.read_trust_bundle(t, bundle)
+    assert not preview.known and preview.fingerprint == city_fp and preview.current_fingerprint == ""
+    with pytest.raises(InvalidInput, match="须核对指纹") as e:
+        sync.import_trust_bundle(t, bundle)  # a swapped bundle would send every package to its maker
+    assert city_fp in e.value.message and sync.list_peers(t) == []
+    sync.import_trust_bundle(t, bundle, fingerprint=city_fp.replace(" ", ""))
+    assert sync.read_trust_bundle(t, bundle).known
+    sync.import_trust_bundle(t, bundle)  # the same key again (a new list of towns): no check needed
+    # the city's new key: the fingerprint again, and the choice to replace the old one
+    sync.init_keys(city, replace=True)
+    sync.export_trust_bundle(city, bundle)
+    new_fp = sync.own_keys(city).fingerprint
+    preview = sync.read_trust_bundle(t, bundle)
+    assert not preview.known and preview.current_fingerprint == city_fp
+    with pytest.raises(InvalidInput, match="须核对指纹"):
+        sync.import_trust_bundle(t, bundle, replace=True)
+    with pytest.raises(Exists, match="另一把密钥"):
+        sync.import_trust_bundle(t, bundle, fingerprint=new_fp)
+    assert sync.import_trust_bundle(t, bundle, fingerprint=new_fp, replace=True).replaced
+    t.close()
 
 
 def test_tampered_enrolment_and_trust_files_are_refused(town, city, tmp_path):

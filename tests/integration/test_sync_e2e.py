@@ -19,7 +19,7 @@ def test_three_towns_and_a_city_round_trip(tmp_path):
         for t in towns:
             enrol(city, t, tmp_path / "papers")
         for t in towns:  # the last bundle lists all three; each town may import any of them
-            sync.import_trust_bundle(t, tmp_path / "papers" / "trust.cdtrust")
+            sync.import_trust_bundle(t, tmp_path / "papers" / "trust.cdtrust")  # the key each trusts already
         stick = tmp_path / "stick"
 
         # 1. every town exports onto the same stick; the city imports them all at once

@@ -58,7 +58,8 @@ KEYS_HELP = (
     "<b>密钥是怎么回事：</b>每个单位有自己的一对密钥。私钥只保存在本机（Windows 上由系统加密保护），"
     "从不写到U盘上；数据包用它签名，并用对方的公钥加密，U盘丢了别人也看不到内容。"
     "<br><b>乡镇第一次使用：</b>①生成本单位密钥 ②导出登记文件，带到市人大（或随U盘送达）"
-    "③打印密钥登记表、盖章，交市人大核对指纹（或电话逐组朗读）④导入市人大发回的信任包。之后就可以导出数据包了。"
+    "③打印密钥登记表、盖章，交市人大核对指纹（或电话逐组朗读）④导入市人大发回的信任包，导入前与市人大盖章的"
+    "密钥登记表核对市人大的指纹。之后就可以导出数据包了。"
     "<br><b>更换电脑或重装系统：</b>在新电脑上点“重新生成密钥”，再导出登记文件交市人大“换机重新登记”，"
     "旧密钥随即作废；然后导入新的信任包。"
     "<br><b>电脑丢失或怀疑密钥泄露：</b>请市人大立即“吊销”该单位的密钥，吊销后用旧密钥签发的数据包一律拒收。"
@@ -141,6 +142,49 @@ class EnrolDialog(QDialog):
             return
         if self.preview.replaces and not self.replace.isChecked():
             self.error.set_error("该乡镇已登记另一把密钥：确属换机请勾选“换机重新登记”")
+            return
+        self.accept()
+
+
+class TrustDialog(QDialog):
+    """A town checks the city's fingerprint before trusting a city key it does not know yet: a bundle
+    swapped on the stick would otherwise send every later package to whoever made it."""
+
+    def __init__(self, preview: sync_service.TrustPreview, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.preview = preview
+        self.setWindowTitle(f"导入信任包：{preview.city_name}")
+        fp = QLabel(preview.fingerprint)
+        fp.setObjectName("fingerprint")
+        f = QFont(fp.font())
+        f.setPointSizeF(f.pointSizeF() * 1.8)
+        f.setBold(True)
+        fp.setFont(f)
+        fp.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow("单位：", QLabel(f"{preview.city_name}（{preview.city_code}）"))
+        form.addRow("密钥编号：", QLabel(preview.key_id))
+        form.addRow("密钥指纹：", fp)
+        self.checked = QCheckBox("我已对照市人大盖章的密钥登记表（或电话请市人大逐组朗读）核对，8 组数字完全一致")
+        self.error = widgets.FieldError()
+        buttons = QDialogButtonBox()
+        self.ok_button = buttons.addButton("信任并导入", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        if preview.current_fingerprint:
+            lay.addWidget(muted(f"注意：本单位现在信任的是市人大的另一把密钥（指纹 {preview.current_fingerprint}）。"
+                                "只有市人大确实更换了密钥（换电脑、重新生成）才导入：导入后旧密钥作废。"))
+        lay.addWidget(self.checked)
+        lay.addWidget(muted("任何一组数字不一致，都不要导入：信任包可能被调换，数据包会被别人读到。请向市人大重新索取信任包。"))
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+
+    def _accept(self) -> None:
+        if not self.checked.isChecked():
+            self.error.set_error("请先核对指纹并勾选确认")
             return
         self.accept()
 
@@ -614,19 +658,21 @@ class SyncPage(QWidget):
         if not path:
             return
         try:
-            r = sync_service.import_trust_bundle(self.ctx, path)
-        except CongressError as e:
-            if e.code == "exists" and widgets.ask_yes_no(self, "替换市人大密钥", e.message + "\n\n确定替换吗？"):
-                try:
-                    r = sync_service.import_trust_bundle(self.ctx, path, replace=True)
-                except CongressError as e2:
-                    ui_errors.show_error(self, e2)
+            preview = sync_service.read_trust_bundle(self.ctx, path)
+            fingerprint = ""
+            if not preview.known:  # a city key new to this town: its fingerprint is checked first
+                if widgets.exec_modal(TrustDialog(preview, self)) != QDialog.DialogCode.Accepted:
                     return
-            else:
-                ui_errors.show_error(self, e)
-                return
+                fingerprint = preview.fingerprint
+            r = sync_service.import_trust_bundle(self.ctx, path, fingerprint=fingerprint,
+                                                 replace=bool(preview.current_fingerprint))
+        except CongressError as e:
+            ui_errors.show_error(self, e)
+            return
         self.refresh()
         text = f"已信任：{r.city_name}\n市人大密钥指纹：{r.fingerprint}"
+        if r.replaced:
+            text += "\n\n市人大原来的密钥已作废，下次导出会把尚未确认的变更全部重新带上。"
         if not r.me_enrolled:
             text += "\n\n注意：信任包中还没有本镇当前的密钥。请确认市人大已登记本镇的登记文件，否则数据包会被拒收。"
         info(self, "已导入信任包", text)
