@@ -156,7 +156,13 @@ def list_groups(ctx: Context) -> list[str]:
 
 
 def _check_duplicate(s: Session, data: DeputyData, exclude_id: str | None) -> None:
+    """Within this office's own records only: the same person may be registered by the city (a city
+    deputy, sent down) and by the town (for its own roll); a received copy must never stop this office
+    from registering or editing its own record."""
     base = select(Deputy).where(Deputy.deleted.is_(False))
+    owner = s.info.get("owner_code")
+    if owner:
+        base = base.where(Deputy.owner_code == owner)
     if exclude_id:
         base = base.where(Deputy.id != exclude_id)
     if data.id_number:

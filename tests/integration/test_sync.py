@@ -866,6 +866,25 @@ def test_city_roster_goes_down_read_only_and_the_town_confirms(town, city, tmp_p
     assert sync.list_towns(city)[0].down_waiting == 0
 
 
+def test_the_same_person_in_the_city_and_the_town_roll_blocks_neither_office(town, city, tmp_path):
+    """A deputy of both levels: the town keeps its record, the city registers its own and sends it
+    down. The duplicate check looks at an office's own records: neither copy stops the other office."""
+    mine = next(d for d in deputies.query_deputies(town, deputies.DeputyQuery(), 0, 200) if d.id_number)
+    sync.export_packages(town, tmp_path / "up")
+    sync.import_from(city, tmp_path / "up")
+    same = {"name": mine.name, "gender": mine.gender, "birth_date": mine.birth_date, "id_number": mine.id_number,
+            "levels": ["county"]}
+    at_city = deputies.create_deputy(city, same)  # the town's copy is there, owned by the town
+    assert at_city.owner_code == city.office.code
+    with pytest.raises(Exists):  # twice in the city's own roll: still refused
+        deputies.create_deputy(city, same)
+    sync.export_packages(city, tmp_path / "down")
+    sync.import_from(town, tmp_path / "down")
+    raw = {f: getattr(mine, f) for f in ("name", "gender", "birth_date", "id_number", "levels", "village_id")}
+    edited = deputies.update_deputy(town, mine.id, raw | {"mobile": "13900001111"})  # the city's copy is there
+    assert edited.mobile == "13900001111"
+
+
 def test_towns_table_shows_gaps_and_quiet_towns(town, city, tmp_path):
     import datetime as dt
 
