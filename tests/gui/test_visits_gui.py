@@ -333,3 +333,34 @@ def test_home_figures_open_their_lists(qtbot, demo_ctx, tmp_path):
     card.buttons["satisfaction_rate"].click()
     page = w.stack.currentWidget()
     assert all(o.rating for o in shown_rows(page)) and page.model.total == h.rated_year
+
+
+def test_an_opinion_not_raised_at_a_visit_is_registered_from_the_list(qtbot, opinions, demo_ctx, modals):
+    page, ctx = opinions, demo_ctx
+    shown, handlers = modals
+    before = ops.count_opinions(ctx)
+
+    def fill_in(dlg):
+        assert dlg.source.findData("接待") < 0  # those come with their visit
+        dlg.save()  # empty: every wrong field named, nothing stored
+        assert "意见内容不能为空" in dlg.error.text() and "请选择类别" in dlg.error.text()
+        dlg.source.setCurrentIndex(dlg.source.findData("网格"))
+        type_chinese(dlg.content, "村东头路灯坏了三盏，晚上出行不便")
+        dlg.category.setCurrentIndex(1)
+        dlg.raised_by.setText("王大伯")
+        dlg.lead_deputy.setEditText("没有这个人")
+        dlg.save()
+        assert "没有名为“没有这个人”的代表" in dlg.error.text()
+        dlg.lead_deputy.setCurrentIndex(1)
+        assert dlg.save()
+        return QDialog.DialogCode.Accepted
+
+    handlers[opinions_page.NewOpinionDialog] = fill_in
+    handlers[OpinionDialog] = lambda dlg: 0
+    page.new_action.trigger()
+    assert ops.count_opinions(ctx) == before + 1
+    opened = next(d for d in shown if isinstance(d, OpinionDialog))  # opened at once, ready for 交办
+    row = opened.detail.row
+    assert row.content == "村东头路灯坏了三盏，晚上出行不便" and row.state == "登记" and row.source == "网格"
+    assert row.raised_by == "王大伯" and row.visit_id is None and row.lead_deputy_id
+    assert page.selected().id == row.id

@@ -223,6 +223,97 @@ class OpinionEditDialog(QDialog):
         return True
 
 
+class NewOpinionDialog(QDialog):
+    """登记意见建议 that did not come from a recorded visit: raised in a grid visit, at the congress
+    session, between sessions, found by an unannounced visit. (Opinions from a visit are entered with
+    the visit.) After ``accept()`` the stored opinion is in ``self.saved``."""
+
+    SOURCES = tuple(s for s in opinion_service.SOURCES if s != "接待")
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.saved: OpinionDetail | None = None
+        self.setWindowTitle("登记意见建议")
+        self.resize(560, 0)
+        self.source = QComboBox()
+        self.source.setObjectName("opinionSource")
+        for src in self.SOURCES:
+            self.source.addItem(src, src)
+        self.raised_on = QLineEdit(dt.date.today().isoformat())
+        self.raised_on.setObjectName("opinionRaisedOn")
+        self.raised_on.setPlaceholderText("例如 2026-03-15")
+        self.content = QPlainTextEdit()
+        self.content.setObjectName("opinionContent")
+        self.content.setPlaceholderText("群众或代表提出的意见建议")
+        self.category = QComboBox()
+        self.category.addItem("（请选择）", "")
+        for c in opinion_service.list_categories(ctx):
+            self.category.addItem(c.name, c.id)
+        self.village = QComboBox()
+        self.village.addItem("", "")
+        for v in list_villages(ctx):
+            self.village.addItem(v.name, v.id)
+        self.raised_by = QLineEdit()
+        self.raised_phone = QLineEdit()
+        self.lead_deputy = QComboBox()
+        self.lead_deputy.setEditable(True)
+        self.lead_deputy.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.lead_deputy.addItem("", "")
+        for d in deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(), 0, None):
+            if d.owner_code in ("", ctx.office.code if ctx.office else ""):
+                self.lead_deputy.addItem(d.name, d.id)
+        completer = QCompleter(self.lead_deputy.model(), self.lead_deputy)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.lead_deputy.setCompleter(completer)
+        self.key_item = QCheckBox("重点件")
+        self.reported_up = QCheckBox("上报市人大")
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("来源", self.source)
+        form.addRow("提出日期", self.raised_on)
+        form.addRow("意见内容", self.content)
+        form.addRow("类别", self.category)
+        form.addRow("所在村(社区)", self.village)
+        form.addRow("提出人", self.raised_by)
+        form.addRow("联系电话", self.raised_phone)
+        form.addRow("领衔代表", self.lead_deputy)
+        flags = QHBoxLayout()
+        flags.addWidget(self.key_item)
+        flags.addWidget(self.reported_up)
+        form.addRow("", flags)
+        buttons, _ = widgets.ok_cancel_buttons(self, "登记", self.save)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("接待中收集的意见建议请在“接待”里随接待记录一起登记。"))
+        lay.addWidget(self.error)
+        lay.addLayout(form)
+        lay.addWidget(buttons)
+
+    def lead_deputy_id(self) -> str:
+        text = self.lead_deputy.currentText().strip()
+        if not text:
+            return ""
+        i = self.lead_deputy.findText(text)
+        if i < 0:
+            raise FieldErrors({"lead_deputy_id": f"没有名为“{text}”的代表，请从列表中选择"})
+        return self.lead_deputy.itemData(i) or ""
+
+    def save(self) -> bool:
+        try:
+            self.saved = opinion_service.create_opinion(self.ctx, {
+                "source": self.source.currentData(), "raised_on": self.raised_on.text(),
+                "content": self.content.toPlainText(), "category_id": self.category.currentData(),
+                "village_id": self.village.currentData(), "raised_by": self.raised_by.text(),
+                "raised_phone": self.raised_phone.text(), "lead_deputy_id": self.lead_deputy_id(),
+                "key_item": self.key_item.isChecked(), "reported_up": self.reported_up.isChecked()})
+        except CongressError as e:
+            self.error.set_error(e.message)
+            return False
+        self.accept()
+        return True
+
+
 # ================================================================== the opinion dialog
 
 class OpinionDialog(QDialog):
@@ -812,6 +903,8 @@ class OpinionsPage(QWidget):
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.new_action = self._action("登记意见…", self.new_opinion, QKeySequence.StandardKey.New,
+                                       "登记不是在接待中收集的意见建议：网格走访、大会、闭会期间、暗访（Ctrl+N）")
         self.detail_action = self._action("详情与办理", self.open_selected, None, "打开选中的意见建议（Enter 或双击）")
         self.visit_action = self._action("打开接待记录", self.open_visit, None, "打开该意见建议来自的接待记录")
         self.toolbar.addSeparator()
@@ -973,6 +1066,15 @@ class OpinionsPage(QWidget):
         return True
 
     # ------------------------------------------------------------------ actions
+    def new_opinion(self) -> OpinionDialog | None:
+        """登记 a new opinion, then open it so its handling can start (交办) right away."""
+        dlg = NewOpinionDialog(self.ctx, self)
+        if widgets.exec_modal(dlg) != QDialog.DialogCode.Accepted or dlg.saved is None:
+            return None
+        self.show_filtered()
+        self.select_opinion(dlg.saved.row.id)
+        return self.open_opinion(dlg.saved.row.id)
+
     def open_selected(self, index: QModelIndex | None = None) -> OpinionDialog | None:
         o = self.model.row(index.row()) if isinstance(index, QModelIndex) and index.isValid() else self.selected()
         if o is None:
