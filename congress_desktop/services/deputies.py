@@ -162,7 +162,7 @@ def _check_duplicate(s: Session, data: DeputyData, exclude_id: str | None) -> No
     base = select(Deputy).where(Deputy.deleted.is_(False))
     owner = s.info.get("owner_code")
     if owner:
-        base = base.where(Deputy.owner_code == owner)
+        base = base.where(Deputy.owner_code.in_((owner, "")))
     if exclude_id:
         base = base.where(Deputy.id != exclude_id)
     if data.id_number:

@@ -92,9 +92,16 @@ def deputies_in_office(s: Session, ctx: Context, date_from: str | None = None,
     left during the period is evaluated for the part served (the status shows beside the name)."""
     office = ctx.require_office()
     rows = s.scalars(select(Deputy).where(Deputy.deleted.is_(False)).order_by(Deputy.name_pinyin, Deputy.id)).all()
+    # one person may be on the town's own roll and on the city's roster sent down (a deputy of both
+    # levels): evaluated once, on the town's own record
+    own = [d for d in rows if d.owner_code in ("", office.code)]
+    own_keys = {d.id_number for d in own if d.id_number} | {(d.name, d.birth_date) for d in own if d.birth_date}
     out = []
     for d in rows:
         if not _in_scope(d, office.code, office.role):
+            continue
+        if d.owner_code not in ("", office.code) and (
+                (d.id_number and d.id_number in own_keys) or (d.birth_date and (d.name, d.birth_date) in own_keys)):
             continue
         if date_from and d.status != "在任" and d.status_date and d.status_date < date_from:
             continue
@@ -129,6 +136,11 @@ def find_deputy_id(ctx: Context, key: str) -> str:
                                                or_(Deputy.name == key, Deputy.id_number == key.upper()))).all()
     if not found:
         raise NotFound(f"找不到代表“{key}”")
+    if len(found) > 1:  # the same person on this office's roll and on another's: this office's record
+        office = ctx.require_office()
+        own = [d for d in found if d.owner_code in ("", office.code)]
+        if len(own) == 1:
+            return own[0].id
     if len(found) > 1:
         raise InvalidInput(f"有 {len(found)} 位代表叫“{key}”，请用身份证号或编号（deputies list --json 中的 id）指定")
     return found[0].id

@@ -792,12 +792,19 @@ def _opinion_values(s: Session, raw: dict, *, require_date: bool, today: dt.date
     return values
 
 
-def create_opinion(ctx: Context, raw: dict, *, today: dt.date | None = None) -> OpinionDetail:
-    """An opinion that did not come from a recorded visit (大会 / 闭会期间 suggestions, ...)."""
+def create_opinion(ctx: Context, raw: dict, *, today: dt.date | None = None,
+                   extra_errors: dict[str, str] | None = None) -> OpinionDetail:
+    """An opinion that did not come from a recorded visit (大会 / 闭会期间 suggestions, ...).
+    ``extra_errors``: what the form found itself, reported together with the fields checked here."""
     today = _today(today)
     ensure_categories(ctx)
     with ctx.store.session() as s:
-        values = _opinion_values(s, {"source": "闭会期间"} | raw, require_date=True, today=today)
+        try:
+            values = _opinion_values(s, {"source": "闭会期间"} | raw, require_date=True, today=today)
+        except FieldErrors as e:
+            raise FieldErrors(e.errors | (extra_errors or {})) from None
+        if extra_errors:
+            raise FieldErrors(extra_errors)
         o = new_opinion(s, state="登记", **values)
         s.add(o)
         s.flush()

@@ -562,6 +562,9 @@ class TrustPreview:
     current_fingerprint: str    # another city key trusted now ('' if none): importing replaces it
 
 
+REVOKED_CITY_KEY = "这是市人大已经更换（作废）的旧密钥的信任包，未导入。请向市人大索取最新的信任包"
+
+
 def _read_trust(ctx: Context, path: str | Path):
     office = _office(ctx)
     if office.role != "town":
@@ -584,7 +587,9 @@ def read_trust_bundle(ctx: Context, path: str | Path) -> TrustPreview:
     pub, code, name, me_enrolled, towns = _read_trust(ctx, path)
     with ctx.store.session() as s:
         same = s.scalars(select(SyncPeer).where(SyncPeer.key_id == pub.key_id)).first()
-        known = same is not None and same.revoked_at is None
+        if same is not None and same.revoked_at is not None:
+            raise InvalidInput(REVOKED_CITY_KEY)
+        known = same is not None
         current = [] if known else _active_peers(s, "city")
         return TrustPreview(code, name, pub.key_id, pub.fingerprint(code), towns, me_enrolled, known,
                             current[0].fingerprint if current else "")
@@ -602,7 +607,7 @@ def import_trust_bundle(ctx: Context, path: str | Path, *, fingerprint: str = ""
     with ctx.store.session() as s:
         same = s.scalars(select(SyncPeer).where(SyncPeer.key_id == pub.key_id)).first()
         if same is not None and same.revoked_at is not None:
-            raise InvalidInput("信任包中的市人大密钥已被替换（吊销），请向市人大索取最新的信任包")
+            raise InvalidInput(REVOKED_CITY_KEY)
         if same is None:
             if not fingerprint:
                 raise InvalidInput(f"这是“{name}”的一把新密钥（指纹 {pub.fingerprint(code)}），导入前须核对指纹："
@@ -611,7 +616,7 @@ def import_trust_bundle(ctx: Context, path: str | Path, *, fingerprint: str = ""
             current = _active_peers(s, "city")
             if current and not replace:
                 raise Exists(f"本单位已信任“{current[0].name}”的另一把密钥（指纹 {current[0].fingerprint}）。"
-                             "如果市人大更换了密钥，请核对新指纹后选择“替换”（命令行加 --replace）")
+                             "如果市人大更换了密钥，请核对新指纹后勾选“替换原来的密钥”（命令行加 --replace）")
             now = utcnow()
             for c in current:
                 c.revoked_at = now

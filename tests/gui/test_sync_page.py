@@ -202,3 +202,17 @@ def test_city_reviews_a_held_back_record_and_takes_the_received_version(qtbot, d
         assert conn.exec_driver_sql("SELECT note FROM deputy WHERE id = ?", (did,)).scalar() == "本镇备注"
     page.refresh()
     assert not page.quarantine_button.isVisibleTo(page) and "隔离" not in page.status_label.text()
+
+
+def test_replacing_the_trusted_city_key_needs_its_own_tick(qtbot):
+    preview = sync.TrustPreview("420381000000", "丹江口市人大常委会", "k2", "1111 2222 3333 4444 5555 6666 7777 8888",
+                                3, True, False, "9999 8888 7777 6666 5555 4444 3333 2222")
+    dlg = TrustDialog(preview)
+    qtbot.addWidget(dlg)
+    assert dlg.replace.isVisibleTo(dlg)
+    dlg.checked.setChecked(True)
+    dlg.ok_button.click()
+    assert dlg.result() != QDialog.DialogCode.Accepted and "替换原来的密钥" in dlg.error.text()
+    dlg.replace.setChecked(True)
+    dlg.ok_button.click()
+    assert dlg.result() == QDialog.DialogCode.Accepted

@@ -342,8 +342,10 @@ def test_an_opinion_not_raised_at_a_visit_is_registered_from_the_list(qtbot, opi
 
     def fill_in(dlg):
         assert dlg.source.findData("接待") < 0  # those come with their visit
-        dlg.save()  # empty: every wrong field named, nothing stored
+        dlg.lead_deputy.setEditText("没有这个人")
+        dlg.save()  # empty: every wrong field named at once, nothing stored
         assert "意见内容不能为空" in dlg.error.text() and "请选择类别" in dlg.error.text()
+        assert "没有名为“没有这个人”的代表" in dlg.error.text()
         dlg.source.setCurrentIndex(dlg.source.findData("网格"))
         type_chinese(dlg.content, "村东头路灯坏了三盏，晚上出行不便")
         dlg.category.setCurrentIndex(1)

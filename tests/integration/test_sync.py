@@ -815,6 +815,8 @@ def test_a_town_checks_the_fingerprint_of_a_city_key_it_does_not_trust_yet(city,
     assert sync.read_trust_bundle(t, bundle).known
     sync.import_trust_bundle(t, bundle)  # the same key again (a new list of towns): no check needed
     # the city's new key: the fingerprint again, and the choice to replace the old one
+    old_bundle = tmp_path / "old.cdtrust"
+    shutil.copy2(bundle, old_bundle)
     sync.init_keys(city, replace=True)
     sync.export_trust_bundle(city, bundle)
     new_fp = sync.own_keys(city).fingerprint
@@ -825,6 +827,8 @@ def test_a_town_checks_the_fingerprint_of_a_city_key_it_does_not_trust_yet(city,
     with pytest.raises(Exists, match="另一把密钥"):
         sync.import_trust_bundle(t, bundle, fingerprint=new_fp)
     assert sync.import_trust_bundle(t, bundle, fingerprint=new_fp, replace=True).replaced
+    with pytest.raises(InvalidInput, match="旧密钥"):  # the old bundle, found again: said at once
+        sync.read_trust_bundle(t, old_bundle)
     t.close()
 
 
@@ -873,7 +877,7 @@ def test_the_same_person_in_the_city_and_the_town_roll_blocks_neither_office(tow
     sync.export_packages(town, tmp_path / "up")
     sync.import_from(city, tmp_path / "up")
     same = {"name": mine.name, "gender": mine.gender, "birth_date": mine.birth_date, "id_number": mine.id_number,
-            "levels": ["county"]}
+            "levels": ["county", "town"]}
     at_city = deputies.create_deputy(city, same)  # the town's copy is there, owned by the town
     assert at_city.owner_code == city.office.code
     with pytest.raises(Exists):  # twice in the city's own roll: still refused
@@ -883,6 +887,11 @@ def test_the_same_person_in_the_city_and_the_town_roll_blocks_neither_office(tow
     raw = {f: getattr(mine, f) for f in ("name", "gender", "birth_date", "id_number", "levels", "village_id")}
     edited = deputies.update_deputy(town, mine.id, raw | {"mobile": "13900001111"})  # the city's copy is there
     assert edited.mobile == "13900001111"
+    from congress_desktop.services import duty
+
+    assert duty.find_deputy_id(town, mine.id_number) == mine.id  # this office's record, not "two deputies"
+    options = [o.id for o in duty.deputy_options(town)]  # evaluated once, on the town's own record
+    assert mine.id in options and at_city.id not in options
 
 
 def test_towns_table_shows_gaps_and_quiet_towns(town, city, tmp_path):

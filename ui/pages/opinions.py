@@ -246,6 +246,7 @@ class NewOpinionDialog(QDialog):
         self.content = QPlainTextEdit()
         self.content.setObjectName("opinionContent")
         self.content.setPlaceholderText("群众或代表提出的意见建议")
+        self.content.setTabChangesFocus(True)
         self.category = QComboBox()
         self.category.addItem("（请选择）", "")
         for c in opinion_service.list_categories(ctx):
@@ -260,9 +261,8 @@ class NewOpinionDialog(QDialog):
         self.lead_deputy.setEditable(True)
         self.lead_deputy.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.lead_deputy.addItem("", "")
-        for d in deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(), 0, None):
-            if d.owner_code in ("", ctx.office.code if ctx.office else ""):
-                self.lead_deputy.addItem(d.name, d.id)
+        for d in deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(status="在任"), 0, None):
+            self.lead_deputy.addItem(d.name, d.id)
         completer = QCompleter(self.lead_deputy.model(), self.lead_deputy)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
@@ -282,6 +282,7 @@ class NewOpinionDialog(QDialog):
         flags = QHBoxLayout()
         flags.addWidget(self.key_item)
         flags.addWidget(self.reported_up)
+        self.reported_up.setVisible(ctx.require_office().role != "city")
         form.addRow("", flags)
         buttons, _ = widgets.ok_cancel_buttons(self, "登记", self.save)
         lay = QVBoxLayout(self)
@@ -290,23 +291,28 @@ class NewOpinionDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(buttons)
 
-    def lead_deputy_id(self) -> str:
+    def lead_deputy_id(self) -> str | None:
+        """The chosen deputy's id; '' for none; None if the typed name is no deputy's."""
         text = self.lead_deputy.currentText().strip()
         if not text:
             return ""
-        i = self.lead_deputy.findText(text)
-        if i < 0:
-            raise FieldErrors({"lead_deputy_id": f"没有名为“{text}”的代表，请从列表中选择"})
-        return self.lead_deputy.itemData(i) or ""
+        i = self.lead_deputy.currentIndex()  # two deputies of one name: the one picked, not the first
+        if i < 0 or self.lead_deputy.itemText(i) != text:
+            i = self.lead_deputy.findText(text)
+        return (self.lead_deputy.itemData(i) or "") if i >= 0 else None
 
     def save(self) -> bool:
+        deputy_id = self.lead_deputy_id()
+        deputy_error = {} if deputy_id is not None else {
+            "lead_deputy_id": f"没有名为“{self.lead_deputy.currentText().strip()}”的代表，请从列表中选择"}
         try:
             self.saved = opinion_service.create_opinion(self.ctx, {
                 "source": self.source.currentData(), "raised_on": self.raised_on.text(),
                 "content": self.content.toPlainText(), "category_id": self.category.currentData(),
                 "village_id": self.village.currentData(), "raised_by": self.raised_by.text(),
-                "raised_phone": self.raised_phone.text(), "lead_deputy_id": self.lead_deputy_id(),
-                "key_item": self.key_item.isChecked(), "reported_up": self.reported_up.isChecked()})
+                "raised_phone": self.raised_phone.text(), "lead_deputy_id": deputy_id or "",
+                "key_item": self.key_item.isChecked(), "reported_up": self.reported_up.isChecked()},
+                extra_errors=deputy_error)
         except CongressError as e:
             self.error.set_error(e.message)
             return False
@@ -1071,7 +1077,7 @@ class OpinionsPage(QWidget):
         dlg = NewOpinionDialog(self.ctx, self)
         if widgets.exec_modal(dlg) != QDialog.DialogCode.Accepted or dlg.saved is None:
             return None
-        self.show_filtered()
+        self.apply_filters()  # the user's filters stay; the new row is selected if they show it
         self.select_opinion(dlg.saved.row.id)
         return self.open_opinion(dlg.saved.row.id)
 

@@ -166,6 +166,8 @@ class TrustDialog(QDialog):
         form.addRow("密钥编号：", QLabel(preview.key_id))
         form.addRow("密钥指纹：", fp)
         self.checked = QCheckBox("我已对照市人大盖章的密钥登记表（或电话请市人大逐组朗读）核对，8 组数字完全一致")
+        self.replace = QCheckBox("市人大确已更换密钥：替换原来的密钥")
+        self.replace.setVisible(bool(preview.current_fingerprint))
         self.error = widgets.FieldError()
         buttons = QDialogButtonBox()
         self.ok_button = buttons.addButton("信任并导入", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -178,6 +180,7 @@ class TrustDialog(QDialog):
             lay.addWidget(muted(f"注意：本单位现在信任的是市人大的另一把密钥（指纹 {preview.current_fingerprint}）。"
                                 "只有市人大确实更换了密钥（换电脑、重新生成）才导入：导入后旧密钥作废。"))
         lay.addWidget(self.checked)
+        lay.addWidget(self.replace)
         lay.addWidget(muted("任何一组数字不一致，都不要导入：信任包可能被调换，数据包会被别人读到。请向市人大重新索取信任包。"))
         lay.addWidget(self.error)
         lay.addWidget(buttons)
@@ -185,6 +188,9 @@ class TrustDialog(QDialog):
     def _accept(self) -> None:
         if not self.checked.isChecked():
             self.error.set_error("请先核对指纹并勾选确认")
+            return
+        if self.preview.current_fingerprint and not self.replace.isChecked():
+            self.error.set_error("本单位已信任市人大的另一把密钥：确属市人大更换密钥，请勾选“替换原来的密钥”")
             return
         self.accept()
 
@@ -659,13 +665,13 @@ class SyncPage(QWidget):
             return
         try:
             preview = sync_service.read_trust_bundle(self.ctx, path)
-            fingerprint = ""
+            fingerprint, replace = "", False
             if not preview.known:  # a city key new to this town: its fingerprint is checked first
-                if widgets.exec_modal(TrustDialog(preview, self)) != QDialog.DialogCode.Accepted:
+                dlg = TrustDialog(preview, self)
+                if widgets.exec_modal(dlg) != QDialog.DialogCode.Accepted:
                     return
-                fingerprint = preview.fingerprint
-            r = sync_service.import_trust_bundle(self.ctx, path, fingerprint=fingerprint,
-                                                 replace=bool(preview.current_fingerprint))
+                fingerprint, replace = preview.fingerprint, dlg.replace.isChecked()
+            r = sync_service.import_trust_bundle(self.ctx, path, fingerprint=fingerprint, replace=replace)
         except CongressError as e:
             ui_errors.show_error(self, e)
             return
