@@ -73,10 +73,11 @@ def copy_package(folder: Path, to: Path) -> Path:
     return to
 
 
-def make_conflict(town: Context, city: Context, tmp: Path) -> str:
+def make_conflict(town: Context, city: Context, tmp: Path) -> tuple[str, sync.ImportReport]:
     """A same-version conflict held back at the city (as after the town restored an old backup and
     edited again): the city's copy of a deputy differs from the town's at the same version. Returns
-    the deputy's id; the town's note is 「本镇备注」, the city's 「不同」."""
+    the deputy's id and the report of the import that held it back; the town's note is 「本镇备注」,
+    the city's 「不同」."""
     from congress_desktop.store.models import Deputy
 
     sync.export_packages(town, tmp / "s1")
@@ -89,5 +90,4 @@ def make_conflict(town: Context, city: Context, tmp: Path) -> str:
     with city.store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE deputy SET version = 2 WHERE id = ?", (d.id,))
     sync.export_packages(town, tmp / "s2")
-    sync.import_from(city, tmp / "s2")
-    return d.id
+    return d.id, sync.import_from(city, tmp / "s2")

@@ -21,6 +21,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFrame,
@@ -34,6 +36,18 @@ from PySide6.QtWidgets import (
 )
 
 ERROR_RED = "#c62828"
+
+
+def find_as_you_type(combo: QComboBox) -> QComboBox:
+    """Make a combo of names typeable: the text typed finds every item containing it (a given name
+    finds the deputy as well as the surname), and nothing typed is added to the list."""
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    completer = QCompleter(combo.model(), combo)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    combo.setCompleter(completer)
+    return combo
 
 
 def exec_modal(dialog: QDialog) -> int:

@@ -184,7 +184,7 @@ def test_city_deputies_list_filters_by_town_and_town_records_are_read_only(qtbot
 def test_city_reviews_a_held_back_record_and_takes_the_received_version(qtbot, demo_ctx, city, tmp_path, modals):
     sync.init_keys(demo_ctx)
     enrol(city, demo_ctx, tmp_path / "papers")
-    did = make_conflict(demo_ctx, city, tmp_path)
+    did, _ = make_conflict(demo_ctx, city, tmp_path)
     page = SyncPage(city)
     qtbot.addWidget(page)
     assert page.quarantine_button.isVisibleTo(page) and "核查隔离的记录" in page.status_label.text()

@@ -196,23 +196,15 @@ def test_older_package_than_one_applied_is_refused(town, city, tmp_path):
     assert "旧" in out.message
 
 
-def test_same_version_different_content_is_quarantined_and_reported(town, city, pkg, tmp_path):
-    sync.import_from(city, pkg)
-    d = deputies.query_deputies(town, deputies.DeputyQuery(), 0, 1)[0]
-    # the town's database restored from an old copy edits the same version differently: simulate by
-    # changing the city's copy in place (a same-version conflict either way)
-    with city.store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE deputy SET note = '不同' WHERE id = ?", (d.id,))
-    with town.store.session() as s:
-        s.get(Deputy, d.id).note = "本镇备注"  # version 2 at the town
-    with city.store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE deputy SET version = 2 WHERE id = ?", (d.id,))
-    sync.export_packages(town, tmp_path / "s2")
-    out = one(sync.import_from(city, tmp_path / "s2"))
+def test_same_version_different_content_is_quarantined_and_reported(town, city, tmp_path):
+    did, report = make_conflict(town, city, tmp_path)  # the second import brings the town's version 2
+    out = one(report)
     assert out.status == "applied" and out.quarantined == 1 and "隔离" in out.message
     q = sync.list_quarantine(city)
-    assert q[0].record_id == d.id and q[0].reason == "版本号相同但内容不同"
-    assert q[0].incoming_row["note"] == "本镇备注" and q[0].local_row["note"] == "不同"
+    assert len(q) == 1 and sync.list_towns(city)[0].quarantined == 1
+    q = q[0]
+    assert q.record_id == did and q.reason == "版本号相同但内容不同"
+    assert q.incoming_row["note"] == "本镇备注" and q.local_row["note"] == "不同"
     assert sync.sync_status(city).open_quarantine == 1
 
 
@@ -222,7 +214,7 @@ def city_note(city, deputy_id: str) -> tuple[str, int]:
 
 
 def test_a_held_back_record_can_take_the_received_version_and_both_stay_on_file(town, city, tmp_path):
-    did = make_conflict(town, city, tmp_path)
+    did, _ = make_conflict(town, city, tmp_path)
     [q] = sync.list_quarantine(city)
     assert ("备注", "不同", "本镇备注") in sync.quarantine_differences(q)
     assert sync.quarantine_title(q).startswith("代表：")
@@ -267,7 +259,7 @@ def test_taking_a_received_opinion_makes_search_find_its_words(town, city, tmp_p
 
 
 def test_a_held_back_record_can_keep_the_local_version(town, city, tmp_path):
-    did = make_conflict(town, city, tmp_path)
+    did, _ = make_conflict(town, city, tmp_path)
     [q] = sync.list_quarantine(city)
     assert "保留本机" in sync.resolve_quarantine(city, q.id, take_incoming=False)
     assert city_note(city, did) == ("不同", 2)
@@ -275,7 +267,7 @@ def test_a_held_back_record_can_keep_the_local_version(town, city, tmp_path):
 
 
 def test_the_received_version_is_not_taken_over_a_newer_one_or_another_offices_record(town, city, tmp_path):
-    did = make_conflict(town, city, tmp_path)
+    did, _ = make_conflict(town, city, tmp_path)
     [q] = sync.list_quarantine(city)
     with city.store.engine.begin() as conn:  # a newer version arrived since
         conn.exec_driver_sql("UPDATE deputy SET version = 3, note = '第三版' WHERE id = ?", (did,))
@@ -463,15 +455,28 @@ def test_zip_bomb_and_too_many_members_are_refused(town, city, tmp_path, monkeyp
     refused(city, _forge(town, {}, many, tmp_path / "many.cdsync"), "limits")
 
 
-def test_body_that_lies_about_its_rows_or_owner_is_refused(town, city, tmp_path):
+VILLAGE_ID = "01930000-0000-7000-8000-0000000000aa"
+
+
+def village_line(owner: str, vid: str = VILLAGE_ID, version: int = 1) -> bytes:
+    """One village record as a table file's line, every other field filled with "x"."""
     t = engine.table_map()["village"]
     row = ["x"] * len(t.columns)
-    for col, v in (("id", "01930000-0000-7000-8000-0000000000aa"), ("owner_code", "420381105000"),
-                   ("version", 1), ("deleted", 0), ("households", 1), ("population", 1)):
+    for col, v in (("id", vid), ("owner_code", owner), ("version", version), ("deleted", 0), ("households", 1),
+                   ("population", 1)):
         row[t.index(col)] = v
-    data = json.dumps(row).encode() + b"\n"
-    table = {"name": "village", "file": "data/village.jsonl", "columns": list(t.columns), "rows": 1,
-             "size": len(data), "sha256": __import__("hashlib").sha256(data).hexdigest()}
+    return json.dumps(row).encode() + b"\n"
+
+
+def village_table(data: bytes, rows: int = 1, sha256: str = "") -> dict:
+    """Its manifest entry (the right hash unless one is given)."""
+    return {"name": "village", "file": "data/village.jsonl", "columns": list(engine.table_map()["village"].columns),
+            "rows": rows, "size": len(data), "sha256": sha256 or __import__("hashlib").sha256(data).hexdigest()}
+
+
+def test_body_that_lies_about_its_rows_or_owner_is_refused(town, city, tmp_path):
+    data = village_line("420381105000")
+    table = village_table(data)
     body = _zip({"manifest.json": _manifest(town, tables=[table]), "data/village.jsonl": data})
     out = refused(city, _forge(town, {"records": 1}, body, tmp_path / "owner.cdsync"), "owner")
     assert "不属于发送单位" in out.message
@@ -497,14 +502,8 @@ def test_a_stick_of_good_and_bad_packages_applies_each_good_one_and_says_why_for
     data = bytearray(b_pkg.read_bytes())
     data[len(data) // 2] ^= 0x10  # a flipped byte in 浪河镇's package
     b_pkg.write_bytes(bytes(data))
-    t = engine.table_map()["village"]
-    row = ["x"] * len(t.columns)
-    for col, v in (("id", "01930000-0000-7000-8000-0000000000aa"), ("owner_code", c.office.code),
-                   ("version", 1), ("deleted", 0), ("households", 1), ("population", 1)):
-        row[t.index(col)] = v
-    line = json.dumps(row).encode() + b"\n"
-    table = {"name": "village", "file": "data/village.jsonl", "columns": list(t.columns), "rows": 1,
-             "size": len(line), "sha256": "0" * 64}  # 蒿坪镇's package: signed, but a table file's hash is wrong
+    line = village_line(c.office.code)
+    table = village_table(line, sha256="0" * 64)  # 蒿坪镇's package: signed, but a table file's hash is wrong
     body = _zip({"manifest.json": _manifest(c, tables=[table]), "data/village.jsonl": line})
     _forge(c, {"records": 1}, body, stick.sync_folder(stick_dir) / "c.cdsync")
     report = sync.import_from(city, stick_dir, backup=False)
@@ -526,14 +525,8 @@ def test_a_stick_of_good_and_bad_packages_applies_each_good_one_and_says_why_for
 def test_an_unknown_table_is_reported_before_a_bad_hash_further_on(town, city, tmp_path):
     """The next package is read ahead on a second thread; what it finds wrong still comes in the order
     of reading the package on the spot: first that this program is too old for it."""
-    t = engine.table_map()["village"]
-    row = ["x"] * len(t.columns)
-    for col, v in (("id", "01930000-0000-7000-8000-0000000000aa"), ("owner_code", town.office.code),
-                   ("version", 1), ("deleted", 0), ("households", 1), ("population", 1)):
-        row[t.index(col)] = v
-    line = json.dumps(row).encode() + b"\n"
-    village = {"name": "village", "file": "data/village.jsonl", "columns": list(t.columns), "rows": 1,
-               "size": len(line), "sha256": "0" * 64}
+    line = village_line(town.office.code)
+    village = village_table(line, sha256="0" * 64)
     future = {"name": "zz_future", "file": "data/zz_future.jsonl", "columns": ["id"], "rows": 1,
               "size": 3, "sha256": __import__("hashlib").sha256(b"[]\n").hexdigest()}
     body = _zip({"manifest.json": _manifest(town, tables=[village, future]), "data/village.jsonl": line,
@@ -545,18 +538,9 @@ def test_an_unknown_table_is_reported_before_a_bad_hash_further_on(town, city, t
 @pytest.mark.parametrize("chunk_rows", [5000, 1])
 def test_a_record_twice_in_one_package_is_refused(town, city, tmp_path, monkeypatch, chunk_rows):
     monkeypatch.setattr(engine, "CHUNK_ROWS", chunk_rows)  # 1: the repeat is in the next chunk
-    t = engine.table_map()["village"]
-    lines = b""
-    for n, vid in enumerate(("01930000-0000-7000-8000-0000000000aa", "01930000-0000-7000-8000-0000000000ab",
-                             "01930000-0000-7000-8000-0000000000aa")):
-        row = ["x"] * len(t.columns)
-        for col, v in (("id", vid), ("owner_code", town.office.code), ("version", 1 + n), ("deleted", 0),
-                       ("households", 1), ("population", 1), ("parent_id", None)):
-            if col in t.columns:
-                row[t.index(col)] = v
-        lines += json.dumps(row).encode() + b"\n"
-    table = {"name": "village", "file": "data/village.jsonl", "columns": list(t.columns), "rows": 3,
-             "size": len(lines), "sha256": __import__("hashlib").sha256(lines).hexdigest()}
+    other = "01930000-0000-7000-8000-0000000000ab"
+    lines = b"".join(village_line(town.office.code, vid, n + 1) for n, vid in enumerate((VILLAGE_ID, other, VILLAGE_ID)))
+    table = village_table(lines, rows=3)
     body = _zip({"manifest.json": _manifest(town, tables=[table]), "data/village.jsonl": lines})
     out = refused(city, _forge(town, {"records": 3}, body, tmp_path / "twice.cdsync"), "body")
     assert "重复" in out.message

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDateEdit,
     QDialog,
     QFormLayout,
@@ -186,14 +185,9 @@ class AssignDialog(QDialog):
         self.setWindowTitle("调整网格" if deputy_id else "安排代表入格")
         self.setMinimumWidth(520)
         self.deputy = QComboBox()
-        self.deputy.setEditable(True)
-        self.deputy.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for c in grid_service.deputy_choices(ctx, on):
             self.deputy.addItem(c.label, c.id)
-        completer = QCompleter(self.deputy.model(), self.deputy)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.deputy.setCompleter(completer)
+        widgets.find_as_you_type(self.deputy)
         self.grid = QComboBox()
         for g in grid_service.list_grids(ctx, on=on):
             self.grid.addItem(f"{g.label}（{g.deputies} 人）", g.id)

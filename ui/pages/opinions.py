@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -258,15 +257,10 @@ class NewOpinionDialog(QDialog):
         self.raised_by = QLineEdit()
         self.raised_phone = QLineEdit()
         self.lead_deputy = QComboBox()
-        self.lead_deputy.setEditable(True)
-        self.lead_deputy.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.lead_deputy.addItem("", "")
         for d in deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(status="在任"), 0, None):
             self.lead_deputy.addItem(d.name, d.id)
-        completer = QCompleter(self.lead_deputy.model(), self.lead_deputy)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.lead_deputy.setCompleter(completer)
+        widgets.find_as_you_type(self.lead_deputy)
         self.key_item = QCheckBox("重点件")
         self.reported_up = QCheckBox("上报市人大")
         self.error = _error_label()
@@ -971,10 +965,7 @@ class OpinionsPage(QWidget):
         self.deputy.addItem("全部代表", "")
         for d in deputy_service.query_deputies(self.ctx, deputy_service.DeputyQuery(), 0, None):
             self.deputy.addItem(d.name, d.id)
-        completer = QCompleter(self.deputy.model(), self.deputy)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.deputy.setCompleter(completer)
+        widgets.find_as_you_type(self.deputy)
         for c, value in zip(combos, kept, strict=True):
             c.setCurrentIndex(max(c.findData(value), 0))
             c.blockSignals(False)

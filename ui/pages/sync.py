@@ -95,6 +95,22 @@ def fill(t: QTableWidget, rows: list[list[str]]) -> None:
 
 
 # ------------------------------------------------------------------ dialogs
+def key_form(name: str, code: str, key_id: str, fingerprint: str) -> QFormLayout:
+    """Whose key, and its fingerprint large enough to read out group by group over the phone."""
+    fp = QLabel(fingerprint)
+    fp.setObjectName("fingerprint")
+    f = QFont(fp.font())
+    f.setPointSizeF(f.pointSizeF() * 1.8)
+    f.setBold(True)
+    fp.setFont(f)
+    fp.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    form = QFormLayout()
+    form.addRow("单位：", QLabel(f"{name}（{code}）"))
+    form.addRow("密钥编号：", QLabel(key_id))
+    form.addRow("密钥指纹：", fp)
+    return form
+
+
 class EnrolDialog(QDialog):
     """The city checks a town's fingerprint against the stamped form (or by phone) and enrols it."""
 
@@ -102,17 +118,7 @@ class EnrolDialog(QDialog):
         super().__init__(parent)
         self.preview = preview
         self.setWindowTitle(f"登记乡镇：{preview.name}")
-        fp = QLabel(preview.fingerprint)
-        fp.setObjectName("fingerprint")
-        f = QFont(fp.font())
-        f.setPointSizeF(f.pointSizeF() * 1.8)
-        f.setBold(True)
-        fp.setFont(f)
-        fp.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form = QFormLayout()
-        form.addRow("单位：", QLabel(f"{preview.name}（{preview.code}）"))
-        form.addRow("密钥编号：", QLabel(preview.key_id))
-        form.addRow("密钥指纹：", fp)
+        form = key_form(preview.name, preview.code, preview.key_id, preview.fingerprint)
         self.checked = QCheckBox("我已对照盖章的密钥登记表（或电话逐组朗读）核对，8 组数字完全一致")
         self.replace = QCheckBox("换机重新登记：吊销该乡镇原来的密钥")
         note = ""
@@ -154,17 +160,7 @@ class TrustDialog(QDialog):
         super().__init__(parent)
         self.preview = preview
         self.setWindowTitle(f"导入信任包：{preview.city_name}")
-        fp = QLabel(preview.fingerprint)
-        fp.setObjectName("fingerprint")
-        f = QFont(fp.font())
-        f.setPointSizeF(f.pointSizeF() * 1.8)
-        f.setBold(True)
-        fp.setFont(f)
-        fp.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form = QFormLayout()
-        form.addRow("单位：", QLabel(f"{preview.city_name}（{preview.city_code}）"))
-        form.addRow("密钥编号：", QLabel(preview.key_id))
-        form.addRow("密钥指纹：", fp)
+        form = key_form(preview.city_name, preview.city_code, preview.key_id, preview.fingerprint)
         self.checked = QCheckBox("我已对照市人大盖章的密钥登记表（或电话请市人大逐组朗读）核对，8 组数字完全一致")
         self.replace = QCheckBox("市人大确已更换密钥：替换原来的密钥")
         self.replace.setVisible(bool(preview.current_fingerprint))
