@@ -111,34 +111,33 @@ def key_form(name: str, code: str, key_id: str, fingerprint: str) -> QFormLayout
     return form
 
 
-class EnrolDialog(QDialog):
-    """The city checks a town's fingerprint against the stamped form (or by phone) and enrols it."""
+class FingerprintCheckDialog(QDialog):
+    """Check a key's fingerprint against the stamped form (or read out by phone) before it is taken;
+    a second tick when it replaces a key taken before. Subclasses give the words."""
 
-    def __init__(self, preview: sync_service.EnrolmentPreview, parent: QWidget | None = None):
+    ok_text = checked_text = replace_text = replace_error = warning = ""
+
+    def __init__(self, title: str, name: str, code: str, key_id: str, fingerprint: str, *, replaces: bool,
+                 note: str, parent: QWidget | None = None):
         super().__init__(parent)
-        self.preview = preview
-        self.setWindowTitle(f"登记乡镇：{preview.name}")
-        form = key_form(preview.name, preview.code, preview.key_id, preview.fingerprint)
-        self.checked = QCheckBox("我已对照盖章的密钥登记表（或电话逐组朗读）核对，8 组数字完全一致")
-        self.replace = QCheckBox("换机重新登记：吊销该乡镇原来的密钥")
-        note = ""
-        if preview.replaces:
-            note = (f"注意：该乡镇已登记另一把密钥（指纹 {preview.current.fingerprint}）。如果该乡镇确实更换了电脑"
-                    "或重新生成了密钥，请勾选“换机重新登记”。")
-        self.replace.setVisible(preview.replaces)
+        self.replaces = replaces
+        self.setWindowTitle(title)
+        self.checked = QCheckBox(self.checked_text)
+        self.replace = QCheckBox(self.replace_text)
+        self.replace.setVisible(replaces)
         self.error = widgets.FieldError()
         buttons = QDialogButtonBox()
-        self.ok_button = buttons.addButton("登记", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button = buttons.addButton(self.ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        if note:
+        lay.addLayout(key_form(name, code, key_id, fingerprint))
+        if replaces and note:
             lay.addWidget(muted(note))
         lay.addWidget(self.checked)
         lay.addWidget(self.replace)
-        lay.addWidget(muted("任何一组数字不一致，都不要登记：文件可能被调换。请让对方重新导出登记文件。"))
+        lay.addWidget(muted(self.warning))
         lay.addWidget(self.error)
         lay.addWidget(buttons)
 
@@ -146,49 +145,45 @@ class EnrolDialog(QDialog):
         if not self.checked.isChecked():
             self.error.set_error("请先核对指纹并勾选确认")
             return
-        if self.preview.replaces and not self.replace.isChecked():
-            self.error.set_error("该乡镇已登记另一把密钥：确属换机请勾选“换机重新登记”")
+        if self.replaces and not self.replace.isChecked():
+            self.error.set_error(self.replace_error)
             return
         self.accept()
 
 
-class TrustDialog(QDialog):
+class EnrolDialog(FingerprintCheckDialog):
+    """The city checks a town's fingerprint against the stamped form (or by phone) and enrols it."""
+
+    ok_text = "登记"
+    checked_text = "我已对照盖章的密钥登记表（或电话逐组朗读）核对，8 组数字完全一致"
+    replace_text = "换机重新登记：吊销该乡镇原来的密钥"
+    replace_error = "该乡镇已登记另一把密钥：确属换机请勾选“换机重新登记”"
+    warning = "任何一组数字不一致，都不要登记：文件可能被调换。请让对方重新导出登记文件。"
+
+    def __init__(self, preview: sync_service.EnrolmentPreview, parent: QWidget | None = None):
+        self.preview = preview
+        note = (f"注意：该乡镇已登记另一把密钥（指纹 {preview.current.fingerprint}）。如果该乡镇确实更换了电脑"
+                "或重新生成了密钥，请勾选“换机重新登记”。") if preview.replaces else ""
+        super().__init__(f"登记乡镇：{preview.name}", preview.name, preview.code, preview.key_id,
+                         preview.fingerprint, replaces=preview.replaces, note=note, parent=parent)
+
+
+class TrustDialog(FingerprintCheckDialog):
     """A town checks the city's fingerprint before trusting a city key it does not know yet: a bundle
     swapped on the stick would otherwise send every later package to whoever made it."""
 
-    def __init__(self, preview: sync_service.TrustPreview, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.preview = preview
-        self.setWindowTitle(f"导入信任包：{preview.city_name}")
-        form = key_form(preview.city_name, preview.city_code, preview.key_id, preview.fingerprint)
-        self.checked = QCheckBox("我已对照市人大盖章的密钥登记表（或电话请市人大逐组朗读）核对，8 组数字完全一致")
-        self.replace = QCheckBox("市人大确已更换密钥：替换原来的密钥")
-        self.replace.setVisible(bool(preview.current_fingerprint))
-        self.error = widgets.FieldError()
-        buttons = QDialogButtonBox()
-        self.ok_button = buttons.addButton("信任并导入", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        if preview.current_fingerprint:
-            lay.addWidget(muted(f"注意：本单位现在信任的是市人大的另一把密钥（指纹 {preview.current_fingerprint}）。"
-                                "只有市人大确实更换了密钥（换电脑、重新生成）才导入：导入后旧密钥作废。"))
-        lay.addWidget(self.checked)
-        lay.addWidget(self.replace)
-        lay.addWidget(muted("任何一组数字不一致，都不要导入：信任包可能被调换，数据包会被别人读到。请向市人大重新索取信任包。"))
-        lay.addWidget(self.error)
-        lay.addWidget(buttons)
+    ok_text = "信任并导入"
+    checked_text = "我已对照市人大盖章的密钥登记表（或电话请市人大逐组朗读）核对，8 组数字完全一致"
+    replace_text = "市人大确已更换密钥：替换原来的密钥"
+    replace_error = "本单位已信任市人大的另一把密钥：确属市人大更换密钥，请勾选“替换原来的密钥”"
+    warning = "任何一组数字不一致，都不要导入：信任包可能被调换，数据包会被别人读到。请向市人大重新索取信任包。"
 
-    def _accept(self) -> None:
-        if not self.checked.isChecked():
-            self.error.set_error("请先核对指纹并勾选确认")
-            return
-        if self.preview.current_fingerprint and not self.replace.isChecked():
-            self.error.set_error("本单位已信任市人大的另一把密钥：确属市人大更换密钥，请勾选“替换原来的密钥”")
-            return
-        self.accept()
+    def __init__(self, preview: sync_service.TrustPreview, parent: QWidget | None = None):
+        self.preview = preview
+        note = (f"注意：本单位现在信任的是市人大的另一把密钥（指纹 {preview.current_fingerprint}）。"
+                "只有市人大确实更换了密钥（换电脑、重新生成）才导入：导入后旧密钥作废。")
+        super().__init__(f"导入信任包：{preview.city_name}", preview.city_name, preview.city_code, preview.key_id,
+                         preview.fingerprint, replaces=bool(preview.current_fingerprint), note=note, parent=parent)
 
 
 class ReportDialog(QDialog):
