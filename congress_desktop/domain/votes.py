@@ -28,6 +28,18 @@ SATISFACTION = "satisfaction"
 KINDS: dict[str, str] = {PROJECT_VOTE: "票决", SATISFACTION: "测评"}
 KIND_TITLES: dict[str, str] = {PROJECT_VOTE: "民生实事项目人大代表票决", SATISFACTION: "满意度测评"}
 
+# The vocabularies a session's records use (services/votes.py; checked on received records too).
+PROJECT_STATES = ("征集", "筛选论证", "正式候选", "确定", "未确定", "实施中", "完成")
+ATTENDANCE = ("出席", "请假", "缺席")
+NOT_ON_ROLL = "不在册"  # an attendance row of a deputy who left the roster (rows are never deleted)
+MODES = {"single": "单人录入", "double": "双人录入（两人分别录入，核对差异）", "totals": "手工计票后录入合计"}
+ROUND_REASONS = {"first": "首轮投票", "tie": "得票相等，在并列项目中再次投票", "shortfall": "通过项目不足，另行投票",
+                 "void": "上轮投票无效，重新投票"}
+ROUND_STATES = {"voting": "投票计票中", "computed": "已计票，待公布", "announced": "已公布（锁定）"}
+CLERKS = {"A": "第一录入员", "B": "第二录入员"}
+BALLOT_ACTIONS = ("entry", "correction", "undo")
+RULING_KINDS = ("settle", "doubtful")
+
 # Marks a clerk reads off a ballot, per item, in the case-file spelling.
 PROJECT_MARKS = ("for", "against", "abstain", "blank", "invalid")
 SATISFACTION_MARKS = ("satisfied", "basic", "unsatisfied", "blank", "invalid")

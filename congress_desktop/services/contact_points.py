@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..domain.phone import PhoneError, normalise_phone
+from ..domain.places import CONTACT_POINT_KINDS
 from ..domain.text import clean, clean_name
 from ..errors import FieldErrors, InvalidInput, NotFound
 from ..store.models import ContactPoint, ContactPointDeputy, Deputy, Village
 from .context import Context
 from .ownership import ensure_owned
 
-KINDS = ("代表之家", "代表联络站", "代表联系点", "接待室")
+KINDS = CONTACT_POINT_KINDS
 
 
 @dataclass(frozen=True)

@@ -28,20 +28,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..errors import CongressError, Exists, InvalidInput, NotFound
+from ..store import epochs as store_epochs
 from ..store.db import backup_copy
 from ..store.ids import uuid7
 from ..store.models import ChangeLog, utcnow
-from ..store.models_sync import SyncOwnKey, SyncPackage, SyncPeer, SyncQuarantine, SyncState
-from ..sync import engine, stick
+from ..store.models_sync import (
+    SyncKeptHere,
+    SyncKeptThere,
+    SyncOwnKey,
+    SyncPackage,
+    SyncPeer,
+    SyncQuarantine,
+    SyncState,
+)
+from ..sync import apply as sync_apply
+from ..sync import engine, stick, streams
 from ..sync import keys as keymod
+from ..sync.checks import ValueRefused
 from ..sync.keys import KeyPair, PublicKeys, normalise_fingerprint
 from ..sync.package import (
-    FORMAT,
+    DOC_FORMAT,
+    MAX_SEQ,
     PACKAGE_SUFFIX,
     RECEIPT_SUFFIX,
     BodyReader,
@@ -151,6 +163,7 @@ class ReceiptRead:
     confirmed_seq: int
     accepted: bool
     note: str
+    restarted: bool = False   # the receiver found a fork: this office began a new epoch
 
 
 @dataclass(frozen=True)
@@ -183,6 +196,9 @@ class PackageOutcome:
     receipt: str = ""         # receipt file written, '' if none
     receipt_error: str = ""
     gap: str = ""
+    superseded: int = 0       # records the sender changed after its restore, taken over ours (kept on file)
+    stale: bool = False       # a package from before the sender's restore: only what we lacked was added
+    kept: int = 0             # records of the sender we hold and it lost (listed in the receipt)
 
     @property
     def ok(self) -> bool:
@@ -196,6 +212,7 @@ class ImportReport:
     receipts: tuple[ReceiptRead, ...]
     skipped_other: int         # packages on the stick addressed to other offices
     backup: Path | None
+    warnings: tuple[str, ...] = ()  # after everything applied: an index rebuild or a checkpoint failed
 
     @property
     def ok(self) -> bool:
@@ -228,6 +245,9 @@ class SyncStatus:
     last_seq: int
     peers: tuple[PeerStatus, ...]
     open_quarantine: int
+    epoch: store_epochs.Epoch | None = None  # this file's current epoch (a new one after each restore)
+    kept_there: int = 0   # our records a peer keeps and we lost (its last receipt said so)
+    kept_here: int = 0    # records of peers we keep and they lost
 
     @property
     def waiting_records(self) -> int:
@@ -294,10 +314,22 @@ def _state(s: Session, code: str) -> SyncState:
     st = s.get(SyncState, code)
     if st is None:
         st = SyncState(peer_code=code, confirmed_seq=0, receipt_serial=0, last_export_seq=0, last_export_file="",
-                       issued_receipts=0)
+                       issued_receipts=0, epoch="", receipt_package_no=0)
         s.add(st)
         s.flush()
     return st
+
+
+def _reset_stream(st: SyncState) -> None:
+    """Nothing of ours confirmed yet: a new key or a new epoch (the peer counts from the first again)."""
+    st.confirmed_seq = 0
+    st.receipt_serial = 0
+    st.receipt_package_no = 0
+
+
+def _confirmed(st: SyncState | None, epoch: str) -> int:
+    """What the peer confirmed of our current epoch's changes (0 when it confirmed another epoch's)."""
+    return st.confirmed_seq if st is not None and st.epoch == epoch else 0
 
 
 def _active_peers(s: Session, role: str | None = None) -> list[SyncPeer]:
@@ -325,46 +357,6 @@ def _waiting(s: Session, after: int, upto: int) -> tuple[int, int]:
     row = s.execute(select(func.count(), func.count(func.distinct(ChangeLog.table_name + ":" + ChangeLog.record_id)))
                     .where(ChangeLog.seq > after, ChangeLog.seq <= upto)).one()
     return int(row[0]), int(row[1])
-
-
-def _received_mark(s: Session, sender: str, key_id: str) -> tuple[int, list[tuple[int, int]]]:
-    """The last contiguous sequence received on one stream, and the gaps after it."""
-    ranges = s.execute(select(SyncPackage.seq_from, SyncPackage.seq_to).where(
-        SyncPackage.direction == "in", SyncPackage.sender == sender, SyncPackage.sender_key_id == key_id)
-        .order_by(SyncPackage.seq_from)).all()
-    mark, gaps = 0, []
-    for f, t in ranges:
-        if t < f:
-            continue  # an empty package (nothing changed)
-        if f <= mark + 1:
-            mark = max(mark, t)
-        else:
-            gaps.append((mark + 1, f - 1))
-            mark = max(mark, t)
-    # only gaps before the highest received sequence count; recompute the contiguous mark
-    contiguous = 0
-    for f, t in ranges:
-        if t < f:
-            continue
-        if f <= contiguous + 1:
-            contiguous = max(contiguous, t)
-        else:
-            break
-    return contiguous, gaps
-
-
-def _covered(s: Session, sender: str, key_id: str, f: int, t: int) -> bool:
-    """True when every sequence f..t is inside packages already applied from this stream."""
-    ranges = s.execute(select(SyncPackage.seq_from, SyncPackage.seq_to).where(
-        SyncPackage.direction == "in", SyncPackage.sender == sender, SyncPackage.sender_key_id == key_id,
-        SyncPackage.seq_to >= SyncPackage.seq_from).order_by(SyncPackage.seq_from)).all()
-    need = f
-    for a, b in ranges:
-        if a <= need <= b:
-            need = b + 1
-        if need > t:
-            return True
-    return need > t
 
 
 def _gap_text(gaps: list[tuple[int, int]]) -> str:
@@ -410,8 +402,7 @@ def init_keys(ctx: Context, *, replace: bool = False) -> KeyInfo:
         if old is not None:
             # a new key is a new stream: the peers start counting our changes from the first again
             for st in s.scalars(select(SyncState)):
-                st.confirmed_seq = 0
-                st.receipt_serial = 0
+                _reset_stream(st)
         s.flush()
         return _key_info(ctx, k)
 
@@ -420,7 +411,7 @@ def export_enrolment(ctx: Context, path: str | Path) -> KeyInfo:
     """The file a town carries to the city once (public keys only; nothing secret in it)."""
     pair, info = _my_pair(ctx)
     office = _office(ctx)
-    doc = {"kind": ENROLMENT_KIND, "format": FORMAT, "code": office.code, "name": office.name, "role": office.role,
+    doc = {"kind": ENROLMENT_KIND, "format": DOC_FORMAT, "code": office.code, "name": office.name, "role": office.role,
            "key_id": info.key_id, "sign_public": pair.public.sign.hex(), "box_public": pair.public.box.hex(),
            "fingerprint": info.fingerprint, "created_at": utc_text(info.created_at)}
     _write_json_file(Path(path), sign_document(doc, pair))
@@ -506,8 +497,7 @@ def enrol_office(ctx: Context, path: str | Path, *, fingerprint: str, replace: b
         st = _state(s, code)
         if preview.current is not None:
             # a new PC may hold an older copy of the database: send the city's records down again
-            st.confirmed_seq = 0
-            st.receipt_serial = 0
+            _reset_stream(st)
         s.flush()
         return _peer_row(p)
 
@@ -542,7 +532,7 @@ def export_trust_bundle(ctx: Context, path: str | Path) -> KeyInfo:
     with ctx.store.session() as s:
         offices = [{"code": p.code, "name": p.name, "role": p.role, "key_id": p.key_id, "fingerprint": p.fingerprint,
                     "revoked": p.revoked_at is not None} for p in s.scalars(select(SyncPeer).order_by(SyncPeer.code))]
-    doc = {"kind": TRUST_KIND, "format": FORMAT, "code": office.code, "name": office.name, "role": "city",
+    doc = {"kind": TRUST_KIND, "format": DOC_FORMAT, "code": office.code, "name": office.name, "role": "city",
            "key_id": info.key_id, "sign_public": pair.public.sign.hex(), "box_public": pair.public.box.hex(),
            "fingerprint": info.fingerprint, "issued_at": utc_text(), "offices": offices}
     _write_json_file(Path(path), sign_document(doc, pair))
@@ -627,8 +617,7 @@ def import_trust_bundle(ctx: Context, path: str | Path, *, fingerprint: str = ""
                            revoke_reason=""))
             st = _state(s, code)
             if replaced:
-                st.confirmed_seq = 0
-                st.receipt_serial = 0
+                _reset_stream(st)
         else:
             same.name = name
     return TrustResult(code, name, pub.fingerprint(code), towns, me_enrolled, replaced)
@@ -636,18 +625,80 @@ def import_trust_bundle(ctx: Context, path: str | Path, *, fingerprint: str = ""
 
 # ====================================================================== receipts
 
-def _receipt_name(issuer: str, recipient: str, serial: int) -> str:
-    return f"rcpt-{issuer}-{recipient}-{serial:08d}{RECEIPT_SUFFIX}"
+def _receipt_name(issuer: str, recipient: str, epoch: str, serial: int) -> str:
+    # the issuer's epoch in the name: after a restore its serials start again, never on the same name
+    return f"rcpt-{issuer}-{recipient}-{(epoch or '0')[:8]}-{serial:08d}{RECEIPT_SUFFIX}"
 
 
 def _make_receipt(ctx: Context, pair: KeyPair, info: KeyInfo, header: Header, *, serial: int, confirmed: int,
-                  status: str, counts: dict) -> tuple[str, bytes]:
+                  status: str, counts: dict, issuer_epoch: str, kept: dict | None = None) -> tuple[str, bytes]:
+    """A signed receipt for one package: the contiguous point we hold of the sender's stream (which
+    may be lower than before: we restored a backup, please send the rest again), the package's
+    outcome, and what we keep of the sender's records that it lost (``kept``)."""
     office = _office(ctx)
-    doc = {"kind": RECEIPT_KIND, "format": FORMAT, "issuer": office.code, "issuer_name": office.name,
-           "issuer_key_id": info.key_id, "recipient": header.sender, "stream_key_id": header.sender_key_id,
+    doc = {"kind": RECEIPT_KIND, "format": DOC_FORMAT, "issuer": office.code, "issuer_name": office.name,
+           "issuer_key_id": info.key_id, "issuer_epoch": issuer_epoch, "recipient": header.sender,
+           "stream_key_id": header.sender_key_id, "stream_epoch": header.epoch,
            "package_id": header.package_id, "seq_from": header.seq_from, "seq_to": header.seq_to,
            "confirmed_seq": confirmed, "serial": serial, "status": status, "issued_at": utc_text(), **counts}
-    return _receipt_name(office.code, header.sender, serial), sign_document(doc, pair)
+    if kept is not None:
+        doc["kept"] = kept
+    return _receipt_name(office.code, header.sender, issuer_epoch, serial), sign_document(doc, pair)
+
+
+def _kept_items(doc: dict) -> list[tuple[str, str, int, str, str]] | None:
+    kept = doc.get("kept")
+    if not isinstance(kept, dict) or not isinstance(kept.get("items"), list):
+        return None
+    out = []
+    for item in kept["items"][:sync_apply.KEPT_LIST_MAX]:
+        if (isinstance(item, list) and len(item) == 5 and all(isinstance(v, str) for v in item[:2] + item[3:])
+                and isinstance(item[2], int) and not isinstance(item[2], bool)):
+            out.append((item[0][:50], item[1][:36], item[2], item[3][:20], item[4][:120]))
+    return out
+
+
+def _take_receipt(s: Session, doc: dict, issuer: str, epoch: store_epochs.Epoch) -> tuple[bool, str, bool]:
+    """Whether to take a verified receipt for our current key: (accepted, note, new epoch begun).
+
+    A receipt counts only for a package of our current epoch, and only if it answers a newer
+    package than the last receipt taken (receipts are ordered by the packages they answer, not by
+    the receiver's serial numbers, which start again when the receiver restores a backup). For the
+    same package, a receipt that says less is taken (the receiver lost something meanwhile)."""
+    if doc.get("stream_epoch") != epoch.epoch:
+        return False, "回执针对本单位恢复备份之前的数据包，已忽略", False
+    pkg = s.get(SyncPackage, str(doc.get("package_id", "")))
+    if pkg is None or pkg.direction != "out" or pkg.recipient != issuer or pkg.sender_epoch != epoch.epoch:
+        return False, "回执针对本机没有记录的数据包，已忽略", False
+    st = _state(s, issuer)
+    if st.epoch != epoch.epoch:
+        _reset_stream(st)
+        st.epoch = epoch.epoch
+    if doc.get("status") == "fork":
+        # the receiver holds a package of ours that this file does not know: it was put back to an
+        # older copy behind the program's back. A new epoch: everything goes again, nothing collides
+        new = store_epochs.start_new_epoch(s, "rollback", f"{issuer} 发现数据包不衔接")
+        _reset_stream(st)
+        st.epoch = new.epoch
+        st.last_receipt_at = utcnow()
+        return True, "对方发现本机的数据库曾被换成较早的副本，已重新开始编号，下次导出会把全部记录再发一遍", True
+    confirmed = min(doc["confirmed_seq"], _last_seq(s))
+    if pkg.no < st.receipt_package_no or (pkg.no == st.receipt_package_no and confirmed >= st.confirmed_seq):
+        return False, "回执已读过", False
+    # the receiver's word on what it holds, even if lower (it restored a backup): the next package
+    # then carries the gap again
+    st.confirmed_seq = confirmed
+    st.receipt_package_no = pkg.no
+    st.receipt_serial = doc["serial"]
+    st.last_receipt_at = utcnow()
+    items = _kept_items(doc)
+    if items is not None:
+        s.execute(delete(SyncKeptThere).where(SyncKeptThere.peer_code == issuer))
+        now = utcnow()
+        for table, rid, version, why, label in {(i[0], i[1]): i for i in items}.values():
+            s.add(SyncKeptThere(peer_code=issuer, table_name=table, record_id=rid, version=version, why=why,
+                                label=label, at=now))
+    return True, "", False
 
 
 def _read_receipts(ctx: Context, folder: Path, info: KeyInfo | None, files: list[Path] | None = None) -> list[ReceiptRead]:
@@ -664,9 +715,11 @@ def _read_receipts(ctx: Context, folder: Path, info: KeyInfo | None, files: list
         if doc.get("recipient") != office.code:
             continue  # for another office sharing the stick
         ints = ("confirmed_seq", "serial")
-        if not all(isinstance(doc.get(k), int) and not isinstance(doc.get(k), bool) and doc[k] >= 0 for k in ints):
+        if not all(isinstance(doc.get(k), int) and not isinstance(doc.get(k), bool) and 0 <= doc[k] <= MAX_SEQ
+                   for k in ints):
             continue
         issuer = str(doc.get("issuer", ""))
+        restarted = False
         with ctx.store.session() as s:
             peer = s.scalars(select(SyncPeer).where(SyncPeer.key_id == str(doc.get("issuer_key_id", "")))).first()
             name = peer.name if peer else issuer
@@ -678,17 +731,9 @@ def _read_receipts(ctx: Context, folder: Path, info: KeyInfo | None, files: list
             elif info is None or doc.get("stream_key_id") != info.key_id:
                 note = "回执针对本单位已更换的旧密钥，已忽略"
             else:
-                st = _state(s, issuer)
-                if doc["serial"] <= st.receipt_serial:
-                    note = "回执已读过"
-                else:
-                    # the receiver's word on what it holds, even if lower (it restored a backup):
-                    # the next package then carries the gap again
-                    st.confirmed_seq = min(doc["confirmed_seq"], _last_seq(s))
-                    st.receipt_serial = doc["serial"]
-                    st.last_receipt_at = utcnow()
-                    accepted = True
-        out.append(ReceiptRead(issuer, name, str(doc.get("package_id", "")), doc["confirmed_seq"], accepted, note))
+                accepted, note, restarted = _take_receipt(s, doc, issuer, store_epochs.current_epoch(s))
+        out.append(ReceiptRead(issuer, name, str(doc.get("package_id", "")), doc["confirmed_seq"], accepted, note,
+                               restarted))
         stick.remove_file(path)
     return out
 
@@ -741,20 +786,25 @@ def export_packages(ctx: Context, target: str | Path, *, recipients: list[str] |
 def _export_one(ctx: Context, folder: Path, pair: KeyPair, info: KeyInfo, code: str, name: str, key_id: str,
                 keys: PublicKeys, progress: Progress, cancel: Cancel) -> PackageWritten:
     office = _office(ctx)
-    with ctx.store.engine.connect() as conn, conn.begin():
+    with ctx.store.engine.connect() as conn, conn.begin(), Session(bind=conn) as s:
         # one read transaction: the sequence range and the rows are the same snapshot
-        st = conn.execute(select(SyncState.confirmed_seq).where(SyncState.peer_code == code)).scalar() or 0
-        last = conn.execute(select(func.max(ChangeLog.seq))).scalar() or 0
-        seq_from, seq_to = st + 1, max(last, st)
+        epoch = store_epochs.current_epoch(s)
+        confirmed = _confirmed(s.get(SyncState, code), epoch.epoch)
+        last = _last_seq(s)
+        seq_from, seq_to = confirmed + 1, max(last, confirmed)
+        prev = s.scalar(select(SyncPackage.id).where(
+            SyncPackage.direction == "out", SyncPackage.recipient == code, SyncPackage.sender_key_id == info.key_id,
+            SyncPackage.sender_epoch == epoch.epoch).order_by(SyncPackage.no.desc()).limit(1)) or ""
         header = Header(package_id=uuid7(), direction="up" if office.role == "town" else "down",
                         sender=office.code, sender_name=office.name[:100], sender_key_id=info.key_id,
                         recipient=code, recipient_key_id=key_id, seq_from=seq_from, seq_to=seq_to, records=0,
-                        created_at=utc_text())
+                        created_at=utc_text(), epoch=epoch.epoch, epochs_before=epoch.ancestors, prev_package=prev)
         spool = ctx.data_dir / "tmp"
         spool.mkdir(exist_ok=True)
         writer = BodyWriter(header, spool)
         try:
-            counts = engine.write_body(conn, writer, office.code, seq_from, seq_to, ctx.data_dir, progress, cancel)
+            counts = engine.write_body(conn, writer, office.code, seq_from, seq_to, ctx.data_dir, progress, cancel,
+                                       fresh_after=None if epoch.root else epoch.started_seq)
             body = writer.finish()
         except BaseException:
             writer.file.close()
@@ -773,32 +823,51 @@ def _export_one(ctx: Context, folder: Path, pair: KeyPair, info: KeyInfo, code: 
         header = final["header"]
     finally:
         body.close()
-    # older packages of ours to the same office on the stick are covered by this one
-    removed = 0
-    for old in _scan(folder, PACKAGE_SUFFIX):
-        if old.name == path.name or not old.name.startswith(f"pkg-{office.code}-{code}-"):
-            continue
-        removed += stick.remove_file(old)
+    removed = _remove_superseded(folder, path, office.code, code, epoch.epoch)
     with ctx.store.session() as s:
+        no = (s.scalar(select(func.max(SyncPackage.no)).where(SyncPackage.direction == "out")) or 0) + 1
         s.add(SyncPackage(id=header.package_id, direction="out", sender=office.code, sender_key_id=info.key_id,
                           recipient=code, seq_from=seq_from, seq_to=seq_to,
                           created_at=dt.datetime.fromisoformat(header.created_at), at=utcnow(), file_name=path.name,
-                          sha256=sha, records=counts.records, tables=json.dumps(counts.tables, ensure_ascii=False)))
+                          sha256=sha, records=counts.records, tables=json.dumps(counts.tables, ensure_ascii=False),
+                          sender_epoch=epoch.epoch, prev_id=prev, no=no, mode=""))
         st = _state(s, code)
+        if st.epoch != epoch.epoch:  # the first package of a new epoch (or key): nothing of it confirmed yet
+            _reset_stream(st)
+            st.epoch = epoch.epoch
         st.last_export_at = utcnow()
         st.last_export_seq = seq_to
         st.last_export_file = str(path)[:300]
-    log.info("exported %s to %s: seq %d-%d, %d records", path, code, seq_from, seq_to, counts.records)
+    log.info("exported %s to %s: epoch %s, seq %d-%d, %d records", path, code, epoch.epoch, seq_from, seq_to,
+             counts.records)
     return PackageWritten(code, name, path, seq_from, seq_to, counts.records, dict(counts.tables),
                           counts.attachments, removed)
+
+
+def _remove_superseded(folder: Path, path: Path, me: str, to: str, epoch: str) -> int:
+    """Older packages of ours to the same office on the stick, of the same epoch, are covered by the
+    new one. One of an earlier epoch (made before a restore) stays: it may hold the only copy of
+    records this office lost in the restore, and the receiver keeps them (stale, sync/apply.py)."""
+    removed = 0
+    for old in _scan(folder, PACKAGE_SUFFIX):
+        if old.name == path.name or not old.name.startswith(f"pkg-{me}-{to}-"):
+            continue
+        try:
+            same_epoch = read_header(old).epoch == epoch
+        except SyncError:
+            same_epoch = False  # damaged: the receiver will say so; not ours to judge here
+        if same_epoch:
+            removed += stick.remove_file(old)
+    return removed
 
 
 # ====================================================================== import
 
 def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_progress,
                 cancel: Cancel = never_cancel, backup: bool = True) -> ImportReport:
-    """Every package addressed to us in ``source`` (a stick, a folder, or one file), each applied in
-    its own transaction, with a signed receipt written back beside it; receipts found are read."""
+    """Every package addressed to us in ``source`` (a stick, a folder, or one file), each judged on its
+    own and applied in its own transaction, with a signed receipt written back beside it; receipts
+    found are read. One bad package never stops the others."""
     office = _office(ctx)
     src = Path(source)
     if not src.exists():
@@ -814,7 +883,7 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
         packages, receipts_files = _scan(src, PACKAGE_SUFFIX), None
     pair, info = _my_pair(ctx)
     receipts = _read_receipts(ctx, folder, info, receipts_files)
-    # sort by sender and sequence so a stick holding several packages of one town applies in order
+    # by sender, then in the order the sender made them, so several packages of one town apply in turn
     headers: list[tuple[Path, Header | None, SyncError | None]] = []
     skipped = 0
     for p in packages:
@@ -827,103 +896,20 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
             skipped += 1
             continue
         headers.append((p, h, None))
-    headers.sort(key=lambda x: (x[1].sender, x[1].seq_to, x[1].created_at) if x[1] else ("", 0, ""))
-    total = sum(h.records for _, h, _ in headers if h) or 1
-    outcomes: list[PackageOutcome] = []
-    backup_path: list[Path] = []
-    writable: list[SyncError | None] = []
-
-    def ensure_backup() -> None:
-        if backup and not backup_path:
-            backup_path.append(_backup_before_sync(ctx))
-
-    def ensure_writable(where: Path) -> None:
-        if not writable:
-            try:
-                stick.check_writable(where)
-                writable.append(None)
-            except stick.StickError as e:
-                writable.append(SyncError(e.message, e.kind))
-        if writable[0] is not None:
-            raise writable[0]
-
-    bulk = engine.BulkLoad()
+    headers.sort(key=lambda x: (x[1].sender, x[1].created_at, x[1].seq_to) if x[1] else ("", "", 0))
+    run = _Import(ctx, pair, info, backup, progress, cancel)
     try:
-        _import_all(ctx, headers, outcomes, pair, info, ensure_backup, ensure_writable, progress, cancel, total,
-                    bulk)
+        run.all(headers)
     finally:
-        try:
-            if bulk.tables:  # also after a cancel or an error: the indexes dropped for a big import come back
-                progress(0, 0)  # a busy bar: seconds per million rows, with nothing to count
-                with ctx.store.engine.begin() as conn:
-                    bulk.rebuild(conn)
-        except Exception:  # the packages are in and their receipts written: do not lose the report
-            log.exception("rebuilding the indexes after the import failed; the next start builds them")
-        # the pooled connection keeps the big page cache and the long checkpoint interval of apply_body
-        # from one package to the next (the pages of the indexes stay warm), and goes back to the usual
-        # settings, with one checkpoint, once all are done
-        with ctx.store.engine.connect() as conn:
-            engine.end_import(conn)
-    return ImportReport(folder, tuple(outcomes), tuple(receipts), skipped, backup_path[0] if backup_path else None)
-
-
-def _import_all(ctx: Context, headers: list[tuple[Path, Header | None, SyncError | None]],
-                outcomes: list[PackageOutcome], pair: KeyPair, info: KeyInfo, ensure_backup: Callable[[], None],
-                ensure_writable: Callable[[Path], None], progress: Progress, cancel: Cancel, total: int,
-                bulk: engine.BulkLoad | None = None) -> None:
-    done = 0
-    # The next package is verified, decrypted, inflated and hashed on a second thread while this one
-    # is written (that work runs without the GIL): about a twentieth of a big import. Depth one, so
-    # at most two packages are held in memory. Only file work runs there; the database is read and
-    # written here, in order.
-    ahead: dict[int, Future[_Prepared]] = {}
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-read-ahead")
-
-    def read_ahead(i: int) -> None:
-        if i >= len(headers) or i in ahead or headers[i][1] is None:
-            return
-        path, header, _ = headers[i]
-        try:
-            peer, _ = check_package(ctx, header, info)
-        except SyncError:
-            return  # refused in its turn, with this same message
-        ahead[i] = pool.submit(_prepare, ctx.data_dir, path, header, _peer_keys(peer), pair)
-
-    try:
-        for i, (path, header, error) in enumerate(headers):
-            check_cancel(cancel)
-            base = done
-            if error is not None:
-                outcomes.append(_refused(path, None, error))
-                continue
-            assert header is not None
-            read_ahead(i)
-            read_ahead(i + 1)
-            try:
-                outcome = _import_one(ctx, path, header, pair, info, ensure_backup, ensure_writable,
-                                      lambda n, base=base: progress(base + n, total), cancel, ahead.pop(i, None),
-                                      bulk)
-            except SyncError as e:
-                outcome = _refused(path, header, e)
-            except CongressError as e:
-                if e.code == "cancelled":
-                    raise
-                outcome = _refused(path, header, SyncError(e.message, e.code))
-            outcomes.append(outcome)
-            done = base + header.records
-            progress(done, total)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        for f in ahead.values():  # read ahead, not used (cancelled, or an error above)
-            if not f.cancelled() and f.exception() is None:
-                f.result().close()
+        run.finish()
+    return ImportReport(folder, tuple(run.outcomes), tuple(receipts), skipped, run.backup_path, tuple(run.warnings))
 
 
 @dataclass
 class _Prepared:
-    """A package's file work, done: signature checked, body decrypted, table files read and checked.
-    An error is kept and raised by the import in its turn (signature first, body after the replay
-    check), so the messages and their order are those of reading it on the spot."""
+    """A package's file work, done: signature checked, body decrypted, manifest read, the first table
+    files read and checked. An error is kept and raised by the import in its turn (signature first,
+    body after the replay check), so the messages and their order are those of reading it on the spot."""
     reader: BodyReader | None = None
     body: IO[bytes] | None = None
     signature_error: SyncError | None = None
@@ -959,16 +945,21 @@ def _prepare(data_dir: Path, path: Path, header: Header, keys: PublicKeys, pair:
     return _Prepared(reader, body)
 
 
-def _refused(path: Path, header: Header | None, e: SyncError) -> PackageOutcome:
+def _refused(path: Path, header: Header | None, e: SyncError, receipt: str = "", receipt_error: str = "") -> PackageOutcome:
     log.warning("package %s refused (%s): %s", path, e.kind if isinstance(e, SyncError) else "", e.message)
     return PackageOutcome(path.name, header.sender if header else "", header.sender_name if header else "",
-                          "refused", e.message, header.seq_from if header else 0, header.seq_to if header else 0,
-                          header.records if header else 0, kind=getattr(e, "kind", "invalid"))
+                          "refused", e.message, header.seq_from if header else 0,
+                          header.seq_to if header else 0, header.records if header else 0,
+                          kind=getattr(e, "kind", "invalid"), receipt=receipt, receipt_error=receipt_error)
 
 
 def _backup_before_sync(ctx: Context) -> Path:
     """A checked copy before the first package of an import applies (rotation: store/backups.py)."""
     return backup_copy(ctx.db_path, "sync")
+
+
+MAX_CHANGES_PER_RECORD = 1000  # a record changed a thousand times between two exports: not a human's work
+SEQ_SLACK = 100_000
 
 
 def check_package(ctx: Context, header: Header, pair_info: KeyInfo) -> tuple[SyncPeer, str]:
@@ -1001,131 +992,302 @@ def check_package(ctx: Context, header: Header, pair_info: KeyInfo) -> tuple[Syn
                             f"（{peer.revoke_reason or '已吊销'}），它签发的数据包不再接收", "sender_revoked")
         if peer.role != _other_role(office.role) or header.direction != expected:
             raise SyncError("数据包的方向不对（乡镇之间不交换数据包），已拒绝", "direction")
+        span = header.seq_to - header.seq_from + 1
+        if span > header.records * MAX_CHANGES_PER_RECORD + SEQ_SLACK:
+            # a range no office could have made: applied, it would cover the sender's genuine
+            # packages for good (they would look like replays)
+            raise SyncError(f"数据包声称包含第 {header.seq_from}–{header.seq_to} 号变更，却只有 {header.records} 条记录，"
+                            "序号不合理，已拒绝，本机数据未改变。请让对方用本程序重新导出", "seq")
         s.expunge(peer)
         return peer, expected
 
 
-def _import_one(ctx: Context, path: Path, header: Header, pair: KeyPair, info: KeyInfo,
-                ensure_backup: Callable[[], None], ensure_writable: Callable[[Path], None],
-                progress: Callable[[int], None], cancel: Cancel,
-                ahead: Future[_Prepared] | None = None, bulk: engine.BulkLoad | None = None) -> PackageOutcome:
-    try:
-        peer, _ = check_package(ctx, header, info)
-    except BaseException:
-        if ahead is not None and ahead.exception() is None:
-            ahead.result().close()  # read ahead, but this office no longer takes it
-        raise
-    prepared = ahead.result() if ahead is not None else _prepare(ctx.data_dir, path, header, _peer_keys(peer), pair)
-    try:
-        return _apply_prepared(ctx, path, header, peer, prepared, pair, info, ensure_backup, ensure_writable,
-                               progress, cancel, bulk)
-    finally:
-        prepared.close()
+class _Import:
+    """One import from a stick: the packages in turn, each refused or applied on its own, the next one
+    read ahead on a second thread, the indexes of a big import dropped and built once at the end."""
 
+    def __init__(self, ctx: Context, pair: KeyPair, info: KeyInfo, backup: bool, progress: Progress, cancel: Cancel):
+        self.ctx, self.pair, self.info = ctx, pair, info
+        self.backup, self.progress, self.cancel = backup, progress, cancel
+        self.outcomes: list[PackageOutcome] = []
+        self.warnings: list[str] = []
+        self.backup_path: Path | None = None
+        self._writable: list[SyncError | None] = []
+        self.bulk = engine.BulkLoad()
+        self.epoch = ""
 
-def _apply_prepared(ctx: Context, path: Path, header: Header, peer: SyncPeer, prepared: _Prepared, pair: KeyPair,
-                    info: KeyInfo, ensure_backup: Callable[[], None], ensure_writable: Callable[[Path], None],
-                    progress: Callable[[int], None], cancel: Cancel,
-                    bulk: engine.BulkLoad | None = None) -> PackageOutcome:
-    if prepared.signature_error is not None:
-        raise prepared.signature_error
-    folder = path.parent
-    with ctx.store.session() as s:
-        known = s.get(SyncPackage, header.package_id)
-        replay = known is not None and known.direction == "in"
-        if not replay and header.seq_to >= header.seq_from and _covered(s, peer.code, header.sender_key_id,
-                                                                        header.seq_from, header.seq_to):
-            newest = s.scalar(select(func.max(SyncPackage.seq_to)).where(
-                SyncPackage.direction == "in", SyncPackage.sender == peer.code,
-                SyncPackage.sender_key_id == header.sender_key_id)) or 0
-            if header.seq_to < newest:
-                raise SyncError(f"该数据包比已导入的数据旧（第 {header.seq_from}–{header.seq_to} 号变更都已导入过），"
-                                f"已忽略，本机数据未改变。请导入“{peer.name}”最新导出的数据包", "older")
-            replay = True  # the same changes again (our receipt was lost): nothing new to apply
+    def ensure_backup(self) -> None:
+        if self.backup and self.backup_path is None:
+            self.backup_path = _backup_before_sync(self.ctx)
+
+    def ensure_writable(self, where: Path) -> None:
+        if not self._writable:
+            try:
+                stick.check_writable(where)
+                self._writable.append(None)
+            except stick.StickError as e:
+                self._writable.append(SyncError(e.message, e.kind))
+        if self._writable[0] is not None:
+            raise self._writable[0]
+
+    def all(self, headers: list[tuple[Path, Header | None, SyncError | None]]) -> None:
+        total = sum(h.records for _, h, _ in headers if h) or 1
+        with self.ctx.store.session() as s:
+            self.epoch = store_epochs.current_epoch(s).epoch
+        done = 0
+        # The next package is verified, decrypted, inflated and hashed on a second thread while this one
+        # is written (that work runs without the GIL): about a twentieth of a big import. Depth one, so
+        # at most two packages are held in memory. Only file work runs there; the database is read and
+        # written here, in order.
+        ahead: dict[int, Future[_Prepared]] = {}
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-read-ahead")
+
+        def read_ahead(i: int) -> None:
+            if i >= len(headers) or i in ahead or headers[i][1] is None:
+                return
+            path, header, _ = headers[i]
+            try:
+                peer, _ = check_package(self.ctx, header, self.info)
+            except SyncError:
+                return  # refused in its turn, with this same message
+            ahead[i] = pool.submit(_prepare, self.ctx.data_dir, path, header, _peer_keys(peer), self.pair)
+
+        try:
+            for i, (path, header, error) in enumerate(headers):
+                check_cancel(self.cancel)
+                base = done
+                if error is not None:
+                    self.outcomes.append(_refused(path, None, error))
+                    continue
+                assert header is not None
+                read_ahead(i)
+                read_ahead(i + 1)
+                self.outcomes.append(self._judged(path, header, ahead.pop(i, None),
+                                                  lambda n, base=base: self.progress(base + n, total)))
+                done = base + header.records
+                self.progress(done, total)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for f in ahead.values():  # read ahead, not used (cancelled, or an error above)
+                if not f.cancelled() and f.exception() is None:
+                    f.result().close()
+
+    def _judged(self, path: Path, header: Header, ahead: Future[_Prepared] | None,
+                progress: Callable[[int], None]) -> PackageOutcome:
+        """One package, whatever happens to it: a bad one is refused with its reason and the next one
+        is tried (an error nobody foresaw included: logged, and said in Chinese)."""
+        try:
+            return self._one(path, header, ahead, progress)
+        except ValueRefused as e:
+            return _refused(path, header, SyncError(_value_message(e), "value"))
+        except _Forked as e:
+            return _refused(path, header, e.error, e.receipt, e.receipt_error)
+        except SyncError as e:
+            return _refused(path, header, e)
+        except CongressError as e:
+            if e.code == "cancelled":
+                raise
+            return _refused(path, header, SyncError(e.message, e.code))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as e:
+            log.exception("package %s: unexpected error", path)
+            return _refused(path, header, SyncError(
+                f"导入时出现意外错误（{type(e).__name__}），整个数据包未导入，本机数据未改变；详细信息已写入日志。"
+                "其他数据包不受影响", "internal"))
+
+    def _one(self, path: Path, header: Header, ahead: Future[_Prepared] | None,
+             progress: Callable[[int], None]) -> PackageOutcome:
+        try:
+            peer, _ = check_package(self.ctx, header, self.info)
+        except BaseException:
+            if ahead is not None and ahead.exception() is None:
+                ahead.result().close()  # read ahead, but this office no longer takes it
+            raise
+        prepared = ahead.result() if ahead is not None else _prepare(self.ctx.data_dir, path, header,
+                                                                     _peer_keys(peer), self.pair)
+        try:
+            return self._apply(path, header, peer, prepared, progress)
+        finally:
+            prepared.close()
+
+    def _receipt(self, path: Path, header: Header, serial: int, mark: int, status: str, counts: dict,
+                 kept: dict | None = None) -> tuple[str, str]:
+        name, data = _make_receipt(self.ctx, self.pair, self.info, header, serial=serial, confirmed=mark,
+                                   status=status, counts=counts, issuer_epoch=self.epoch, kept=kept)
+        try:
+            self.ensure_writable(path.parent)
+            stick.write_bytes(path.parent, name, data)
+            return name, ""
+        except (stick.StickError, SyncError) as e:
+            return "", (f"回执未能写入：{e.message} 数据已导入；请插好U盘后再导入一次同一个数据包，"
+                        "程序会只补写回执，不会重复导入")
+
+    def _apply(self, path: Path, header: Header, peer: SyncPeer, prepared: _Prepared,
+               progress: Callable[[int], None]) -> PackageOutcome:
+        if prepared.signature_error is not None:
+            raise prepared.signature_error
+        key = streams.StreamKey.of(header)
+        with self.ctx.store.session() as s:
+            streams.adopt_legacy(s, header)
+            known = s.get(SyncPackage, header.package_id)
+            replay = known is not None and known.direction == "in"
+            fork = None
+            if not replay and header.seq_to >= header.seq_from and streams.covered(s, key, header.seq_from,
+                                                                                  header.seq_to):
+                if header.seq_to < streams.newest_seq(s, key):
+                    raise SyncError(f"该数据包比已导入的数据旧（第 {header.seq_from}–{header.seq_to} 号变更都已导入过），"
+                                    f"已忽略，本机数据未改变。请导入“{peer.name}”最新导出的数据包", "older")
+                replay = True  # the same changes again (our receipt was lost): nothing new to apply
+            if not replay:
+                fork = streams.forked(s, header)
+            st = _state(s, peer.code)
+            if fork is not None:
+                st.issued_receipts += 1
+            serial = st.issued_receipts
+            mark, gaps = streams.received_mark(s, key)
+        if fork is not None:
+            # what we hold follows another package of the same point: the sender's file was put back
+            e = SyncError(f"“{peer.name}”的数据库曾被换成较早的副本（这个数据包与以前导入的 {fork.file_name or fork.id} "
+                          "接在同一处），本次未导入，本机数据未改变。回执已请对方重新编号后把全部记录再发一遍", "fork")
+            receipt, receipt_error = self._receipt(path, header, serial, mark, "fork", {})
+            raise _Forked(e, receipt, receipt_error)
         if replay:
             # nothing changes here, not even the state row: the receipt repeats the last serial
-            st = s.get(SyncState, peer.code)
-            serial = st.issued_receipts if st else 0
-            mark, gaps = _received_mark(s, peer.code, header.sender_key_id)
-    if replay:
-        receipt, receipt_error = _write_receipt(ctx, folder, pair, info, header, serial, mark, "already", {},
-                                                ensure_writable)
-        return PackageOutcome(path.name, peer.code, peer.name, "already",
-                              "该数据包以前已导入过，本次未作任何改动" + ("，已重新写回执" if receipt else ""),
-                              header.seq_from, header.seq_to, header.records, receipt=receipt,
-                              receipt_error=receipt_error, gap=_gap_text(gaps))
-    ensure_writable(folder)  # a receipt must be possible before anything is applied
-    if prepared.body_error is not None:
-        raise prepared.body_error
-    reader = prepared.reader
-    assert reader is not None
-    ensure_backup()
-    dropped_before = set(bulk.tables) if bulk is not None else set()
+            receipt, receipt_error = self._receipt(path, header, serial, mark, "already", {})
+            return PackageOutcome(path.name, peer.code, peer.name, "already",
+                                  "该数据包以前已导入过，本次未作任何改动" + ("，已重新写回执" if receipt else ""),
+                                  header.seq_from, header.seq_to, header.records, receipt=receipt,
+                                  receipt_error=receipt_error, gap=_gap_text(gaps))
+        self.ensure_writable(path.parent)  # a receipt must be possible before anything is applied
+        if prepared.body_error is not None:
+            raise prepared.body_error
+        reader = prepared.reader
+        assert reader is not None
+        self.ensure_backup()
+        dropped_before = set(self.bulk.tables)
+        try:
+            with self.ctx.store.session() as s:
+                stream = streams.classify(s, header)
+                conn = s.connection()
+                result = sync_apply.Applier(conn, reader, stream, self.ctx.data_dir, progress, self.cancel,
+                                            self.bulk).run()
+                sync_apply.write_kept(conn, peer.code, result)
+                now = utcnow()
+                for q in result.quarantine:
+                    s.add(SyncQuarantine(package_id=header.package_id, sender=peer.code, table_name=q.table,
+                                         record_id=q.record_id, version=q.version, reason=q.reason,
+                                         local_row=sync_apply.dump_json(q.local_row),
+                                         incoming_row=sync_apply.dump_json(q.incoming_row), at=now,
+                                         resolved=q.resolved))
+                s.add(SyncPackage(id=header.package_id, direction="in", sender=peer.code,
+                                  sender_key_id=header.sender_key_id, recipient=header.recipient,
+                                  seq_from=header.seq_from, seq_to=header.seq_to,
+                                  created_at=dt.datetime.fromisoformat(header.created_at), at=now,
+                                  file_name=path.name[:300], sha256="", records=header.records,
+                                  applied=result.applied, unchanged=result.unchanged, older=result.older,
+                                  quarantined=result.quarantined,
+                                  tables=json.dumps(result.tables, ensure_ascii=False),
+                                  sender_epoch=header.epoch, prev_id=header.prev_package, no=0,
+                                  mode="stale" if stream.stale else ""))
+                st = _state(s, peer.code)
+                st.issued_receipts += 1
+                st.last_import_at = now
+                serial = st.issued_receipts
+                s.flush()
+                mark, gaps = streams.received_mark(s, key)
+                kept = None if stream.stale else sync_apply.kept_list(conn, peer.code)
+        except BaseException as e:
+            self.bulk.tables = dropped_before  # the rollback brought this package's dropped indexes back
+            if isinstance(e, (IntegrityError, sqlite3.IntegrityError)):
+                raise SyncError("数据包中的记录引用了本机没有的记录，或与本机的记录冲突，已整包拒绝，本机数据未改变。"
+                                "请让对方重新导出（会包含缺少的部分）", "integrity") from e
+            if isinstance(e, (OperationalError, sqlite3.OperationalError)):
+                raise SyncError(f"写入数据库时出错（{getattr(e, 'orig', e)}），已整包撤销，本机数据未改变",
+                                "database") from e
+            raise
+        counts = {"applied": result.applied, "unchanged": result.unchanged, "older": result.older,
+                  "quarantined": result.quarantined, "superseded": result.superseded}
+        receipt, receipt_error = self._receipt(path, header, serial, mark, "stale" if stream.stale else "applied",
+                                               counts, kept)
+        if receipt and not receipt_error:
+            stick.remove_file(path)  # applied and confirmed: no reason to leave personal data on the stick
+        msg = _applied_message(result, stream)
+        if gaps:
+            msg += f"。注意：{_gap_text(gaps)}，回执已请对方重新发送"
+        log.info("applied %s from %s: %s", path.name, peer.code, msg)
+        return PackageOutcome(path.name, peer.code, peer.name, "applied", msg, header.seq_from, header.seq_to,
+                              header.records, result.applied, result.unchanged, result.older, result.quarantined,
+                              dict(result.tables), receipt=receipt, receipt_error=receipt_error, gap=_gap_text(gaps),
+                              superseded=result.superseded, stale=stream.stale,
+                              kept=sum(1 for k in result.kept))
+
+    def finish(self) -> None:
+        ctx = self.ctx
+        try:
+            if self.bulk.tables:  # also after a cancel or an error: the indexes dropped for a big import come back
+                self.progress(0, 0)  # a busy bar: seconds per million rows, with nothing to count
+                with ctx.store.engine.begin() as conn:
+                    self.bulk.rebuild(conn)
+        except Exception:  # the packages are in and their receipts written: do not lose the report
+            log.exception("rebuilding the indexes after the import failed; the next start builds them")
+            self.warnings.append("导入后重建索引没有完成（数据已导入，不受影响）；下次启动程序或运行“检查数据”时会自动重建")
+        # the pooled connection keeps the big page cache and the long checkpoint interval of apply_body
+        # from one package to the next (the pages of the indexes stay warm), and goes back to the usual
+        # settings, with one checkpoint, once all are done
+        try:
+            with ctx.store.engine.connect() as conn:
+                engine.end_import(conn)
+        except Exception as e:  # the packages are applied and confirmed: say so, then warn (disk full?)
+            log.exception("the final checkpoint after the import failed")
+            self.warnings.append(_after_import_warning(ctx, e))
+
+
+class _Forked(Exception):
+    def __init__(self, error: SyncError, receipt: str, receipt_error: str):
+        super().__init__(error.message)
+        self.error, self.receipt, self.receipt_error = error, receipt, receipt_error
+
+
+def _after_import_warning(ctx: Context, e: Exception) -> str:
+    import shutil
+
     try:
-        with ctx.store.session() as s:
-            conn = s.connection()
-            result = engine.apply_body(conn, reader, peer.code, ctx.data_dir, progress, cancel, bulk)
-            now = utcnow()
-            for q in result.quarantine:
-                s.add(SyncQuarantine(package_id=header.package_id, sender=peer.code, table_name=q.table,
-                                     record_id=q.record_id, version=q.version, reason=q.reason,
-                                     local_row=engine.dump_json(q.local_row),
-                                     incoming_row=engine.dump_json(q.incoming_row), at=now, resolved=False))
-            s.add(SyncPackage(id=header.package_id, direction="in", sender=peer.code,
-                              sender_key_id=header.sender_key_id, recipient=header.recipient,
-                              seq_from=header.seq_from, seq_to=header.seq_to,
-                              created_at=dt.datetime.fromisoformat(header.created_at), at=now,
-                              file_name=path.name[:300], sha256="", records=header.records,
-                              applied=result.applied, unchanged=result.unchanged, older=result.older,
-                              quarantined=result.quarantined,
-                              tables=json.dumps(result.tables, ensure_ascii=False)))
-            st = _state(s, peer.code)
-            st.issued_receipts += 1
-            st.last_import_at = now
-            serial = st.issued_receipts
-            s.flush()
-            mark, gaps = _received_mark(s, peer.code, header.sender_key_id)
-    except BaseException as e:
-        if bulk is not None:
-            bulk.tables = dropped_before  # the rollback brought this package's dropped indexes back
-        if isinstance(e, (IntegrityError, sqlite3.IntegrityError)):
-            raise SyncError("数据包中的记录引用了本机没有的记录，或与本机的记录冲突，已整包拒绝，本机数据未改变。"
-                            "请让对方重新导出（会包含缺少的部分）", "integrity") from e
-        if isinstance(e, (OperationalError, sqlite3.OperationalError)):
-            raise SyncError(f"写入数据库时出错（{getattr(e, 'orig', e)}），已整包撤销，本机数据未改变",
-                            "database") from e
-        raise
-    counts = {"applied": result.applied, "unchanged": result.unchanged, "older": result.older,
-              "quarantined": result.quarantined}
-    receipt, receipt_error = _write_receipt(ctx, folder, pair, info, header, serial, mark, "applied", counts,
-                                            ensure_writable)
-    if receipt and not receipt_error:
-        stick.remove_file(path)  # applied and confirmed: no reason to leave personal data on the stick
+        free = shutil.disk_usage(ctx.data_dir).free
+    except OSError:
+        free = -1
+    where = f"（剩余 {free / 1024**2:.0f} MB）" if free >= 0 else ""
+    return (f"数据已导入并已写回执，但随后整理数据库文件时出错：{getattr(e, 'orig', e)}。数据所在磁盘{ctx.data_dir}"
+            f"可能空间不足{where}：请清理出空间，程序下次打开数据库时会自动完成整理")
+
+
+def _applied_message(result: sync_apply.ApplyResult, stream: sync_apply.Stream) -> str:
     msg = f"已导入：写入 {result.applied} 条记录"
     if result.unchanged:
         msg += f"，{result.unchanged} 条与本机相同"
     if result.older:
         msg += f"，{result.older} 条比本机旧已忽略"
+    if result.superseded:
+        msg += f"，{result.superseded} 条是对方恢复备份后重新修改的，已采用对方现在的内容（原内容留存备查）"
     if result.quarantined:
         msg += f"，{result.quarantined} 条有冲突已隔离待查"
-    if gaps:
-        msg += f"。注意：{_gap_text(gaps)}，回执已请对方重发"
-    log.info("applied %s from %s: %s", path.name, peer.code, msg)
-    return PackageOutcome(path.name, peer.code, peer.name, "applied", msg, header.seq_from, header.seq_to,
-                          header.records, result.applied, result.unchanged, result.older, result.quarantined,
-                          dict(result.tables), receipt=receipt, receipt_error=receipt_error, gap=_gap_text(gaps))
+    if stream.stale:
+        msg = ("这是对方恢复备份之前导出的数据包：只补入了本机没有的记录，对方现在的数据不受影响。" + msg)
+    kept = {k.why for k in result.kept}
+    if kept & {"only_here", "newer_here"}:
+        n = sum(1 for k in result.kept if k.why in ("only_here", "newer_here"))
+        msg += f"。本机保存着对方 {n} 条对方已没有（或比对方新）的记录，已保留并在回执中告知对方"
+    return msg
 
 
-def _write_receipt(ctx: Context, folder: Path, pair: KeyPair, info: KeyInfo, header: Header, serial: int,
-                   mark: int, status: str, counts: dict, ensure_writable: Callable[[Path], None]) -> tuple[str, str]:
-    name, data = _make_receipt(ctx, pair, info, header, serial=serial, confirmed=mark, status=status, counts=counts)
-    try:
-        ensure_writable(folder)
-        stick.write_bytes(folder, name, data)
-        return name, ""
-    except (stick.StickError, SyncError) as e:
-        return "", (f"回执未能写入：{e.message} 数据已导入；请插好U盘后再导入一次同一个数据包，"
-                    "程序会只补写回执，不会重复导入")
+def _value_message(e: ValueRefused) -> str:
+    d = e.details
+    table = TABLE_LABELS.get(d.get("table", ""), d.get("table", ""))
+    field_name = field_label(d.get("table", ""), d.get("column", "")) if d.get("column") else ""
+    record = f"“{d['label']}”" if d.get("label") else ""
+    rid = f"（编号 {d['record']}）" if d.get("record") else ""
+    return (f"{table}{record}{rid}的“{field_name}”{d.get('reason', '取值不对')}，整个数据包未导入，本机数据未改变。"
+            "请对方修改这条记录后重新导出")
 
 
 # ====================================================================== status and the towns table
@@ -1135,17 +1297,61 @@ def sync_status(ctx: Context) -> SyncStatus:
     keys = own_keys(ctx)
     with ctx.store.session() as s:
         last = _last_seq(s)
+        epoch = store_epochs.current_epoch(s)
         peers = []
         for p in _active_peers(s, _other_role(office.role)):
             st = s.get(SyncState, p.code)
-            confirmed = st.confirmed_seq if st else 0
+            confirmed = _confirmed(st, epoch.epoch)
             changes, records = _waiting(s, confirmed, last)
             peers.append(PeerStatus(p.code, p.name, p.role, confirmed, changes, records,
                                     st.last_export_at if st else None, st.last_export_seq if st else 0,
                                     st.last_export_file if st else "", st.last_receipt_at if st else None,
                                     st.last_import_at if st else None))
         open_q = s.scalar(select(func.count()).select_from(SyncQuarantine).where(SyncQuarantine.resolved.is_(False)))
-    return SyncStatus(office, keys, last, tuple(peers), open_q or 0)
+        there = s.scalar(select(func.count()).select_from(SyncKeptThere)) or 0
+        here = s.scalar(select(func.count()).select_from(SyncKeptHere)) or 0
+    return SyncStatus(office, keys, last, tuple(peers), open_q or 0, epoch, there, here)
+
+
+@dataclass(frozen=True)
+class KeptRow:
+    """A record one office keeps that its owner lost (restore): which side, what, why."""
+    holder: str          # the office keeping it
+    owner: str           # the office the record belongs to
+    table: str
+    record_id: str
+    version: int
+    why: str
+    label: str
+
+    @property
+    def why_label(self) -> str:
+        return KEPT_REASONS.get(self.why, self.why)
+
+    @property
+    def title(self) -> str:
+        kind = TABLE_LABELS.get(self.table, self.table)
+        return f"{kind}：{self.label}" if self.label else f"{kind}（编号 {self.record_id[:8]}…）"
+
+
+KEPT_REASONS = {"only_here": "本单位恢复备份后已没有这条记录", "newer_here": "对方保存的版本比本单位现在的新",
+                "lost_there": "来自本单位恢复备份之前导出的数据包，本单位已没有"}
+
+
+def list_kept(ctx: Context) -> list[KeptRow]:
+    """Town (or city): our records a peer still keeps that we lost in a restore, as its last receipt
+    listed them; and records of peers that we keep for them. They are never deleted for being
+    forgotten: the owner can enter them again, looking at this list (`sync kept`)."""
+    office = _office(ctx)
+    out: list[KeptRow] = []
+    with ctx.store.session() as s:
+        for r in s.scalars(select(SyncKeptThere).order_by(SyncKeptThere.peer_code, SyncKeptThere.table_name,
+                                                           SyncKeptThere.label)):
+            out.append(KeptRow(r.peer_code, office.code, r.table_name, r.record_id, r.version, r.why, r.label))
+        for r in s.scalars(select(SyncKeptHere).order_by(SyncKeptHere.sender, SyncKeptHere.table_name,
+                                                          SyncKeptHere.label)):
+            out.append(KeptRow(office.code, r.sender, r.table_name, r.record_id, r.version, r.why, r.label))
+    return out
 
 
 def _records_by_owner(s: Session) -> dict[str, int]:
@@ -1162,6 +1368,7 @@ def list_towns(ctx: Context, *, quiet_days: int = QUIET_DAYS, now: dt.datetime |
     now = now or utcnow()
     with ctx.store.session() as s:
         last = _last_seq(s)
+        epoch = store_epochs.current_epoch(s)
         peers = list(s.scalars(select(SyncPeer).where(SyncPeer.role == "town").order_by(SyncPeer.code, SyncPeer.id)))
         by_code: dict[str, list[SyncPeer]] = {}
         for p in peers:
@@ -1173,9 +1380,9 @@ def list_towns(ctx: Context, *, quiet_days: int = QUIET_DAYS, now: dt.datetime |
             p = current or keys[-1]
             pkgs = s.execute(select(func.count(), func.max(SyncPackage.at), func.max(SyncPackage.created_at)).where(
                 SyncPackage.direction == "in", SyncPackage.sender == code)).one()
-            mark, gaps = _received_mark(s, code, p.key_id)
+            mark, gaps = streams.received_mark(s, streams.current_stream(s, code, p.key_id))
             st = s.get(SyncState, code)
-            down_changes = _waiting(s, st.confirmed_seq if st else 0, last)[1]
+            down_changes = _waiting(s, _confirmed(st, epoch.epoch), last)[1]
             quarantined = s.scalar(select(func.count()).select_from(SyncQuarantine).where(
                 SyncQuarantine.sender == code, SyncQuarantine.resolved.is_(False))) or 0
             seen = pkgs[1] or p.enrolled_at

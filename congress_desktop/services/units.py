@@ -8,12 +8,11 @@ from sqlalchemy import func, select
 
 from ..domain.opinions import CLOSED
 from ..domain.phone import PhoneError, normalise_phone
+from ..domain.places import UNIT_KINDS
 from ..domain.text import clean, clean_name
 from ..errors import Exists, FieldErrors, InvalidInput, NotFound
 from ..store.models_visits import HandlingUnit, Opinion
 from .context import Context
-
-UNIT_KINDS = ("镇直部门", "站所", "村(社区)", "市直部门", "其他")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..domain import votes as dv
 from ..domain.dates import DateError, parse_date
 from ..domain.text import clean
+from ..domain.votes import ATTENDANCE, CLERKS, MODES, NOT_ON_ROLL, PROJECT_STATES, ROUND_REASONS, ROUND_STATES
 from ..errors import CongressError, FieldErrors, InvalidInput, NotFound
 from ..reports.sheets import RowError, read_sheet, write_xlsx
 from ..store.models import Deputy, Village, utcnow
@@ -43,14 +44,7 @@ from ..store.models_votes import (
 from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
 from .deputies import ImportResult
 
-PROJECT_STATES = ("征集", "筛选论证", "正式候选", "确定", "未确定", "实施中", "完成")
 CATEGORIES = ("乡村振兴", "社会保障", "教育", "医疗", "交通", "人居环境", "文化体育", "农业农村", "其他")
-ATTENDANCE = ("出席", "请假", "缺席")
-MODES = {"single": "单人录入", "double": "双人录入（两人分别录入，核对差异）", "totals": "手工计票后录入合计"}
-ROUND_REASONS = {"first": "首轮投票", "tie": "得票相等，在并列项目中再次投票", "shortfall": "通过项目不足，另行投票",
-                 "void": "上轮投票无效，重新投票"}
-ROUND_STATES = {"voting": "投票计票中", "computed": "已计票，待公布", "announced": "已公布（锁定）"}
-CLERKS = {"A": "第一录入员", "B": "第二录入员"}
 GENESIS = "0" * 64
 
 ACTION_LABELS = {
@@ -677,14 +671,14 @@ def refresh_roster(ctx: Context, session_id: str) -> SessionRow:
         deputies = _town_deputies(s)
         keep = {d.id for d in deputies}
         for a in old.values():
-            if a.deputy_id not in keep and a.status != "不在册":
-                a.status = "不在册"  # synced rows are never deleted: mark them off the roster
+            if a.deputy_id not in keep and a.status != NOT_ON_ROLL:
+                a.status = NOT_ON_ROLL  # synced rows are never deleted: mark them off the roster
         for n, d in enumerate(deputies, start=1):
             a = old.get(d.id)
             if a is None:
                 s.add(VoteAttendance(session_id=v.id, deputy_id=d.id, position=n, name=d.name, status="出席"))
             else:
-                if a.status == "不在册":
+                if a.status == NOT_ON_ROLL:
                     a.status = "出席"
                 if a.position != n:
                     a.position = n
@@ -699,7 +693,7 @@ def attendance(ctx: Context, session_id: str) -> list[AttendanceRow]:
         _get_session(s, session_id)
         return [AttendanceRow(a.deputy_id, a.position, a.name, a.status)
                 for a in s.scalars(select(VoteAttendance).where(VoteAttendance.session_id == session_id,
-                                                                VoteAttendance.status != "不在册")
+                                                                VoteAttendance.status != NOT_ON_ROLL)
                                    .order_by(VoteAttendance.position))]
 
 
@@ -718,7 +712,7 @@ def set_attendance(ctx: Context, session_id: str, marks: Mapping[str, str]) -> S
         changed = {}
         for deputy_id, status in marks.items():
             a = rows.get(deputy_id)
-            if a is None or a.status == "不在册":
+            if a is None or a.status == NOT_ON_ROLL:
                 raise NotFound("该代表不在本次表决的代表名单中")
             if a.status != status:
                 a.status = status

@@ -21,14 +21,10 @@ import base64
 import binascii
 import gc
 import json
-import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain
-from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, Numeric, Table
@@ -37,7 +33,7 @@ from sqlalchemy.schema import CreateIndex
 from ..errors import Cancelled
 from ..store import schema  # noqa: F401  (every model registered)
 from ..store.models import Base, Synced
-from .package import BodyReader, BodyWriter, SyncError, TableData
+from .package import BodyWriter, SyncError
 
 IDENTITY = ("id", "owner_code", "version", "deleted")
 ATTACHMENT_TABLE = "attachment"
@@ -180,8 +176,24 @@ class ExportCounts:
         return sum(self.tables.values())
 
 
+def fresh_ids(conn: Connection, t: SyncTable, started_seq: int, seq_from: int, seq_to: int) -> bool | frozenset[str]:
+    """The records of ``t`` in a package of seq_from..seq_to that changed after ``started_seq`` (the
+    start of the sender's current epoch): all of them when the package starts after it."""
+    if seq_from > started_seq:
+        return True
+    rows = conn.exec_driver_sql("SELECT DISTINCT record_id FROM change_log WHERE table_name = ? AND seq > ? AND seq <= ?",
+                                (t.name, started_seq, seq_to)).all()
+    return frozenset(r[0] for r in rows)
+
+
 def write_body(conn: Connection, writer: BodyWriter, owner: str, seq_from: int, seq_to: int, data_dir: Path,
-               progress: Callable[[int, int], None], cancel: Callable[[], bool]) -> ExportCounts:
+               progress: Callable[[int, int], None], cancel: Callable[[], bool],
+               fresh_after: int | None = None) -> ExportCounts:
+    """Every record of ``owner`` changed in seq_from..seq_to, table by table, checked by the same rules
+    the receiver applies (sync/checks.py). ``fresh_after``: the start of our current epoch when it
+    replaced an earlier one (store/epochs.py); the records changed since are marked fresh."""
+    from .checks import check_outgoing
+
     counts = ExportCounts()
     tables = synced_tables()
     for i, t in enumerate(tables):
@@ -190,7 +202,15 @@ def write_body(conn: Connection, writer: BodyWriter, owner: str, seq_from: int, 
         rows = changed_rows(conn, t, owner, seq_from, seq_to) if seq_to >= seq_from else []
         if not rows:
             continue
-        writer.add_table(t.name, list(t.columns), _encode(rows, t.kinds))
+        check_outgoing(t, rows)
+        fresh: bool | frozenset[str] = False
+        if fresh_after is not None:
+            fresh = fresh_ids(conn, t, fresh_after, seq_from, seq_to)
+            if not isinstance(fresh, bool):
+                id_i = t.index("id")
+                ids = {r[id_i] for r in rows}
+                fresh = frozenset(fresh & ids)
+        writer.add_table(t.name, list(t.columns), _encode(rows, t.kinds), fresh)
         counts.tables[t.name] = len(rows)
         if t.name == ATTACHMENT_TABLE and "sha256" in t.columns:
             sha_i = t.index("sha256")
@@ -206,84 +226,7 @@ def write_body(conn: Connection, writer: BodyWriter, owner: str, seq_from: int, 
     return counts
 
 
-# ------------------------------------------------------------------ import
-
-@dataclass
-class Quarantined:
-    table: str
-    record_id: str
-    version: int
-    reason: str
-    local_row: dict
-    incoming_row: dict
-
-
-@dataclass
-class ApplyResult:
-    applied: int = 0
-    unchanged: int = 0
-    older: int = 0
-    tables: dict[str, int] = field(default_factory=dict)  # table -> records written
-    quarantine: list[Quarantined] = field(default_factory=list)
-    attachments: int = 0
-
-    @property
-    def quarantined(self) -> int:
-        return len(self.quarantine)
-
-
-# Test seam: called before each chunk is written, inside the transaction (tests raise here to prove
-# that a failure half-way applies nothing).
-before_chunk: Callable[[str, int], None] | None = None
-
-TYPES_OK = {
-    "str": {str}, "int": {int}, "bool": {int}, "num": {int, float}, "bytes": {str},
-    "any": {str, int, float},
-}
-NONE = type(None)
-
-
-def _check_columns(t: SyncTable, table: TableData) -> list[int]:
-    """Positions of our carried columns in the package's column list (-1: absent, default applies)."""
-    unknown = [c for c in table.columns if c not in t.columns]
-    if unknown:
-        raise SyncError(f"数据包中的“{t.name}”有本程序不认识的字段（{unknown[0]}）：对方的程序版本较新，"
-                        "请先升级本程序再导入", "unknown_column")
-    if any(c not in table.columns for c in IDENTITY):
-        raise SyncError(f"数据包中的“{t.name}”缺少记录标识字段，已拒绝导入", "body")
-    return [table.columns.index(c) if c in table.columns else -1 for c in t.columns]
-
-
-def _check_values(t: SyncTable, positions: list[int], rows: list[list], sender: str) -> None:
-    """Types and identity fields, column by column. The chunk is flattened once (``chain``, in C) and
-    each column is a strided slice of it (``values[p::width]``, a pointer copy): half the time of
-    transposing it with ``zip(*rows)``. Every row has the same width (checked by table_rows)."""
-    bad = f"数据包中“{t.name}”的字段“{{}}”取值不对，已拒绝导入"
-    width = len(rows[0]) if rows else 0
-    if not width:
-        return
-    values = list(chain.from_iterable(rows))
-
-    def col(name: str) -> list:
-        return values[positions[t.index(name)]::width]
-
-    for name, kind, nullable, pos in zip(t.columns, t.kinds, t.nullable, positions, strict=True):
-        if pos < 0:
-            continue
-        allowed = TYPES_OK[kind] | ({NONE} if nullable else set())
-        column = values[pos::width]
-        if not set(map(type, column)) <= allowed:
-            raise SyncError(bad.format(name), "body")
-        if kind == "bool" and not set(column) <= {0, 1, None}:
-            raise SyncError(bad.format(name), "body")
-    # no per-value length check: a value is bounded by its table file, itself bounded (package.py)
-    if set(map(len, col("id"))) != {36}:
-        raise SyncError(bad.format("id"), "body")
-    if set(col("owner_code")) != {sender}:
-        raise SyncError(f"数据包中含有不属于发送单位的记录（表“{t.name}”），已拒绝导入", "owner")
-    if min(col("version")) < 1:
-        raise SyncError(bad.format("version"), "body")
-
+# ------------------------------------------------------------------ import (see sync/apply.py)
 
 def _decode(value, kind: str):
     if kind == "bytes" and value is not None:
@@ -292,73 +235,6 @@ def _decode(value, kind: str):
         except (binascii.Error, ValueError) as e:
             raise SyncError("数据包中有无法解码的二进制字段，已拒绝导入", "body") from e
     return value
-
-
-def apply_body(conn: Connection, reader: BodyReader, sender: str, data_dir: Path,
-               progress: Callable[[int], None], cancel: Callable[[], bool],
-               bulk: BulkLoad | None = None) -> ApplyResult:
-    """Apply every table of the package on ``conn`` (inside the caller's one transaction).
-
-    newer version -> insert or update; same version, same content -> nothing; same version, other
-    content -> quarantine; older -> ignored; a local row owned by another office -> quarantine."""
-    known = table_map()
-    by_name: dict[str, TableData] = {}
-    for td in reader.manifest.tables:
-        if td.name not in known:
-            raise SyncError(f"数据包中含有本程序不认识的数据（{td.name}）：对方的程序版本较新，请先升级本程序再导入",
-                            "unknown_table")
-        by_name[td.name] = td
-    # The package's one transaction opens here: sqlite3 would open it only at the first INSERT, and
-    # a statement run before that (a SELECT, a DROP INDEX) in autocommit mode ends the flag below.
-    raw = conn.connection.driver_connection
-    if not raw.in_transaction:
-        raw.execute("BEGIN")
-    # Parents may arrive after children within a table (a contact point and its parent station):
-    # foreign keys are checked once, at commit, for the whole package.
-    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-    # a big package touches every index of its tables: a larger page cache for this connection keeps
-    # the index pages in memory instead of spilling them to the WAL mid-transaction (2x at 1M rows)
-    conn.exec_driver_sql(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
-    page = conn.exec_driver_sql("PRAGMA page_size").scalar() or 4096
-    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {IMPORT_WAL_BYTES // page}")
-    result = ApplyResult()
-    done = 0
-    with _collector_paused():
-        for t in synced_tables():
-            td = by_name.get(t.name)
-            if td is None or td.rows == 0:
-                continue
-            positions = _check_columns(t, td)
-            if bulk is not None:
-                bulk.before_table(conn, t, td.rows)
-            seen: set[str] = set()
-            mode = {"fast": True}
-            for chunk_no, rows in enumerate(reader.table_rows(td, CHUNK_ROWS)):
-                if cancel():
-                    raise Cancelled()
-                _check_values(t, positions, rows, sender)
-                if before_chunk is not None:
-                    before_chunk(t.name, chunk_no)
-                _apply_chunk(conn, t, positions, rows, seen, result, mode)
-                done += len(rows)
-                progress(done)
-    if reader.manifest.attachments:
-        for sha in reader.manifest.attachments:
-            if cancel():
-                raise Cancelled()
-            data = reader.attachment(sha)
-            target = attachment_path(data_dir, sha)
-            folder = target.parent
-            folder.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                tmp = folder / f".{sha}.part"
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, target)
-            result.attachments += 1
-    return result
 
 
 @dataclass
@@ -394,7 +270,7 @@ def secondary_indexes(table: Table) -> list:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while the rows of a package are parsed and written.
 
     Parsing makes a list per record and every allocation counts toward a collection, which walks
@@ -411,91 +287,6 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _apply_chunk(conn: Connection, t: SyncTable, positions: list[int], rows: list[list], seen: set[str],
-                 result: ApplyResult, mode: dict) -> None:
-    """One chunk of one table. Fast path first: most packages bring records the receiver has never
-    seen, so try inserting the chunk as it is under a savepoint; any clash with an existing row (same
-    id) rolls the savepoint back and the chunk, and the rest of this table, take the careful path:
-    look up what exists and compare versions row by row."""
-    cols = t.columns
-    present = [i for i, p in enumerate(positions) if p >= 0]
-    # incoming rows rearranged into our column order (absent columns: skipped on update, default on insert)
-    pick = [positions[i] for i in present]
-    if pick == list(range(len(pick))):
-        incoming = rows  # lists from json, already in our column order (the usual case: same program)
-    else:
-        getter = itemgetter(*pick)
-        incoming = [getter(r) for r in rows]  # len(pick) >= 4: itemgetter gives tuples
-    binary = [k for k, i in enumerate(present) if t.kinds[i] == "bytes"]
-    if binary:
-        incoming = [tuple(_decode(v, "bytes") if k in binary else v for k, v in enumerate(r)) for r in incoming]
-    names = [cols[i] for i in present]
-    id_i, ver_i, own_i = names.index("id"), names.index("version"), names.index("owner_code")
-    ids = [r[id_i] for r in incoming]
-    before = len(seen)
-    seen.update(ids)  # one pass: a repeat within the chunk or of an earlier chunk adds less than len(ids)
-    if len(seen) != before + len(ids):
-        raise SyncError(f"数据包中“{t.name}”有重复的记录，已拒绝导入", "body")
-    local_names = [n for n, _ in t.local]
-    absent = [cols[i] for i, p in enumerate(positions) if p < 0]
-    extra = tuple(v for _, v in t.local) + tuple(_insert_default(t.table.c[n]) for n in absent)
-    all_names = names + local_names + absent
-    insert_sql = (f"INSERT INTO {_q(t.name)} ({', '.join(_q(c) for c in all_names)}) "
-                  f"VALUES ({', '.join('?' * len(all_names))})")
-    raw = conn.connection.driver_connection  # sqlite3 itself: lists as parameters, no per-row wrapping
-    cur = raw.cursor()
-    if mode["fast"]:
-        if not raw.in_transaction:
-            cur.execute("BEGIN")  # a SAVEPOINT outside a transaction would commit on RELEASE
-        cur.execute("SAVEPOINT sync_fast")
-        try:
-            cur.executemany(insert_sql, [(*r, *extra) for r in incoming] if extra else incoming)
-        except sqlite3.IntegrityError:
-            cur.execute("ROLLBACK TO sync_fast")
-            cur.execute("RELEASE sync_fast")
-            mode["fast"] = False
-        else:
-            cur.execute("RELEASE sync_fast")
-            result.applied += len(incoming)
-            result.tables[t.name] = result.tables.get(t.name, 0) + len(incoming)
-            return
-    existing: dict[str, tuple] = {}
-    select_cols = ", ".join(_q(c) for c in names)
-    for start in range(0, len(ids), SQL_VARS):
-        part = ids[start:start + SQL_VARS]
-        sql = f"SELECT {select_cols} FROM {_q(t.name)} WHERE id IN ({','.join('?' * len(part))})"
-        for row in conn.exec_driver_sql(sql, tuple(part)):
-            existing[row[id_i]] = row
-    inserts, updates = [], []
-    for r in incoming:
-        old = existing.get(r[id_i])
-        if old is None:
-            inserts.append(r)
-        elif old[own_i] != r[own_i]:
-            result.quarantine.append(_q_item(t, names, r, old, OTHER_OWNER))
-        elif r[ver_i] > old[ver_i]:
-            updates.append(r)
-        elif r[ver_i] == old[ver_i]:
-            if tuple(r) == tuple(old) or all(a == b for k, (a, b) in enumerate(zip(r, old, strict=True))
-                                             if names[k] not in DERIVED):
-                result.unchanged += 1
-            else:
-                result.quarantine.append(_q_item(t, names, r, old, SAME_VERSION))
-        else:
-            result.older += 1
-    if inserts:
-        cur.executemany(insert_sql, [(*r, *extra) for r in inserts] if extra else inserts)
-    if updates:
-        set_names = [n for n in names if n != "id"]
-        sql = f"UPDATE {_q(t.name)} SET {', '.join(f'{_q(c)} = ?' for c in set_names)} WHERE id = ?"
-        order = [names.index(n) for n in set_names]
-        cur.executemany(sql, [[r[i] for i in order] + [r[id_i]] for r in updates])
-    written = len(inserts) + len(updates)
-    result.applied += written
-    if written:
-        result.tables[t.name] = result.tables.get(t.name, 0) + written
-
-
 def end_import(conn: Connection) -> None:
     """After the last package: the connection's usual cache and checkpoint interval, and the WAL copied
     into the database file now (not at the user's next edit). PASSIVE never waits for the window's
@@ -508,12 +299,6 @@ def end_import(conn: Connection) -> None:
 
 def _plain(v):
     return base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v
-
-
-def _q_item(t: SyncTable, names: list[str], new: tuple, old: tuple, reason: str) -> Quarantined:
-    return Quarantined(t.name, new[names.index("id")], new[names.index("version")], reason,
-                       {n: _plain(v) for n, v in zip(names, old, strict=True)},
-                       {n: _plain(v) for n, v in zip(names, new, strict=True)})
 
 
 def dump_json(value) -> str:

@@ -26,6 +26,7 @@ from congress_desktop.services import deputies, sync
 from congress_desktop.services.ownership import ReadOnlyRecord
 from congress_desktop.store.models import ChangeLog, Deputy
 from congress_desktop.store.models_sync import SyncPeer
+from congress_desktop.sync import apply as sync_apply
 from congress_desktop.sync import engine, keys, package, stick
 from congress_desktop.sync.package import MAGIC, Header, seal
 from tests.synchelp import copy_package, dump, enrol, make_city, make_conflict, make_town
@@ -334,7 +335,8 @@ def _forge(town, header_changes: dict, body: bytes, out: Path, *, signer: keys.K
     city_keys = recipient_keys or _city_keys(town)
     h = Header(package_id="01930000-0000-7000-8000-000000000001", direction="up", sender=town.office.code,
                sender_name=town.office.name, sender_key_id=info.key_id, recipient="420381000000",
-               recipient_key_id=city_keys.key_id, seq_from=1, seq_to=5, records=0, created_at=package.utc_text())
+               recipient_key_id=city_keys.key_id, seq_from=1, seq_to=5, records=0, created_at=package.utc_text(),
+               epoch="01930000-0000-7000-8000-0000000000e1")
     h = Header(**{**h.__dict__, **header_changes})
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as f:
@@ -405,7 +407,7 @@ def test_newer_format_is_refused_with_upgrade_message(town, city, pkg, tmp_path)
     data = pkg.read_bytes()
     n = struct.unpack(">I", data[8:12])[0]
     header = json.loads(data[12:12 + n])
-    header["format"] = 2
+    header["format"] = package.FORMAT + 1
     raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     f = tmp_path / "newer.cdsync"
     f.write_bytes(MAGIC + struct.pack(">I", len(raw)) + raw + data[12 + n:])
@@ -422,7 +424,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 
 def _manifest(town, **extra) -> bytes:
-    m = {"format": 1, "package_id": "01930000-0000-7000-8000-000000000001", "sender": town.office.code,
+    m = {"format": package.FORMAT, "package_id": "01930000-0000-7000-8000-000000000001", "sender": town.office.code,
          "recipient": "420381000000", "seq_from": 1, "seq_to": 5, "tables": [], "attachments": []}
     return json.dumps(m | extra).encode()
 
@@ -459,11 +461,12 @@ VILLAGE_ID = "01930000-0000-7000-8000-0000000000aa"
 
 
 def village_line(owner: str, vid: str = VILLAGE_ID, version: int = 1) -> bytes:
-    """One village record as a table file's line, every other field filled with "x"."""
+    """One village record as a table file's line, every free-text field filled with "x"."""
     t = engine.table_map()["village"]
     row = ["x"] * len(t.columns)
     for col, v in (("id", vid), ("owner_code", owner), ("version", version), ("deleted", 0), ("households", 1),
-                   ("population", 1)):
+                   ("population", 1), ("kind", "村"), ("created_at", "2026-01-02 03:04:05.000006"),
+                   ("updated_at", "2026-01-02 03:04:05.000006")):
         row[t.index(col)] = v
     return json.dumps(row).encode() + b"\n"
 
@@ -527,17 +530,18 @@ def test_an_unknown_table_is_reported_before_a_bad_hash_further_on(town, city, t
     of reading the package on the spot: first that this program is too old for it."""
     line = village_line(town.office.code)
     village = village_table(line, sha256="0" * 64)
-    future = {"name": "zz_future", "file": "data/zz_future.jsonl", "columns": ["id"], "rows": 1,
-              "size": 3, "sha256": __import__("hashlib").sha256(b"[]\n").hexdigest()}
+    row = json.dumps([VILLAGE_ID, "a record of a table a newer program has"], ensure_ascii=False).encode() + b"\n"
+    future = {"name": "zz_future", "file": "data/zz_future.jsonl", "columns": ["id", "note"], "rows": 1,
+              "size": len(row), "sha256": __import__("hashlib").sha256(row).hexdigest()}
     body = _zip({"manifest.json": _manifest(town, tables=[village, future]), "data/village.jsonl": line,
-                 "data/zz_future.jsonl": b"[]\n"})
+                 "data/zz_future.jsonl": row})
     out = refused(city, _forge(town, {"records": 2}, body, tmp_path / "new.cdsync"), "unknown_table")
     assert "升级" in out.message
 
 
 @pytest.mark.parametrize("chunk_rows", [5000, 1])
 def test_a_record_twice_in_one_package_is_refused(town, city, tmp_path, monkeypatch, chunk_rows):
-    monkeypatch.setattr(engine, "CHUNK_ROWS", chunk_rows)  # 1: the repeat is in the next chunk
+    monkeypatch.setattr(sync_apply, "CHUNK_ROWS", chunk_rows)  # 1: the repeat is in the next chunk
     other = "01930000-0000-7000-8000-0000000000ab"
     lines = b"".join(village_line(town.office.code, vid, n + 1) for n, vid in enumerate((VILLAGE_ID, other, VILLAGE_ID)))
     table = village_table(lines, rows=3)
@@ -605,12 +609,12 @@ def test_exception_in_the_middle_of_apply_applies_nothing_then_the_package_appli
         if table == "deputy":
             raise RuntimeError("power cut")
 
-    monkeypatch.setattr(engine, "before_chunk", boom)
-    with pytest.raises(RuntimeError):
-        sync.import_from(city, pkg, backup=False)
+    monkeypatch.setattr(sync_apply, "before_chunk", boom)
+    out = one(sync.import_from(city, pkg, backup=False))
+    assert out.status == "refused" and out.kind == "internal" and "意外错误" in out.message  # said, not raised
     assert "village" in calls  # earlier tables were written before the failure ...
     assert dump(city) == before  # ... and rolled back with it
-    monkeypatch.setattr(engine, "before_chunk", None)
+    monkeypatch.setattr(sync_apply, "before_chunk", None)
     out = one(sync.import_from(city, pkg, backup=False))
     assert out.status == "applied" and out.applied == total_records(town)
 
@@ -621,14 +625,14 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 from congress_desktop.services.context import Context
 from congress_desktop.services import sync
-from congress_desktop.sync import engine
+from congress_desktop.sync import apply, engine
 
 def hang(table, chunk):
     if table == "deputy":
         Path({marker!r}).write_text("in the middle")
         time.sleep(60)
 
-engine.before_chunk = hang
+apply.before_chunk = hang
 engine.BULK_MIN_ROWS = 1  # every table's indexes dropped in the transaction the kill interrupts
 sync.import_from(Context.open({data!r}), {pkg!r}, backup=False)
 """
@@ -673,7 +677,7 @@ def test_a_refused_big_package_leaves_every_index_in_place(town, city, pkg, monk
         if table == "deputy":
             raise sync.SyncError("数据包已损坏", "body")
 
-    monkeypatch.setattr(engine, "before_chunk", boom)
+    monkeypatch.setattr(sync_apply, "before_chunk", boom)
     out = one(sync.import_from(city, pkg, backup=False))
     assert out.status == "refused"
     assert index_names(city) == before
