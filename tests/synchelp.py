@@ -48,7 +48,7 @@ def make_town(folder: Path, name: str, code: str, *, deputies_n: int = 3) -> Con
     v = save_village(c, {"name": f"{name[:3]}一村", "code": code[:9] + "201"})
     for i in range(deputies_n):
         deputies.create_deputy(c, {"name": f"{name[:2]}代表{i + 1}", "village_id": v.id, "gender": "男",
-                                   "mobile": f"1380000{int(code[6:9]):03d}{i:1d}"})
+                                   "mobile": f"138{int(code[6:9]):03d}{i:05d}"})
     sync.init_keys(c)
     return c
 

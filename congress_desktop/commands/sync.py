@@ -50,6 +50,9 @@ def register(sub, printers) -> None:
     p = sync.add_parser("status", help="上次导出、已确认的数据包、待上报的变更")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_sync_status)
+    p = sync.add_parser("kept", help="恢复备份后：对方仍保存、本单位已没有（或比本单位新）的记录，及本单位替对方保存的")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_sync_kept)
     p = sync.add_parser("towns", help="市：各乡镇同步情况")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet-days", type=int, default=30, help="超过多少天未收到数据包算“长时间未报”（默认 30）")
@@ -190,8 +193,12 @@ def _sync_export(ctx, args) -> int:
 
     r = svc.export_packages(ctx, args.to, recipients=args.town)
     for rc in r.receipts:
-        if rc.accepted:
+        if rc.restarted:
+            out(f"{rc.issuer_name} 的回执：{rc.note}。")
+        elif rc.accepted:
             out(f"已读取 {rc.issuer_name} 的回执：已确认到第 {rc.confirmed_seq} 号变更。")
+        elif rc.note:
+            out(f"{rc.issuer_name} 的回执：{rc.note}。")
     for p in r.packages:
         out(f"已写入 {p.path}：给 {p.recipient_name}，第 {p.seq_from}–{p.seq_to} 号变更，{p.records} 条记录。")
     out("写入已校验。请在系统中“安全弹出”U盘后再拔下。")
@@ -217,6 +224,8 @@ def _sync_import(ctx, args) -> int:
             out(f"    回执已写入：{p.receipt}")
         if p.receipt_error:
             out(f"    {p.receipt_error}")
+    for w in r.warnings:
+        out(f"注意：{w}")
     if r.backup:
         out(f"导入前的数据库备份：{r.backup}")
     return 0 if r.ok else 1
@@ -237,8 +246,40 @@ def _sync_status(ctx, args) -> int:
         out(f"{p.name}（{p.code}）：上次导出 {_local(p.last_export_at)}；已确认到第 {p.confirmed_seq} 号变更"
             f"（最近回执 {_local(p.last_receipt_at)}）；待上报 {p.waiting_records} 条记录（{p.waiting_changes} 次变更）；"
             f"上次导入 {_local(p.last_import_at)}")
+    if st.epoch is not None and not st.epoch.root:
+        out(f"本机数据于 {_local(st.epoch.started_at)} {st.epoch.reason_label}，此后的变更重新编号"
+            "（导出时会把全部记录再发一遍，对方会核对，不会重复）。")
+    if st.kept_there:
+        out(f"对方还保存着本单位 {st.kept_there} 条本机已没有（或比本机新）的记录，多半是恢复备份时丢失的："
+            "运行 sync kept 查看，需要的请重新录入。")
+    if st.kept_here:
+        out(f"本机替对方保存着 {st.kept_here} 条对方已没有的记录（sync kept）。")
     if st.open_quarantine:
         out(f"有 {st.open_quarantine} 条收到的记录因冲突被隔离，待核查（sync quarantine）。")
+    return 0
+
+
+def _sync_kept(ctx, args) -> int:
+    from ..services import sync as svc
+
+    rows = svc.list_kept(ctx)
+    if args.json:
+        out_json([{"holder": r.holder, "owner": r.owner, "table": r.table, "record_id": r.record_id,
+                   "version": r.version, "why": r.why, "why_label": r.why_label, "title": r.title} for r in rows])
+        return 0
+    me = ctx.office.code
+    mine = [r for r in rows if r.owner == me]
+    theirs = [r for r in rows if r.owner != me]
+    if mine:
+        out(f"对方保存、本单位已没有或比本单位新的记录（{len(mine)} 条）：")
+        for r in mine:
+            out(f"  {r.holder}  {r.title}  第 {r.version} 版  {r.why_label}")
+    if theirs:
+        out(f"本单位替对方保存的记录（{len(theirs)} 条）：")
+        for r in theirs:
+            out(f"  {r.owner}  {r.title}  第 {r.version} 版  {r.why_label}")
+    if not rows:
+        out("没有。两边的数据一致（或还没有恢复过备份）。")
     return 0
 
 

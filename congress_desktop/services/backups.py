@@ -297,11 +297,20 @@ def restore_backup(ctx: Context, path: str | Path, *, progress: Progress = no_pr
     finally:
         ctx.store = open_store(ctx.data_dir)  # the old file if replacing failed, else the restored one
         ctx.reload_office()
+    _new_sync_epoch(ctx.store, source)
     copied = _restore_attachments(source, ctx.data_dir, never_cancel)
     files.prune(backups_dir(ctx))
     progress(100, 100)
     log.info("restored %s (backup of %s); the replaced file is in %s", source, info.made_label, before.path)
     return RestoreResult(info, before, None, copied)
+
+
+def _new_sync_epoch(store, source: Path) -> None:
+    """The restored file's change log goes on from the backup's last number, which was used since for
+    changes the other offices may hold: a new sync epoch keeps the two apart (store/epochs.py)."""
+    from ..store.epochs import start_new_epoch_in
+
+    start_new_epoch_in(store, "restore", f"恢复 {source.name}")
 
 
 def restore_damaged(folder: str | Path, path: str | Path, *, progress: Progress = no_progress,
@@ -323,6 +332,11 @@ def restore_damaged(folder: str | Path, path: str | Path, *, progress: Progress 
     files.ensure_not_in_use(db)
     aside = files.set_aside(db, "damaged") if db.exists() else None
     files.replace_database(db, source, progress=progress)
+    store = open_store(folder)
+    try:
+        _new_sync_epoch(store, source)
+    finally:
+        store.close()
     copied = _restore_attachments(source, folder, never_cancel)
     log.info("restored %s into %s; the damaged file is in %s", source, db, aside)
     return RestoreResult(info, None, aside, copied)

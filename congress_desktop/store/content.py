@@ -51,7 +51,7 @@ _SHA = re.compile(r"[0-9a-f]{64}")
 
 # (table, column) -> format. "?" after a format: '' is allowed too.
 FORMATS: dict[tuple[str, str], str] = {
-    ("deputy", "birth_date"): "month|date?", ("deputy", "elected_on"): "date?",
+    ("deputy", "birth_date"): "month|date?", ("deputy", "elected_on"): "month|date?",
     ("deputy", "status_date"): "date?", ("deputy", "levels"): "levels",
     ("attachment", "owner_id"): "uuid", ("attachment", "sha256"): "sha256", ("attachment", "file_name"): "filename",
     ("eval_scheme", "body"): "json",
