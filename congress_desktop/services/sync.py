@@ -1200,8 +1200,17 @@ class _Import:
         except BaseException as e:
             self.bulk.tables = dropped_before  # the rollback brought this package's dropped indexes back
             if isinstance(e, (IntegrityError, sqlite3.IntegrityError)):
-                raise SyncError("数据包中的记录引用了本机没有的记录，或与本机的记录冲突，已整包拒绝，本机数据未改变。"
-                                "请让对方重新导出（会包含缺少的部分）", "integrity") from e
+                error = SyncError("数据包中的记录引用了本机没有的记录，或与本机的记录冲突，已整包拒绝，本机数据未改变。"
+                                  "回执已告诉对方本机收到哪里，请对方再导出一次（会包含缺少的部分）", "integrity")
+                # what it refers to may be what we lost in a restore of ours: the receipt says where we
+                # stand, so the sender sends that part again (without a receipt it would never know)
+                with self.ctx.store.session() as s:
+                    st = _state(s, peer.code)
+                    st.issued_receipts += 1
+                    serial = st.issued_receipts
+                    mark, _ = streams.received_mark(s, key)
+                receipt, receipt_error = self._receipt(path, header, serial, mark, "refused", {})
+                raise _Forked(error, receipt, receipt_error) from e
             if isinstance(e, (OperationalError, sqlite3.OperationalError)):
                 raise SyncError(f"写入数据库时出错（{getattr(e, 'orig', e)}），已整包撤销，本机数据未改变",
                                 "database") from e
@@ -1244,6 +1253,8 @@ class _Import:
 
 
 class _Forked(Exception):
+    """A refusal that still wrote a receipt (a fork, a package that refers to what we lack)."""
+
     def __init__(self, error: SyncError, receipt: str, receipt_error: str):
         super().__init__(error.message)
         self.error, self.receipt, self.receipt_error = error, receipt, receipt_error
