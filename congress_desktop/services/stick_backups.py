@@ -345,11 +345,15 @@ def _seal_attachment(store: _Store, sha: str, src: Path) -> bool:
               "nonce": sealed.b64(os.urandom(sealed.NONCE_PREFIX))}
     tmp = target.with_name(".part-" + name)
     h = hashlib.sha256()
-    with open(src, "rb") as f, open(tmp, "wb") as out:
-        sealed.seal(f, out, sealed.ATTACHMENT_MAGIC, header, sealed.file_key(store.enc_key, salt, FILE_INFO),
-                    on_plain=h.update)
-        out.flush()
-        os.fsync(out.fileno())
+    try:
+        with open(src, "rb") as f, open(tmp, "wb") as out:
+            sealed.seal(f, out, sealed.ATTACHMENT_MAGIC, header, sealed.file_key(store.enc_key, salt, FILE_INFO),
+                        on_plain=h.update)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:  # a full or pulled stick: no half-written file left on it
+        tmp.unlink(missing_ok=True)
+        raise
     if h.hexdigest() != sha:
         tmp.unlink(missing_ok=True)
         log.warning("attachment %s no longer matches its hash: not copied to the stick", src)
