@@ -250,7 +250,7 @@ def decrypt_backup(path: str | Path, passphrase: str, into: str | Path, *, progr
     size = int(opened.header.get("plain_size") or 0)
     into.mkdir(parents=True, exist_ok=True)
     clear_stale_temps(into)
-    files.check_free_space(into, size)
+    files.check_free_space(into, 2 * size)  # this copy, and the one the restore writes beside the database
     tmp = _temp_in(into, "restore")
     try:
         with open(p, "rb") as f, open(tmp, "wb") as out:
