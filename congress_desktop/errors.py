@@ -89,3 +89,16 @@ class ReadOnlyRecord(CongressError):
     """A record owned by another office: town data is read-only at the city, city data in a town."""
 
     code = "read_only"
+
+
+class WrongPassphrase(InvalidInput):
+    """The typed passphrase does not open a stick backup (or is not the office's stick-backup
+    passphrase). Nothing was changed; the window asks again, keeping what was typed."""
+
+    code = "wrong_passphrase"
+
+
+class PassphraseNeeded(InvalidInput):
+    """An encrypted stick backup was given without a passphrase, or none is set yet for backing up."""
+
+    code = "passphrase_needed"

@@ -7,7 +7,11 @@
 - ``StartupMaintenance``: after the window is shown, the daily backup runs in a background thread
   (its copy's integrity check covers the live file); a damaged file found there gets the same offer.
 
-Seams for tests: ``choose(...)`` (a question with buttons) and ``choose_backup_file(parent)``.
+An encrypted stick backup (``.cdbak``) chosen for a restore asks for its passphrase
+(``passphrase.ask_passphrase``), again after a wrong one, keeping what was typed.
+
+Seams for tests: ``choose(...)`` (a question with buttons), ``choose_backup_file(parent)`` and
+``passphrase.ask_passphrase``.
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from congress_desktop.errors import CongressError, DatabaseDamaged, Exists, UnsafeLocation
-from congress_desktop.services import backups
+from congress_desktop.errors import CongressError, DatabaseDamaged, Exists, UnsafeLocation, WrongPassphrase
+from congress_desktop.services import backups, stick_backups
 from congress_desktop.services.context import Context
 
-from . import errors, tasks, widgets
+from . import errors, passphrase, tasks, widgets
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,9 @@ def choose(parent: QWidget | None, title: str, text: str, options: list[str], *,
 
 def choose_backup_file(parent: QWidget | None) -> str:
     """A backup file picked by the user ('' when cancelled). Tests replace this."""
-    path, _ = QFileDialog.getOpenFileName(parent, "选择备份文件", "", "数据库备份 (*.sqlite3);;所有文件 (*)")
+    path, _ = QFileDialog.getOpenFileName(parent, "选择备份文件", "",
+                                          "备份文件 (*.cdbak *.sqlite3);;U盘加密备份 (*.cdbak);;"
+                                          "自动备份 (*.sqlite3);;所有文件 (*)")
     return path
 
 
@@ -56,6 +62,27 @@ def _run(parent: QWidget | None, title: str, fn):
     handle = tasks.run_task(parent, title, fn, got.append, failed.append)
     handle.wait(24 * 3600 * 1000)
     return (got[0] if got else None), (failed[0] if failed else None)
+
+
+def _restore_asking(parent: QWidget | None, source: str, title: str, work):
+    """Run ``work(passphrase, progress, cancel)`` through ``_run``: for an encrypted backup with the
+    passphrase asked first (and again after a wrong one, keeping what was typed). (None, None) when
+    the user cancelled the passphrase."""
+    if not stick_backups.is_sealed(source):
+        return _run(parent, title, lambda progress, cancel: work(None, progress, cancel))
+    try:
+        about = passphrase.about_backup(backups.inspect_backup(source))
+    except CongressError as e:
+        return None, e
+    typed = error = ""
+    while True:
+        text = passphrase.ask_passphrase(parent, passphrase.Request("restore", about, typed, error))
+        if text is None:
+            return None, None
+        result, failed = _run(parent, title, lambda progress, cancel, text=text: work(text, progress, cancel))
+        if not isinstance(failed, WrongPassphrase):
+            return result, failed
+        typed, error = text, failed.message
 
 
 # ------------------------------------------------------------------ texts
@@ -136,16 +163,20 @@ def _pick_backup(parent: QWidget | None, title: str, text: str, good) -> str:
 
 
 def _offer_restore_at_open(parent: QWidget | None, err: DatabaseDamaged, folder: Path) -> bool:
+    """True: restored, or the passphrase was cancelled (open_context then asks again); False: quit."""
     source = _pick_backup(parent, "数据库已损坏", damaged_text(err.path, err.problems, err.backup), err.backup)
     if not source:
         log.info("user declined to restore the damaged database %s", err.path)
         return False
-    result, error = _run(parent, "正在用备份恢复",
-                         lambda progress, cancel: backups.restore_damaged(folder, source, progress=progress,
-                                                                          cancel=cancel))
+    result, error = _restore_asking(parent, source, "正在用备份恢复",
+                                    lambda text, progress, cancel: backups.restore_damaged(
+                                        folder, source, passphrase=text, progress=progress, cancel=cancel))
     if error is not None:
         errors.show_error(parent, error)
         return False
+    if result is None:  # the passphrase was cancelled: back to the choice of backup (open_context asks again)
+        log.info("user cancelled the passphrase for %s", source)
+        return True
     choose(parent, "已恢复", f"已用 {result.restored.made_label} 的备份恢复（{result.restored.counts_label}）。\n"
            f"损坏的文件保存在：{result.set_aside}", ["确定"], icon=QMessageBox.Icon.Information)
     return True
@@ -217,11 +248,14 @@ def handle_maintenance_result(window, result) -> None:
     if not source:
         widgets.show_status(window, "数据库已损坏：请尽快在“设置”页用备份恢复", 0)
         return
-    restored, error = _run(window, "正在用备份恢复",
-                           lambda progress, cancel: backups.replace_damaged(ctx, source, progress=progress,
-                                                                            cancel=cancel))
+    restored, error = _restore_asking(window, source, "正在用备份恢复",
+                                      lambda text, progress, cancel: backups.replace_damaged(
+                                          ctx, source, passphrase=text, progress=progress, cancel=cancel))
     if error is not None:
         errors.show_error(window, error)
+        return
+    if restored is None:
+        widgets.show_status(window, "数据库已损坏：请尽快在“设置”页用备份恢复", 0)
         return
     reload_window(window)
     choose(window, "已恢复", f"已用 {restored.restored.made_label} 的备份恢复（{restored.restored.counts_label}）。\n"

@@ -1,18 +1,24 @@
-"""backup [--to DIR], backups list, restore FILE [--yes], check: the data's safety from the command line."""
+"""backup [--to DIR], backups list / set-passphrase, restore FILE [--yes], check: the data's safety from the
+command line. Stick backups are encrypted under the office's passphrase, typed at the terminal
+(getpass) or read from ``--passphrase-file`` (scripts); it is never stored."""
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 
 from .. import paths
-from ..errors import CongressError, DatabaseDamaged
+from ..errors import CongressError, DatabaseDamaged, PassphraseNeeded
 from . import out, out_json
+
+PASSPHRASE_FILE_HELP = "从这个文件读取U盘备份口令（文件中只写口令一行；供脚本使用，用后请删除该文件）"
 
 
 def register(sub, printers) -> None:
     p = sub.add_parser("backup", help="立即备份数据库（默认到数据文件夹的 backups；--to 备份到U盘等任意文件夹）")
-    p.add_argument("--to", metavar="DIR", help="备份到这个文件夹（如U盘），附件文件一并复制")
+    p.add_argument("--to", metavar="DIR", help="加密备份到这个文件夹（如U盘），附件文件一并加密复制；需要U盘备份口令")
+    p.add_argument("--passphrase-file", metavar="FILE", help=PASSPHRASE_FILE_HELP)
     p.set_defaults(handler=_backup, needs_office=False)
 
     b = sub.add_parser("backups", help="自动备份").add_subparsers(dest="action", metavar="操作", required=True)
@@ -20,10 +26,14 @@ def register(sub, printers) -> None:
     p.add_argument("--dir", metavar="DIR", help="列出这个文件夹（如U盘）中的备份，默认为自动备份文件夹")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.set_defaults(handler=_list, needs_data=False)
+    p = b.add_parser("set-passphrase", help="设置或更改U盘备份口令（以前的U盘备份仍用旧口令打开）")
+    p.add_argument("--passphrase-file", metavar="FILE", help=PASSPHRASE_FILE_HELP)
+    p.set_defaults(handler=_set_passphrase, needs_office=False)
 
     p = sub.add_parser("restore", help="用备份文件恢复数据库（当前数据库先自动备份；需确认）")
-    p.add_argument("file", metavar="FILE", help="备份文件（.sqlite3）")
+    p.add_argument("file", metavar="FILE", help="备份文件（U盘上的加密备份 .cdbak，或自动备份 .sqlite3）")
     p.add_argument("--yes", action="store_true", help="不再询问，直接恢复（脚本中使用）")
+    p.add_argument("--passphrase-file", metavar="FILE", help=PASSPHRASE_FILE_HELP)
     p.set_defaults(handler=_restore, needs_data=False)
 
     p = sub.add_parser("check", help="检查数据库和附件是否完好（有问题时退出码为 1）")
@@ -48,16 +58,87 @@ def _err(text: str) -> None:
         print(text, file=sys.stderr)
 
 
+def _has_terminal() -> bool:
+    stdin = sys.stdin
+    return stdin is not None and sys.stdout is not None and stdin.isatty()
+
+
+def ask_secret(prompt: str) -> str:
+    """Read a passphrase at the terminal without showing it. Tests replace this."""
+    return getpass.getpass(prompt)
+
+
+def _read_passphrase_file(name: str) -> str:
+    try:
+        text = Path(name).read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise CongressError(f"无法读取口令文件 {name}：{e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise CongressError(f"口令文件 {name} 不是 UTF-8 文本，请用记事本另存为 UTF-8 后再试") from e
+    lines = text.splitlines()
+    passphrase = lines[0] if lines else ""
+    if not passphrase:
+        raise CongressError(f"口令文件 {name} 的第一行是空的：请把口令写在第一行")
+    return passphrase
+
+
+def _passphrase(args, prompt: str) -> str:
+    """The passphrase from --passphrase-file, else typed at the terminal; an error when neither can be."""
+    if getattr(args, "passphrase_file", None):
+        return _read_passphrase_file(args.passphrase_file)
+    if not _has_terminal():
+        raise PassphraseNeeded("需要U盘备份口令，但没有可以输入口令的终端。"
+                               "请用 --passphrase-file 文件 给出口令（文件中只写口令一行）。")
+    try:
+        return ask_secret(prompt)
+    except EOFError:
+        raise PassphraseNeeded("没有读到口令：已取消") from None
+
+
 def _backup(ctx, args) -> int:
-    from ..services import backups
+    from ..services import backups, stick_backups
 
     if args.to:
-        info = backups.backup_to_folder(ctx, args.to)
-        out(f"已备份到：{info.path}")
-    else:
-        info = backups.backup_before(ctx, "manual")
-        out(f"已备份：{info.path}")
+        if not stick_backups.passphrase_is_set(ctx):
+            raise PassphraseNeeded("尚未设置U盘备份口令。请先运行 congress-desktop backups set-passphrase 设置，"
+                                   "再备份到U盘。")
+        made = backups.backup_to_folder(ctx, args.to, passphrase=_passphrase(args, "U盘备份口令："))
+        info = made.info
+        out(f"已加密备份到：{info.path}")
+        out(f"  {info.made_label}，{info.size_label}，{info.counts_label}；完整性检查通过")
+        out(f"  附件：U盘上共 {made.attachments_total} 个（本次新写入 {made.attachments_written} 个），已加密")
+        if made.plain_left:
+            out(f"注意：{args.to} 中还有 {made.plain_left} 个以前未加密的备份（.sqlite3 文件和 congress-attachments "
+                "文件夹）。U盘丢失时它们会泄露数据；确认新的加密备份可用后，请删除它们。")
+        return 0
+    info = backups.backup_before(ctx, "manual")
+    out(f"已备份：{info.path}")
     out(f"  {info.made_label}，{info.size_label}，{info.counts_label}；完整性检查通过")
+    return 0
+
+
+def _set_passphrase(ctx, args) -> int:
+    from ..services import stick_backups as stick
+
+    changing = stick.passphrase_is_set(ctx)
+    if args.passphrase_file:
+        passphrase = _read_passphrase_file(args.passphrase_file)
+        again = passphrase
+    else:
+        if not _has_terminal():
+            raise PassphraseNeeded("没有可以输入口令的终端。请用 --passphrase-file 文件 给出新口令。")
+        out(f"请设置U盘备份口令（至少 {stick.MIN_LENGTH} 个字符）。{stick.FORGOTTEN}")
+        try:
+            passphrase = ask_secret("新口令：")
+            again = ask_secret("再输入一次：")
+        except EOFError:
+            raise PassphraseNeeded("没有读到口令：已取消，口令没有改变") from None
+    stick.set_passphrase(ctx, passphrase, again)
+    if changing:
+        out("U盘备份口令已更改。以后的U盘备份用新口令；以前的U盘备份仍要用当时的旧口令打开，请把旧口令也保存好。")
+    else:
+        out("U盘备份口令已设置。每次备份到U盘和从U盘恢复时都要输入它。")
+    out("请把口令写在纸上，与单位公章放在一起保管：忘记口令，U盘备份就无法打开。")
     return 0
 
 
@@ -66,7 +147,7 @@ def _list(_ctx, args) -> int:
     from ..store.backups import list_backups
 
     folder = Path(args.dir) if args.dir else backups.backups_dir(_folder(args))
-    rows = list_backups(folder)
+    rows = backups.list_folder_backups(folder) if args.dir else list_backups(folder)
     if args.json:
         out_json([r.as_json() | {"path": str(r.path)} for r in rows])
         return 0
@@ -75,7 +156,8 @@ def _list(_ctx, args) -> int:
         return 0
     out(f"{folder} 中的备份（{len(rows)} 个，最新的在前）：")
     for r in rows:
-        out(f"{r.made_label}  {r.reason_label:<8}  {r.size_label:>9}  {r.counts_label}")
+        out(f"{r.made_label}  {r.reason_label + ('（加密）' if r.encrypted else ''):<8}  {r.size_label:>9}  "
+            f"{r.counts_label}")
         out(f"    {r.path.name}")
     return 0
 
@@ -93,7 +175,7 @@ def _confirm(question: str) -> bool | None:
 
 
 def _restore(_ctx, args) -> int:
-    from ..services import backups
+    from ..services import backups, stick_backups
     from ..services.context import Context
 
     folder = _folder(args)
@@ -103,6 +185,11 @@ def _restore(_ctx, args) -> int:
     out(f"  时间：{info.made_label}（{info.reason_label}）")
     out(f"  单位：{info.office_name}（{info.office_code}）")
     out(f"  记录：{info.counts_label}")
+    passphrase = None
+    if info.encrypted:
+        out("  这是加密的U盘备份：需要U盘备份口令（做这个备份时的口令）。")
+        passphrase = _passphrase(args, "U盘备份口令：")
+        stick_backups.check_backup_passphrase(args.file, passphrase)  # a wrong one is refused before asking
     try:
         ctx = Context.open(folder)
     except DatabaseDamaged:
@@ -122,7 +209,7 @@ def _restore(_ctx, args) -> int:
         if not answer:
             out("已取消，数据没有改变。")
             return 1
-    result = backups.restore_current_or_damaged(folder, args.file)
+    result = backups.restore_current_or_damaged(folder, args.file, passphrase=passphrase)
     out(f"已恢复：{result.restored.made_label} 的备份，{result.restored.counts_label}")
     if result.before is not None:
         out(f"恢复前的数据已备份为：{result.before.path}")
@@ -130,6 +217,9 @@ def _restore(_ctx, args) -> int:
         out(f"损坏的数据库已移到：{result.set_aside}")
     if result.attachments_copied:
         out(f"从备份旁复制了 {result.attachments_copied} 个附件文件")
+    if result.attachments_missing:
+        out(f"注意：有 {result.attachments_missing} 个附件文件本机没有，备份旁也没有找到（或校验不通过）；"
+            "运行 congress-desktop check 可以列出它们")
     return 0
 
 

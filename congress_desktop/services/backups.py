@@ -4,9 +4,13 @@
   in the background by the window), before every migration (store/db.py), before every sync import
   and before every restore (``backup_before``); each one made with SQLite's online backup API and
   checked with ``PRAGMA integrity_check``; kept by a rotation of 7 daily, 4 weekly, 12 monthly.
-- 备份到U盘: ``backup_to_folder`` writes a checked copy and the attachment files to any folder.
-- 从备份恢复: ``inspect_backup`` shows a file's date and record counts; ``restore_backup`` backs the
-  current file up, then puts the chosen one in its place (an older schema is migrated on opening).
+- 备份到U盘: ``backup_to_folder`` writes an encrypted, checked copy and the attachment files
+  (encrypted too) to any folder, under the office's passphrase (services/stick_backups.py). The
+  automatic backups in the data folder stay plain: they sit beside the database they copy.
+- 从备份恢复: ``inspect_backup`` shows a file's date and record counts (an encrypted file's from its
+  clear header); ``restore_backup`` decrypts an encrypted file (with the passphrase) into a temporary
+  file in the data folder, backs the current file up, then puts the chosen one in its place (an older
+  schema is migrated on opening). Plain ``.sqlite3`` backups restore as they are.
 - At every open (``guard_folder``, called by ``Context.open``): a folder on a network share or a
   removable drive is refused, and a damaged database is never opened silently: DatabaseDamaged
   names the newest backup that passed its check, and ``restore_damaged`` puts it in place.
@@ -23,7 +27,9 @@ import hashlib
 import logging
 import re
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import APP_NAME, paths
@@ -33,12 +39,14 @@ from ..errors import (
     Exists,
     InvalidInput,
     NotFound,
+    PassphraseNeeded,
     UnsafeLocation,
     os_error_text,
 )
 from ..store import backups as files
 from ..store.backups import BackupInfo, Interrupter, human_size
 from ..store.location import check_location
+from . import stick_backups as stick
 from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
 
 log = logging.getLogger(__name__)
@@ -46,7 +54,7 @@ log = logging.getLogger(__name__)
 __all__ = ["BackupInfo", "Interrupter", "human_size"]
 
 ATTACHMENTS = "attachments"
-USB_ATTACHMENTS = "congress-attachments"  # beside the database copy on a stick
+USB_ATTACHMENTS = "congress-attachments"  # beside a plain database copy on a stick (before encryption)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -193,33 +201,30 @@ def startup_maintenance(ctx: Context, *, cancel: Cancel = never_cancel, interrup
 
 
 # ============================================================================ 备份到U盘
-def backup_to_folder(ctx: Context, folder: str | Path, *, progress: Progress = no_progress,
-                     cancel: Cancel = never_cancel) -> BackupInfo:
-    """A checked copy of the database in ``folder`` (a USB stick, another disk), named with the office
-    code and time, with its description beside it; the attachment files go to
-    ``congress-attachments/`` there (only those not already on it)."""
+def backup_to_folder(ctx: Context, folder: str | Path, *, passphrase: str, progress: Progress = no_progress,
+                     cancel: Cancel = never_cancel) -> stick.StickBackup:
+    """An encrypted, checked backup in ``folder`` (a USB stick, another disk), named with the office
+    code and time; the attachment files go, encrypted, to ``congress-attachments-encrypted/`` there
+    (only those not already on it). ``passphrase`` must match the office's (WrongPassphrase, and
+    nothing is written); PassphraseNeeded when none is set yet."""
     target = Path(folder)
     if not target.is_dir():
         raise NotFound(f"找不到文件夹 {target}：U盘可能已被拔出")
-    if target.resolve() == backups_dir(ctx).resolve():
-        raise InvalidInput("这是自动备份文件夹，请选择U盘或其他磁盘上的文件夹")
-    attachments = Path(ctx.data_dir) / ATTACHMENTS
-    steps = 2 if attachments.is_dir() else 1
-
-    def db_progress(done: int, total: int) -> None:
-        progress(done * 100 // max(total, 1), 100 * steps)
-
+    if target.resolve() in (backups_dir(ctx).resolve(), Path(ctx.data_dir).resolve()):
+        raise InvalidInput("这是本机的数据文件夹或自动备份文件夹，请选择U盘或其他磁盘上的文件夹")
     try:
-        info = files.make_backup(ctx.db_path, "usb", folder=target, office_code_in_name=True,
-                                 progress=db_progress, cancel=cancel)
-        if steps == 2:
-            files.copy_tree_incremental(attachments, target / USB_ATTACHMENTS, cancel=cancel,
-                                        progress=lambda d, t: progress(100 + d * 100 // max(t, 1), 200))
+        made = stick.backup_to_stick(ctx, target, passphrase, attachments_dir=Path(ctx.data_dir) / ATTACHMENTS,
+                                     progress=progress, cancel=cancel)
     except OSError as e:
         raise CongressError(f"无法写入 {target}：{os_error_text(e)}（U盘是否已写满、被拔出或写保护？）") from e
-    progress(100 * steps, 100 * steps)
-    log.info("backed up to %s", info.path)
-    return info
+    log.info("backed up to %s", made.info.path)
+    return made
+
+
+def list_folder_backups(folder: str | Path) -> list[BackupInfo]:
+    """The backups in any folder (a stick): encrypted ones from their headers and plain ones, newest first."""
+    rows = files.list_backups(Path(folder)) + stick.list_sealed(folder)
+    return sorted(rows, key=lambda b: (b.made_at, b.path.name), reverse=True)
 
 
 # ============================================================================ 从备份恢复
@@ -229,6 +234,8 @@ def inspect_backup(path: str | Path) -> BackupInfo:
     p = Path(path)
     if not p.is_file():
         raise NotFound(f"找不到备份文件 {p}")
+    if stick.is_sealed(p):
+        return stick.read_backup_info(p)
     if not files.header_ok(p):
         raise InvalidInput(f"“{p.name}”不是{APP_NAME}的数据库备份（不是 SQLite 数据库文件）")
     known = files.describe(p, inspect_contents=False)
@@ -249,8 +256,11 @@ def current_summary(ctx: Context) -> BackupInfo:
                       c["counts"], c["office_name"], c["office_code"], c["revision"])
 
 
-def _validate_for_restore(path: Path, office_code: str | None) -> BackupInfo:
+def _validate_for_restore(path: Path, office_code: str | None, shown: BackupInfo | None = None) -> BackupInfo:
     info = inspect_backup(path)
+    if shown is not None:  # a decrypted copy: its time and reason are those of the encrypted file
+        info = replace(info, path=shown.path, made_at=shown.made_at, reason=shown.reason, size=shown.size,
+                       checked=shown.checked, detail=shown.detail, encrypted=True)
     problems = files.integrity_problems(path)
     if problems:
         raise InvalidInput(f"备份文件“{path.name}”没有通过完整性检查，不能用来恢复：{'；'.join(problems[:3])}")
@@ -268,41 +278,78 @@ class RestoreResult:
     before: BackupInfo | None     # the backup of the file that was replaced
     set_aside: Path | None = None  # where a damaged file was moved
     attachments_copied: int = 0
+    attachments_missing: int = 0   # named by the restored database, on neither this PC nor the stick
 
 
-def _restore_attachments(source: Path, data_dir: Path, cancel: Cancel) -> int:
+@dataclass(frozen=True)
+class _Readable:
+    path: Path                 # the plain database file to check and put in place
+    shown: BackupInfo | None   # the encrypted file as listed (None: a plain backup)
+    progress: Progress         # the part of the bar left after decrypting
+
+
+@contextmanager
+def _readable(source: Path, data_dir: Path, passphrase: str | None, progress: Progress,
+              cancel: Cancel) -> Iterator[_Readable]:
+    """A plain backup as it is; an encrypted one decrypted into a temporary file in the data folder
+    (every chunk checked before it is used), deleted afterwards."""
+    if not stick.is_sealed(source):
+        yield _Readable(source, None, progress)
+        return
+    if passphrase is None:
+        raise PassphraseNeeded(f"“{source.name}”是加密的U盘备份，恢复需要输入U盘备份口令。")
+    shown = stick.read_backup_info(source)
+    plain = stick.decrypt_backup(source, passphrase, data_dir, progress=stick.span(progress, 0, 30), cancel=cancel)
+    try:
+        yield _Readable(plain, shown, stick.span(progress, 30, 100))
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+def _restore_attachments(source: Path, data_dir: Path, cancel: Cancel,
+                         passphrase: str | None = None) -> tuple[int, int]:
+    """(copied, missing): from the encrypted store beside an encrypted backup, checked against the
+    restored database's records; else the plain folder beside a plain backup, as it is."""
+    if passphrase is not None and stick.is_sealed(source):
+        shas = [sha for sha, _desc in _attachment_rows(paths.db_path(Path(data_dir)))]
+        got = stick.restore_attachments(source, passphrase, data_dir, shas, cancel=cancel)
+        return got.copied, got.missing
     beside = source.parent / USB_ATTACHMENTS
     if not beside.is_dir():
-        return 0
-    return files.copy_tree_incremental(beside, Path(data_dir) / ATTACHMENTS, cancel=cancel)
+        return 0, 0
+    return files.copy_tree_incremental(beside, Path(data_dir) / ATTACHMENTS, cancel=cancel), 0
 
 
-def restore_backup(ctx: Context, path: str | Path, *, progress: Progress = no_progress,
-                   cancel: Cancel = never_cancel) -> RestoreResult:
-    """Put the chosen backup in place of the current database. First the current file is backed up
-    (reason "restore"); then the copy is written beside it, checked and renamed over it; then the
-    database is opened again (an older backup's schema is migrated, with its own backup first).
-    Attachment files found beside a backup on a stick are copied in. ``ctx`` stays usable."""
+def restore_backup(ctx: Context, path: str | Path, *, passphrase: str | None = None,
+                   progress: Progress = no_progress, cancel: Cancel = never_cancel) -> RestoreResult:
+    """Put the chosen backup in place of the current database. An encrypted backup is first decrypted
+    with ``passphrase`` into a temporary file in the data folder (WrongPassphrase, or a damaged or
+    changed file, refuses it before anything changes). First the current file is backed up (reason
+    "restore"); then the copy is written beside it, checked and renamed over it; then the database
+    is opened again (an older backup's schema is migrated, with its own backup first). Attachment
+    files found beside a backup on a stick are copied in. ``ctx`` stays usable."""
     source = Path(path)
     office = ctx.office
-    info = _validate_for_restore(source, office.code if office else None)
-    check_cancel(cancel)
-    before = files.make_backup(ctx.db_path, "restore", detail=f"恢复 {source.name} 之前", prune_after=False,
-                               progress=lambda d, t: progress(d * 40 // max(t, 1), 100), cancel=cancel)
-    check_cancel(cancel)
-    ctx.store.close()
-    try:
-        files.ensure_not_in_use(ctx.db_path)  # before anything is replaced: another copy may have it open
-        files.replace_database(ctx.db_path, source, progress=lambda d, t: progress(40 + d * 50 // max(t, 1), 100))
-    finally:
-        ctx.store = open_store(ctx.data_dir)  # the old file if replacing failed, else the restored one
-        ctx.reload_office()
+    with _readable(source, Path(ctx.data_dir), passphrase, progress, cancel) as readable:
+        plain, progress = readable.path, readable.progress
+        info = _validate_for_restore(plain, office.code if office else None, readable.shown)
+        check_cancel(cancel)
+        before = files.make_backup(ctx.db_path, "restore", detail=f"恢复 {source.name} 之前", prune_after=False,
+                                   progress=lambda d, t: progress(d * 40 // max(t, 1), 100), cancel=cancel)
+        check_cancel(cancel)
+        ctx.store.close()
+        try:
+            files.ensure_not_in_use(ctx.db_path)  # before anything is replaced: another copy may have it open
+            files.replace_database(ctx.db_path, plain, progress=lambda d, t: progress(40 + d * 50 // max(t, 1), 100))
+        finally:
+            ctx.store = open_store(ctx.data_dir)  # the old file if replacing failed, else the restored one
+            ctx.reload_office()
     _new_sync_epoch(ctx.store, source)
-    copied = _restore_attachments(source, ctx.data_dir, never_cancel)
+    copied, missing = _restore_attachments(source, ctx.data_dir, never_cancel, passphrase)
     files.prune(backups_dir(ctx))
     progress(100, 100)
     log.info("restored %s (backup of %s); the replaced file is in %s", source, info.made_label, before.path)
-    return RestoreResult(info, before, None, copied)
+    return RestoreResult(info, before, None, copied, missing)
 
 
 def _new_sync_epoch(store, source: Path) -> None:
@@ -313,11 +360,11 @@ def _new_sync_epoch(store, source: Path) -> None:
     start_new_epoch_in(store, "restore", f"恢复 {source.name}")
 
 
-def restore_damaged(folder: str | Path, path: str | Path, *, progress: Progress = no_progress,
-                    cancel: Cancel = never_cancel) -> RestoreResult:
+def restore_damaged(folder: str | Path, path: str | Path, *, passphrase: str | None = None,
+                    progress: Progress = no_progress, cancel: Cancel = never_cancel) -> RestoreResult:
     """Restore when the current file cannot be opened (damaged): it is moved, with its -wal/-shm,
-    into ``backups/damaged-<time>/`` and the chosen backup is put in its place. Open the folder
-    with ``Context.open`` afterwards."""
+    into ``backups/damaged-<time>/`` and the chosen backup (decrypted first when it is encrypted) is
+    put in its place. Open the folder with ``Context.open`` afterwards."""
     folder = Path(folder)
     source = Path(path)
     db = paths.db_path(folder)
@@ -327,42 +374,44 @@ def restore_damaged(folder: str | Path, path: str | Path, *, progress: Progress 
             code = files.read_contents(db)["office_code"] or None
         except sqlite3.Error:
             code = None  # too damaged to tell: the chosen backup's office is taken as it is
-    info = _validate_for_restore(source, code)
-    check_cancel(cancel)
-    files.ensure_not_in_use(db)
-    aside = files.set_aside(db, "damaged") if db.exists() else None
-    files.replace_database(db, source, progress=progress)
+    with _readable(source, folder, passphrase, progress, cancel) as readable:
+        plain, progress = readable.path, readable.progress
+        info = _validate_for_restore(plain, code, readable.shown)
+        check_cancel(cancel)
+        files.ensure_not_in_use(db)
+        aside = files.set_aside(db, "damaged") if db.exists() else None
+        files.replace_database(db, plain, progress=progress)
     store = open_store(folder)
     try:
         _new_sync_epoch(store, source)
     finally:
         store.close()
-    copied = _restore_attachments(source, folder, never_cancel)
+    copied, missing = _restore_attachments(source, folder, never_cancel, passphrase)
     log.info("restored %s into %s; the damaged file is in %s", source, db, aside)
-    return RestoreResult(info, None, aside, copied)
+    return RestoreResult(info, None, aside, copied, missing)
 
 
-def replace_damaged(ctx: Context, path: str | Path, *, progress: Progress = no_progress,
-                    cancel: Cancel = never_cancel) -> RestoreResult:
+def replace_damaged(ctx: Context, path: str | Path, *, passphrase: str | None = None,
+                    progress: Progress = no_progress, cancel: Cancel = never_cancel) -> RestoreResult:
     """The open database was found damaged (the background check): set it aside, put the backup in
     its place, and open that; ``ctx`` stays usable."""
     ctx.store.close()
     try:
-        return restore_damaged(ctx.data_dir, path, progress=progress, cancel=cancel)
+        return restore_damaged(ctx.data_dir, path, passphrase=passphrase, progress=progress, cancel=cancel)
     finally:
         ctx.store = open_store(ctx.data_dir)
         ctx.reload_office()
 
 
-def restore_current_or_damaged(folder: str | Path, path: str | Path, *, progress: Progress = no_progress,
-                               cancel: Cancel = never_cancel) -> RestoreResult:
+def restore_current_or_damaged(folder: str | Path, path: str | Path, *, passphrase: str | None = None,
+                               progress: Progress = no_progress, cancel: Cancel = never_cancel) -> RestoreResult:
     """For the command line: restore into ``folder`` whether its database opens or is damaged."""
     try:
         ctx = Context.open(folder)
     except DatabaseDamaged:
-        return restore_damaged(folder, path, progress=progress, cancel=cancel)
+        return restore_damaged(folder, path, passphrase=passphrase, progress=progress, cancel=cancel)
     try:
-        return restore_backup(ctx, path, progress=progress, cancel=cancel)
+        return restore_backup(ctx, path, passphrase=passphrase, progress=progress, cancel=cancel)
     finally:
         ctx.close()
 

@@ -83,6 +83,7 @@ class BackupInfo:
     revision: str = ""
     checked: bool = False         # passed integrity_check when it was made
     detail: str = ""
+    encrypted: bool = False       # a stick backup sealed under the office's passphrase (.cdbak)
 
     @property
     def reason_label(self) -> str:
@@ -108,7 +109,8 @@ class BackupInfo:
         return {"made_at": self.made_at.isoformat(timespec="seconds"), "reason": self.reason, "size": self.size,
                 "counts": [list(c) for c in self.counts],
                 "office_name": self.office_name, "office_code": self.office_code, "revision": self.revision,
-                "checked": self.checked, "detail": self.detail, "app_version": __version__}
+                "checked": self.checked, "detail": self.detail, "encrypted": self.encrypted,
+                "app_version": __version__}
 
 
 def human_size(n: int) -> str:

@@ -13,25 +13,44 @@ from PySide6.QtWidgets import QMessageBox
 
 import ui.widgets
 from congress_desktop import paths
-from congress_desktop.services import backups, deputies
+from congress_desktop.services import backups, deputies, stick_backups
 from congress_desktop.store import backups as files
 from congress_desktop.store.location import Verdict
 from tests.dbdamage import damage_table
 from ui import data_safety
 from ui.main_window import MainWindow
 from ui.pages import backups_panel
+from ui.passphrase import PassphraseDialog
 
 GOOD = {"name": "王建国", "id_number": "420381198001011238"}
+PASS = "六里坪镇人大备份口令"
 
 
 class Dialogs:
-    """Modal dialogs recorded instead of run; questions answered with ``answer``."""
+    """Modal dialogs recorded instead of run; questions answered with ``answer``; each passphrase
+    dialog (the real one) is filled by the next of ``passphrases``: a text (typed into both fields),
+    or a function that drives the dialog; none left = 取消."""
 
     def __init__(self):
         self.seen: list = []
         self.answer = QMessageBox.StandardButton.Yes
+        self.passphrases: list = []
+        self.asked: list = []  # the passphrase dialogs' requests, in order
 
     def __call__(self, dlg):
+        if isinstance(dlg, PassphraseDialog):
+            self.asked.append(dlg.request)
+            self.seen.append(f"口令：{dlg.windowTitle()}")
+            if not self.passphrases:
+                return 0
+            answer = self.passphrases.pop(0)
+            if callable(answer):
+                answer(dlg)
+            else:
+                dlg.passphrase.setText(answer)
+                dlg.again.setText(answer)
+                dlg.ok_button.click()
+            return dlg.result()
         # the text now: a box whose parent page is rebuilt after a restore is gone later
         self.seen.append(dlg.text() if isinstance(dlg, QMessageBox) else type(dlg).__name__)
         if isinstance(dlg, QMessageBox) and dlg.standardButtons() & QMessageBox.StandardButton.Yes:
@@ -87,15 +106,18 @@ def test_backup_now_adds_a_checked_backup_to_the_list(qtbot, window):
     assert "已备份" in window.statusBar().currentMessage()
 
 
-def test_backup_to_usb_writes_the_copy_to_the_chosen_folder(qtbot, window, dialogs, tmp_path, monkeypatch):
+def test_backup_to_usb_writes_the_copy_to_the_chosen_folder(qtbot, window, dialogs, demo_ctx, tmp_path, monkeypatch):
     stick = tmp_path / "U盘"
     stick.mkdir()
+    stick_backups.set_passphrase(demo_ctx, PASS)
+    dialogs.passphrases = [PASS]
     monkeypatch.setattr(backups_panel, "choose_folder", lambda parent: str(stick))
     panel_of(window).usb_button.click()
-    qtbot.waitUntil(lambda: any("已备份到" in t for t in dialogs.texts()), timeout=20000)
-    made = list(stick.glob("congress-420381103000-*-usb.sqlite3"))
+    qtbot.waitUntil(lambda: any("已加密备份到" in t for t in dialogs.texts()), timeout=20000)
+    made = list(stick.glob("congress-420381103000-*-usb.cdbak"))
     assert len(made) == 1 and str(made[0]) in dialogs.texts()[-1]
     assert "完整性检查" in dialogs.texts()[-1]
+    assert [r.mode for r in dialogs.asked] == ["backup"]
 
 
 def test_restore_shows_date_and_counts_then_restores_and_rebuilds_the_pages(qtbot, window, demo_ctx, dialogs):
@@ -132,8 +154,10 @@ def test_declining_the_restore_changes_nothing(qtbot, window, demo_ctx, dialogs)
 def test_restore_from_a_file_on_a_stick(qtbot, window, demo_ctx, dialogs, tmp_path, monkeypatch):
     stick = tmp_path / "stick"
     stick.mkdir()
-    info = backups.backup_to_folder(demo_ctx, stick)
+    stick_backups.set_passphrase(demo_ctx, PASS)
+    info = backups.backup_to_folder(demo_ctx, stick, passphrase=PASS).info
     deputies.create_deputy(demo_ctx, GOOD)
+    dialogs.passphrases = [PASS]
     monkeypatch.setattr(data_safety, "choose_backup_file", lambda parent: str(info.path))
     panel_of(window).restore_file_button.click()
     qtbot.waitUntil(lambda: any("的备份恢复：" in t for t in dialogs.texts()), timeout=20000)
@@ -221,3 +245,118 @@ def test_damage_found_in_the_background_offers_the_restore(qtbot, window, demo_c
     data_safety.handle_maintenance_result(window, result)
     assert "后台检查发现数据库文件已损坏" in asked[0]
     assert deputies.count_deputies(demo_ctx) == 64 and backups.check_data(demo_ctx.data_dir).ok
+
+
+# ------------------------------------------------------------------ the stick-backup passphrase
+def test_the_first_backup_to_usb_sets_the_passphrase_twice_with_the_warning(qtbot, window, dialogs, demo_ctx,
+                                                                            tmp_path, monkeypatch):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    errors_shown: list[str] = []
+
+    def type_badly_then_well(dlg):
+        assert dlg.again.isVisibleTo(dlg) and "忘记口令" in dlg.warning.text() and "公章" in dlg.warning.text()
+        for first, again in (("短口令", "短口令"), (PASS, PASS + "x")):
+            dlg.passphrase.setText(first)
+            dlg.again.setText(again)
+            dlg.ok_button.click()
+            errors_shown.append(dlg.error.text())
+            assert dlg.result() != dlg.DialogCode.Accepted
+        dlg.again.setText(PASS)
+        dlg.ok_button.click()
+
+    dialogs.passphrases = [type_badly_then_well]
+    monkeypatch.setattr(backups_panel, "choose_folder", lambda parent: str(stick))
+    panel_of(window).usb_button.click()
+    qtbot.waitUntil(lambda: any("已加密备份到" in t for t in dialogs.texts()), timeout=20000)
+    assert [r.mode for r in dialogs.asked] == ["set"]
+    assert "至少要 8 个字符" in errors_shown[0] and "两次输入的口令不一样" in errors_shown[1]
+    assert stick_backups.check_passphrase(demo_ctx, PASS)
+    assert len(list(stick.glob("*.cdbak"))) == 1
+
+
+def test_a_wrong_passphrase_at_backup_is_asked_again_keeping_what_was_typed(qtbot, window, dialogs, demo_ctx,
+                                                                           tmp_path, monkeypatch):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    stick_backups.set_passphrase(demo_ctx, PASS)
+    dialogs.passphrases = [PASS + "?", PASS]
+    monkeypatch.setattr(backups_panel, "choose_folder", lambda parent: str(stick))
+    panel_of(window).usb_button.click()
+    qtbot.waitUntil(lambda: any("已加密备份到" in t for t in dialogs.texts()), timeout=20000)
+    first, second = dialogs.asked
+    assert first.error == "" and second.typed == PASS + "?" and "不一致，没有备份" in second.error
+    assert len(list(stick.glob("*.cdbak"))) == 1
+
+
+def test_cancelling_the_passphrase_makes_no_backup(qtbot, window, dialogs, demo_ctx, tmp_path, monkeypatch):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    stick_backups.set_passphrase(demo_ctx, PASS)
+    monkeypatch.setattr(backups_panel, "choose_folder", lambda parent: str(stick))
+    assert panel_of(window).backup_to_usb() is None
+    assert "已取消，没有备份" in window.statusBar().currentMessage()
+    assert list(stick.iterdir()) == []
+
+
+def test_restore_from_an_encrypted_stick_backup_shows_its_header_then_asks_again_after_a_wrong_passphrase(
+        qtbot, window, demo_ctx, dialogs, tmp_path, monkeypatch):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    stick_backups.set_passphrase(demo_ctx, PASS)
+    made = backups.backup_to_folder(demo_ctx, stick, passphrase=PASS).info
+    deputies.create_deputy(demo_ctx, GOOD)
+    dialogs.passphrases = ["不是这个口令", PASS]
+    monkeypatch.setattr(data_safety, "choose_backup_file", lambda parent: str(made.path))
+    panel_of(window).restore_file_button.click()
+    qtbot.waitUntil(lambda: any("的备份恢复：" in t for t in dialogs.texts()), timeout=20000)
+    question = next(t for t in dialogs.texts() if "用这个备份替换" in t)
+    assert "加密的U盘备份" in question and "备份中的记录：代表 64 名" in question and "当前的记录：代表 65 名" in question
+    first, second = dialogs.asked
+    assert first.mode == "restore" and made.made_label in first.about and "代表 64 名" in first.about
+    assert second.typed == "不是这个口令" and "口令不对" in second.error
+    assert deputies.count_deputies(demo_ctx) == 64
+
+
+def test_cancelling_the_passphrase_at_restore_changes_nothing(qtbot, window, demo_ctx, dialogs, tmp_path, monkeypatch):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    stick_backups.set_passphrase(demo_ctx, PASS)
+    made = backups.backup_to_folder(demo_ctx, stick, passphrase=PASS).info
+    deputies.create_deputy(demo_ctx, GOOD)
+    monkeypatch.setattr(data_safety, "choose_backup_file", lambda parent: str(made.path))
+    panel_of(window).restore_file_button.click()
+    qtbot.waitUntil(lambda: "已取消恢复" in window.statusBar().currentMessage(), timeout=20000)
+    assert [r.mode for r in dialogs.asked] == ["restore"]
+    assert deputies.count_deputies(demo_ctx) == 65
+
+
+def test_changing_the_passphrase_says_older_backups_keep_the_old_one(qtbot, window, demo_ctx, dialogs):
+    stick_backups.set_passphrase(demo_ctx, PASS)
+    dialogs.passphrases = ["新的备份口令2027"]
+    handle = panel_of(window).change_passphrase()
+    assert handle.wait(20000)
+    assert [r.mode for r in dialogs.asked] == ["change"]
+    assert any("以前的U盘备份仍要用当时的旧口令" in t for t in dialogs.texts())
+    assert stick_backups.check_passphrase(demo_ctx, "新的备份口令2027")
+
+
+def test_a_damaged_database_at_start_is_restored_from_an_encrypted_stick_backup(qtbot, demo_ctx, dialogs,
+                                                                               monkeypatch, tmp_path):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    stick_backups.set_passphrase(demo_ctx, PASS)
+    made = backups.backup_to_folder(demo_ctx, stick, passphrase=PASS).info
+    folder = demo_ctx.data_dir
+    demo_ctx.close()
+    corrupt(folder / "congress.sqlite3")
+    _answer(monkeypatch, 0)  # no automatic backup: 选择备份文件…
+    monkeypatch.setattr(data_safety, "choose_backup_file", lambda parent: str(made.path))
+    dialogs.passphrases = ["错误的口令啊啊", PASS]
+    ctx = data_safety.open_context(folder)
+    try:
+        assert ctx is not None and deputies.count_deputies(ctx) == 64
+        assert [r.mode for r in dialogs.asked] == ["restore", "restore"] and "口令不对" in dialogs.asked[1].error
+    finally:
+        if ctx is not None:
+            ctx.close()

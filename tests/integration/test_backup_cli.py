@@ -56,12 +56,22 @@ class FakeTerminal(io.StringIO):
         return True
 
 
+def passphrase_file(tmp_path: Path, text: str = "六里坪镇人大的备份口令") -> Path:
+    f = tmp_path / f"pass-{len(list(tmp_path.glob('pass-*')))}.txt"
+    f.write_text(text + "\n", encoding="utf-8")
+    return f
+
+
 def test_backup_to_a_folder_and_list_it(capsys, town, tmp_path):
     stick = tmp_path / "stick"
     stick.mkdir()
-    code, out, _ = run(capsys, town, "backup", "--to", str(stick))
-    assert code == 0 and "已备份到" in out and "代表 64 名" in out and "完整性检查通过" in out
-    assert len(list(stick.glob("congress-420381103000-*-usb.sqlite3"))) == 1
+    pw = passphrase_file(tmp_path)
+    code, _, _ = run(capsys, town, "backups", "set-passphrase", "--passphrase-file", str(pw))
+    assert code == 0
+    code, out, _ = run(capsys, town, "backup", "--to", str(stick), "--passphrase-file", str(pw))
+    assert code == 0 and "已加密备份到" in out and "代表 64 名" in out and "完整性检查通过" in out
+    assert len(list(stick.glob("congress-420381103000-*-usb.cdbak"))) == 1
+    assert not list(stick.glob("*.sqlite3"))
     code, out, _ = run(capsys, town, "backup")
     assert code == 0
     code, out, _ = run(capsys, town, "backups", "list")
@@ -69,6 +79,9 @@ def test_backup_to_a_folder_and_list_it(capsys, town, tmp_path):
     code, out, _ = run(capsys, town, "backups", "list", "--dir", str(stick), "--json")
     rows = json.loads(out)
     assert code == 0 and rows[0]["reason"] == "usb" and ["代表", 64, "名"] in rows[0]["counts"]
+    assert rows[0]["encrypted"] is True
+    code, out, _ = run(capsys, town, "backups", "list", "--dir", str(stick))
+    assert code == 0 and "备份到U盘（加密）" in out and "代表 64 名" in out
 
 
 def test_restore_asks_and_a_no_changes_nothing(capsys, town, monkeypatch):
@@ -170,3 +183,77 @@ def test_restore_is_refused_while_another_program_has_the_database_open(capsys, 
     assert deputies_in(town / "congress.sqlite3") == 65
     code, _, _ = run(capsys, town, "restore", str(backup), "--yes")
     assert code == 0 and deputies_in(town / "congress.sqlite3") == 64
+
+
+# ------------------------------------------------------------------ encrypted stick backups
+def test_stick_backup_round_trip_with_a_passphrase_file(capsys, town, tmp_path):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    pw = passphrase_file(tmp_path)
+    assert run(capsys, town, "backups", "set-passphrase", "--passphrase-file", str(pw))[0] == 0
+    code, out, _ = run(capsys, town, "backup", "--to", str(stick), "--passphrase-file", str(pw))
+    assert code == 0
+    backup = next(stick.glob("*.cdbak"))
+    add_deputy(town)
+    code, out, _ = run(capsys, town, "restore", str(backup), "--yes", "--passphrase-file", str(pw))
+    assert code == 0 and "已恢复" in out and "记录：代表 64 名" in out and "加密的U盘备份" in out
+    assert deputies_in(town / "congress.sqlite3") == 64
+
+
+def test_a_wrong_passphrase_file_is_refused_at_backup_and_at_restore(capsys, town, tmp_path):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    pw, wrong = passphrase_file(tmp_path), passphrase_file(tmp_path, "不是这个口令啊")
+    run(capsys, town, "backups", "set-passphrase", "--passphrase-file", str(pw))
+    code, _, err = run(capsys, town, "backup", "--to", str(stick), "--passphrase-file", str(wrong))
+    assert code == 1 and "不一致，没有备份" in err and list(stick.iterdir()) == []
+    run(capsys, town, "backup", "--to", str(stick), "--passphrase-file", str(pw))
+    backup = next(stick.glob("*.cdbak"))
+    add_deputy(town)
+    before = (town / "congress.sqlite3").read_bytes()
+    code, _, err = run(capsys, town, "restore", str(backup), "--yes", "--passphrase-file", str(wrong))
+    assert code == 1 and "口令不对" in err and "数据没有改变" in err
+    assert deputies_in(town / "congress.sqlite3") == 65
+    assert (town / "congress.sqlite3").read_bytes() == before
+
+
+def test_a_stick_backup_without_a_terminal_or_a_passphrase_file_is_a_clear_error(capsys, town, tmp_path):
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    code, _, err = run(capsys, town, "backup", "--to", str(stick), "--passphrase-file", str(tmp_path / "none.txt"))
+    assert code == 1 and "尚未设置U盘备份口令" in err and "backups set-passphrase" in err
+    run(capsys, town, "backups", "set-passphrase", "--passphrase-file", str(passphrase_file(tmp_path)))
+    r = subprocess.run([sys.executable, "-m", "congress_desktop", "--data-dir", str(town), "backup", "--to", str(stick)],
+                       capture_output=True, text=True, encoding="utf-8", timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1 and "没有可以输入口令的终端" in r.stderr and "--passphrase-file" in r.stderr
+    assert list(stick.iterdir()) == []
+
+
+def test_the_passphrase_is_set_at_the_terminal_twice_and_asked_at_restore(capsys, town, tmp_path, monkeypatch):
+    from congress_desktop.commands import backups as command
+
+    typed: list[str] = []
+    monkeypatch.setattr(command, "ask_secret", lambda prompt: typed.pop(0))
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(""))
+    typed[:] = ["镇人大备份口令一", "镇人大备份口令二"]
+    code, out, err = run(capsys, town, "backups", "set-passphrase")
+    assert code == 1 and "两次输入的口令不一样" in err and "忘记口令" in out
+    typed[:] = ["镇人大备份口令一", "镇人大备份口令一"]
+    code, out, _ = run(capsys, town, "backups", "set-passphrase")
+    assert code == 0 and "已设置" in out and "公章" in out
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    typed[:] = ["镇人大备份口令一"]
+    assert run(capsys, town, "backup", "--to", str(stick))[0] == 0
+    typed[:] = ["镇人大备份口令二", "镇人大备份口令二"]
+    code, out, _ = run(capsys, town, "backups", "set-passphrase")
+    assert code == 0 and "已更改" in out and "旧口令" in out
+    add_deputy(town)
+    backup = next(stick.glob("*.cdbak"))
+    typed[:] = ["镇人大备份口令二"]  # the new one does not open the older backup
+    code, _, err = run(capsys, town, "restore", str(backup), "--yes")
+    assert code == 1 and "口令不对" in err and deputies_in(town / "congress.sqlite3") == 65
+    typed[:] = ["镇人大备份口令一"]
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("y\n"))
+    code, out, _ = run(capsys, town, "restore", str(backup))
+    assert code == 0 and "已恢复" in out and deputies_in(town / "congress.sqlite3") == 64

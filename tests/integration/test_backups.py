@@ -146,7 +146,7 @@ def test_restore_brings_back_the_backup_and_keeps_the_replaced_file(demo_ctx):
 
 
 def test_restore_refuses_another_offices_backup(ctx, demo_ctx, tmp_path):
-    other = backups.backup_to_folder(ctx, tmp_path)  # 丹江口市六里坪镇 too... make it another office
+    other = files.make_backup(ctx.db_path, "usb", folder=tmp_path)  # 丹江口市六里坪镇 too: make it another office
     con = sqlite3.connect(other.path)
     con.execute("update office set code = '420381104000', name = '另一个镇人大'")
     con.commit()
@@ -179,7 +179,7 @@ def test_restore_refuses_a_backup_made_by_a_newer_version(demo_ctx):
 
 
 def test_backup_to_a_stick_copies_the_attachments_and_restore_brings_them_back(demo_ctx, tmp_path):
-    from congress_desktop.services import attachments
+    from congress_desktop.services import attachments, stick_backups
 
     scan = tmp_path / "签到表.jpg"
     scan.write_bytes(b"\xff\xd8\xff" + b"scan" * 1000)
@@ -187,12 +187,33 @@ def test_backup_to_a_stick_copies_the_attachments_and_restore_brings_them_back(d
     att = attachments.add_attachment(demo_ctx, "visit", visit_id, scan)
     stick = tmp_path / "U盘"
     stick.mkdir()
-    info = backups.backup_to_folder(demo_ctx, stick)
+    stick_backups.set_passphrase(demo_ctx, "镇人大备份口令2026", "镇人大备份口令2026")
+    made = backups.backup_to_folder(demo_ctx, stick, passphrase="镇人大备份口令2026")
+    info = made.info
     assert info.path.parent == stick and info.office_code in info.path.name and info.reason == "usb"
-    assert (stick / "congress-attachments" / att.sha256[:2] / att.sha256).read_bytes() == scan.read_bytes()
-    assert files.list_backups(stick)[0].path == info.path  # the stick lists like the backups folder
+    assert made.attachments_written == 1
+    assert not (stick / "congress-attachments").exists()  # no attachment in clear on the stick
+    assert not any(scan.read_bytes()[:40] in p.read_bytes() for p in stick.rglob("*") if p.is_file())
+    assert backups.list_folder_backups(stick)[0].path == info.path  # the stick lists like the backups folder
     # the PC's disk dies: the attachment file is gone; restoring from the stick brings it back
     attachments.stored_path(demo_ctx, att.sha256).unlink()
+    result = backups.restore_backup(demo_ctx, info.path, passphrase="镇人大备份口令2026")
+    assert result.attachments_copied == 1
+    assert attachments.stored_path(demo_ctx, att.sha256).read_bytes() == scan.read_bytes()
+
+
+def test_an_old_plain_stick_backup_restores_with_the_attachments_beside_it(demo_ctx, tmp_path):
+    """Stick backups made before they were encrypted: a .sqlite3 file and congress-attachments/."""
+    from congress_desktop.services import attachments
+
+    scan = tmp_path / "照片.jpg"
+    scan.write_bytes(b"\xff\xd8\xff" + b"photo" * 700)
+    att = attachments.add_attachment(demo_ctx, "visit", _a_visit(demo_ctx), scan)
+    stick = tmp_path / "旧U盘"
+    info = files.make_backup(demo_ctx.db_path, "usb", folder=stick, office_code_in_name=True)
+    files.copy_tree_incremental(demo_ctx.data_dir / "attachments", stick / backups.USB_ATTACHMENTS)
+    attachments.stored_path(demo_ctx, att.sha256).unlink()
+    assert not backups.inspect_backup(info.path).encrypted
     result = backups.restore_backup(demo_ctx, info.path)
     assert result.attachments_copied == 1
     assert attachments.stored_path(demo_ctx, att.sha256).read_bytes() == scan.read_bytes()

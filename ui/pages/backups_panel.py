@@ -1,9 +1,13 @@
 """备份与恢复, a part of the 设置 page: the list of backups (time, reason, size, record counts) and
-立即备份 / 备份到U盘 / 从选中的备份恢复 / 从U盘恢复 / 检查数据. The work runs through ui.tasks.run_task;
-the rules are in congress_desktop.services.backups.
+立即备份 / 备份到U盘 / 从选中的备份恢复 / 从U盘恢复 / U盘备份口令 / 检查数据. The work runs through
+ui.tasks.run_task; the rules are in congress_desktop.services.backups and .stick_backups.
 
-Seams for tests: ``choose_folder(parent)``, ``data_safety.choose_backup_file(parent)`` and the modal
-dialogs through ``widgets.exec_modal``."""
+备份到U盘 asks for the office's passphrase (the first time: sets it, typed twice, with the warning);
+a passphrase the service refuses is asked again, keeping what was typed. 从U盘恢复 of an encrypted
+file shows what its header says, then asks for the passphrase the same way.
+
+Seams for tests: ``choose_folder(parent)``, ``data_safety.choose_backup_file(parent)``,
+``passphrase.ask_passphrase(parent, request)`` and the modal dialogs through ``widgets.exec_modal``."""
 
 from __future__ import annotations
 
@@ -24,10 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.services import backups
+from congress_desktop.errors import WrongPassphrase
+from congress_desktop.services import backups, stick_backups
 from congress_desktop.services.context import Context
 
-from .. import data_safety, tasks, widgets
+from .. import data_safety, errors, passphrase, tasks, widgets
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,8 @@ class BackupsPanel(QWidget):
         self.intro = QLabel(
             "每天第一次打开程序时自动备份；升级程序、导入同步数据包和恢复备份之前也会先自动备份。"
             "自动备份保留最近 7 天每天一份、4 周每周一份、12 个月每月一份，保存在："
-            f"{backups.backups_dir(ctx)}。电脑硬盘损坏时这些备份也会一起丢失，请定期“备份到U盘”。")
+            f"{backups.backups_dir(ctx)}。电脑硬盘损坏时这些备份也会一起丢失，请定期“备份到U盘”："
+            "U盘上的备份用本单位的U盘备份口令加密，U盘丢失也不会泄露数据。")
         self.intro.setWordWrap(True)
         self.intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -78,13 +84,16 @@ class BackupsPanel(QWidget):
         self.backup_button = QPushButton("立即备份")
         self.backup_button.clicked.connect(self.backup_now)
         self.usb_button = QPushButton("备份到U盘…")
-        self.usb_button.setToolTip("把数据库和附件复制到U盘或其他文件夹")
+        self.usb_button.setToolTip("把数据库和附件加密复制到U盘或其他文件夹（需要U盘备份口令）")
         self.usb_button.clicked.connect(self.backup_to_usb)
         self.restore_button = QPushButton("从选中的备份恢复…")
         self.restore_button.clicked.connect(self.restore_selected)
         self.restore_file_button = QPushButton("从U盘恢复…")
         self.restore_file_button.setToolTip("选择一个备份文件（如U盘上的）恢复")
         self.restore_file_button.clicked.connect(self.restore_from_file)
+        self.passphrase_button = QPushButton("U盘备份口令…")
+        self.passphrase_button.setToolTip("设置或更改U盘备份口令（以前的U盘备份仍用旧口令打开）")
+        self.passphrase_button.clicked.connect(self.change_passphrase)
         self.check_button = QPushButton("检查数据")
         self.check_button.setToolTip("检查数据库是否完好、附件文件是否齐全且未损坏")
         self.check_button.clicked.connect(self.check_data)
@@ -93,7 +102,7 @@ class BackupsPanel(QWidget):
 
         row = QHBoxLayout()
         for b in (self.backup_button, self.usb_button, self.restore_button, self.restore_file_button,
-                  self.check_button, self.open_button):
+                  self.passphrase_button, self.check_button, self.open_button):
             row.addWidget(b)
         row.addStretch(1)
         lay = QVBoxLayout(self)
@@ -142,18 +151,67 @@ class BackupsPanel(QWidget):
             lambda info: self._done(info, f"已备份：{info.made_label}，{info.size_label}"))
 
     def backup_to_usb(self):
+        """Choose the folder, then the passphrase (set it the first time), then back up in the background."""
         folder = choose_folder(self)
         if not folder:
             return None
+        if stick_backups.passphrase_is_set(self.ctx):
+            return self._ask_and_back_up(folder)
+        typed = passphrase.ask_passphrase(self, passphrase.Request("set"))
+        if typed is None:
+            widgets.show_status(self, "已取消，没有备份")
+            return None
+        return self._back_up_to(folder, typed, set_first=True)
+
+    def _ask_and_back_up(self, folder: str, typed: str = "", error: str = ""):
+        text = passphrase.ask_passphrase(self, passphrase.Request("backup", typed=typed, error=error))
+        if text is None:
+            widgets.show_status(self, "已取消，没有备份")
+            return None
+        return self._back_up_to(folder, text)
+
+    def _back_up_to(self, folder: str, text: str, *, set_first: bool = False):
         ctx = self.ctx
 
-        def ok(info) -> None:
-            self._done(info, f"已备份到 {info.path}")
-            _info(self, "备份到U盘", f"已备份到：\n{info.path}\n\n{info.made_label}，{info.size_label}；{info.counts_label}。\n"
-                  "备份已通过完整性检查。拔出U盘前，请先在任务栏“安全删除硬件”。")
+        def work(progress, cancel):
+            if set_first:
+                stick_backups.set_passphrase(ctx, text)
+            return backups.backup_to_folder(ctx, folder, passphrase=text, progress=progress, cancel=cancel)
 
-        return tasks.run_task(self, "正在备份到U盘", lambda progress, cancel: backups.backup_to_folder(
-            ctx, folder, progress=progress, cancel=cancel), ok)
+        def ok(made) -> None:
+            info = made.info
+            self._done(made, f"已加密备份到 {info.path}")
+            note = (f"\n\n注意：这个文件夹里还有 {made.plain_left} 个以前未加密的备份（.sqlite3 文件和 congress-attachments "
+                    "文件夹），U盘丢失时会泄露数据。确认新的加密备份可用后，请删除它们。") if made.plain_left else ""
+            _info(self, "备份到U盘", f"已加密备份到：\n{info.path}\n\n{info.made_label}，{info.size_label}；{info.counts_label}。\n"
+                  f"附件：U盘上共 {made.attachments_total} 个，本次新写入 {made.attachments_written} 个（已加密）。\n"
+                  "备份已通过完整性检查。恢复时需要输入U盘备份口令。拔出U盘前，请先在任务栏“安全删除硬件”。" + note)
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, WrongPassphrase):  # ask again, keeping what was typed
+                self.last_usb_handle = self._ask_and_back_up(folder, text, exc.message)
+                return
+            errors.show_error(self, exc)
+
+        self.last_usb_handle = tasks.run_task(self, "正在加密备份到U盘", work, ok, failed)
+        return self.last_usb_handle
+
+    def change_passphrase(self):
+        """Set or change the stick-backup passphrase (older stick backups keep theirs)."""
+        ctx = self.ctx
+        changing = stick_backups.passphrase_is_set(ctx)
+        text = passphrase.ask_passphrase(self, passphrase.Request("change" if changing else "set"))
+        if text is None:
+            widgets.show_status(self, "已取消，U盘备份口令没有改变")
+            return None
+
+        def ok(_verifier) -> None:
+            self.last_result = _verifier
+            _info(self, "U盘备份口令", ("U盘备份口令已更改。以后的U盘备份用新口令；以前的U盘备份仍要用当时的旧口令打开。"
+                                      if changing else "U盘备份口令已设置。每次备份到U盘和从U盘恢复时都要输入它。")
+                  + "\n\n请把口令写在纸上，与单位公章放在一起保管：忘记口令，U盘备份就无法打开。")
+
+        return tasks.run_task(self, "正在设置口令", lambda _p, _c: stick_backups.set_passphrase(ctx, text), ok)
 
     def restore_selected(self):
         info = self.selected()
@@ -178,20 +236,47 @@ class BackupsPanel(QWidget):
                 f"单位：{info.office_name}\n"
                 f"备份中的记录：{info.counts_label}\n\n"
                 f"当前的记录：{now.counts_label}\n\n"
-                "恢复前，当前数据会先自动备份到 backups 文件夹；如果恢复错了，还可以用那份备份恢复回来。")
+                + ("这是加密的U盘备份：确认后请输入做这个备份时的U盘备份口令。\n\n" if info.encrypted else "")
+                + "恢复前，当前数据会先自动备份到 backups 文件夹；如果恢复错了，还可以用那份备份恢复回来。")
         if not widgets.ask_yes_no(self, "从备份恢复", text):
             widgets.show_status(self, "已取消恢复，数据没有改变")
             return
+        if info.encrypted:
+            self._ask_and_restore(path, info)
+        else:
+            self._restore_with(path, None, info)
+
+    def _ask_and_restore(self, path: str, info, typed: str = "", error: str = "") -> None:
+        text = passphrase.ask_passphrase(self, passphrase.Request("restore", passphrase.about_backup(info), typed, error))
+        if text is None:
+            widgets.show_status(self, "已取消恢复，数据没有改变")
+            return
+        self._restore_with(path, text, info)
+
+    def _restore_with(self, path: str, text: str | None, info) -> None:
         ctx = self.ctx
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, WrongPassphrase):  # nothing changed: ask again, keeping what was typed
+                self._ask_and_restore(path, info, text or "", exc.message)
+                return
+            errors.show_error(self, exc)
+
         self.last_restore_handle = tasks.run_task(
-            self, "正在恢复", lambda progress, cancel: backups.restore_backup(ctx, path, progress=progress, cancel=cancel),
-            self._restored)
+            self, "正在恢复", lambda progress, cancel: backups.restore_backup(
+                ctx, path, passphrase=text, progress=progress, cancel=cancel), self._restored, failed)
 
     def _restored(self, result) -> None:
         self.last_result = result
         window = self.window()
+        extra = ""
+        if result.attachments_copied:
+            extra += f"\n\n从备份复制回 {result.attachments_copied} 个附件文件。"
+        if result.attachments_missing:
+            extra += (f"\n\n注意：有 {result.attachments_missing} 个附件文件本机没有，备份旁也没有找到（或校验不通过）。"
+                      "点“检查数据”可以列出它们。")
         _info(self, "已恢复", f"已用 {result.restored.made_label} 的备份恢复：{result.restored.counts_label}。\n\n"
-              f"恢复前的数据已备份为：\n{result.before.path}")
+              f"恢复前的数据已备份为：\n{result.before.path}" + extra)
         data_safety.reload_window(window)  # every page shows the restored data (this panel is rebuilt)
 
     def check_data(self):
