@@ -220,19 +220,32 @@ def free_space(path) -> int | None:
         return None
 
 
+_PROBE_BYTES = 64 * 1024
+_NEARLY_FULL = 1024 * 1024
+
+
 def _probe(folder) -> str | None:
-    """Can a file be made in ``folder`` now? None if so, else "readonly" / "full" / "io"."""
+    """Can a little be written in ``folder`` now? None if so, else "readonly" / "full" / "io". (An
+    empty file can often still be made on a full disk: the probe writes and syncs some bytes.)"""
     try:
         fd, name = tempfile.mkstemp(prefix=".write-test-", dir=folder)
     except OSError as e:
         kind = _os_kind(e)
         return "readonly" if kind == "denied" else kind if kind else None
-    os.close(fd)
+    found = None
     try:
-        os.unlink(name)
-    except OSError:
-        pass
-    return None
+        os.write(fd, b"\0" * _PROBE_BYTES)
+        os.fsync(fd)
+    except OSError as e:
+        found = _os_kind(e)
+        found = "readonly" if found == "denied" else found
+    finally:
+        os.close(fd)
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+    return found
 
 
 def _is_data_folder(folder) -> bool:
@@ -266,6 +279,8 @@ def storage_error(exc: BaseException, where=None, *, need: int | None = None) ->
             return None  # the folder can be written: not a storage fault (a missing path, a locked file)
     drive = drive_label(folder)
     free = free_space(folder)
+    if kind == "io" and free is not None and free < _NEARLY_FULL:
+        kind = "full"  # SQLite says SQLITE_IOERR for some writes that ran out of room
     if kind == "full":
         return _full(folder, drive, free, need, from_sqlite, where)
     if kind == "readonly":

@@ -316,8 +316,8 @@ def online_copy(src: Path, dst: Path, *, progress: Callable[[int, int], None] | 
         _discard(dst, *companions(dst))
         raise
     except (sqlite3.Error, OSError) as e:
+        err = storage_error(e, dst.parent, need=_size_of(Path(src)))  # judged while the disk is as it failed
         _discard(dst, *companions(dst))  # a failed write may leave the copy's -journal too
-        err = storage_error(e, dst.parent, need=_size_of(Path(src)))
         if err is not None:
             raise err from e
         if isinstance(e, OSError):
@@ -331,9 +331,9 @@ def online_copy(src: Path, dst: Path, *, progress: Callable[[int, int], None] | 
     try:
         _fsync_file(dst)
     except OSError as e:
+        err = storage_error(e, dst.parent)
         _discard(dst)
-        raise storage_error(e, dst.parent) or CongressError(f"无法写入备份文件 {dst}：{os_error_text(e)}",
-                                                            code="backup_failed") from e
+        raise err or CongressError(f"无法写入备份文件 {dst}：{os_error_text(e)}", code="backup_failed") from e
 
 
 def _size_of(db: Path) -> int:
@@ -421,9 +421,9 @@ def make_backup(db_path: Path, reason: str, *, folder: Path | None = None, detai
         write_atomic(sidecar, json.dumps(info.as_json(), ensure_ascii=False, indent=1).encode("utf-8"))
         os.replace(part, final)
     except OSError as e:  # the disk filled up, or the stick was pulled, after the copy
+        err = storage_error(e, folder)
         _discard(part, sidecar)
-        raise storage_error(e, folder) or CongressError(f"无法写入备份文件 {final}：{os_error_text(e)}",
-                                                        code="backup_failed") from e
+        raise err or CongressError(f"无法写入备份文件 {final}：{os_error_text(e)}", code="backup_failed") from e
     fsync_dir(folder)
     log.info("backup %s (%s, %s)", final, reason, info.size_label)
     if auto and prune_after:
