@@ -295,14 +295,16 @@ def _full(folder, drive: str, free: int | None, need: int | None, from_sqlite: b
     if need is None:
         p = Path(where)
         need = max(NEED_DEFAULT, p.stat().st_size if p.is_file() else 0)
-    left = f"只剩 {size_text(free)}，" if free is not None else ""
-    text = f"磁盘空间不足：{drive} {left}{folder} 写不下了，刚才的操作没有完成，已有的数据没有改变。"
+    tip = "（例如清空回收站、删除不用的大文件）"
     if free is not None and free < need:
-        text += f"请清理出至少 {size_text(need - free)} 后重试（例如清空回收站、删除不用的大文件）。"
+        text = (f"磁盘空间不足：{drive} 只剩 {size_text(free)}，{folder} 写不下了，刚才的操作没有完成，已有的数据没有改变。"
+                f"请清理出至少 {size_text(need - free)} 后重试{tip}。")
     else:
-        text += f"请清理出至少 {size_text(need)} 后重试（例如清空回收站、删除不用的大文件）。"
+        left = f"（{drive} 现在还剩 {size_text(free)}）" if free is not None else ""
+        text = (f"磁盘空间不足：{folder} 写不下了{left}，刚才的操作没有完成，已有的数据没有改变。"
+                f"请清理出至少 {size_text(need)} 后重试{tip}。")
         if from_sqlite:  # SQLite also writes big sorts and index builds to the temporary folder
-            text += f"如果这个磁盘看起来还有空间，可能是临时文件夹 {tempfile.gettempdir()} 所在的磁盘满了，也请清理它。"
+            text += f"如果磁盘确实还有空间，可能是临时文件夹 {tempfile.gettempdir()} 所在的磁盘满了，也请清理它。"
     return StorageFull(text, folder=str(folder), drive=drive, free=free, need=need)
 
 

@@ -256,3 +256,55 @@ def test_the_window_side_opening_of_a_read_only_folder_says_so(_demo_template, t
         assert e.value.folder == str(town)
         with pytest.raises(StorageReadOnly):
             backups.check_data(town)
+
+
+# ------------------------------------------------------------------ a sync import into a full database
+def _city_and_package(town_ctx: Context, city_folder: Path, tmp_path: Path) -> tuple[Context, Path]:
+    from congress_desktop.services import sync
+    from tests.synchelp import enrol, make_city
+
+    city = make_city(city_folder)
+    sync.init_keys(town_ctx)
+    enrol(city, town_ctx, tmp_path / "papers")
+    sync.export_packages(town_ctx, tmp_path / "stick")
+    return city, tmp_path / "stick"
+
+
+def test_a_sync_import_into_a_full_database_is_refused_in_chinese_and_changes_nothing(demo_ctx, tmp_path):
+    from congress_desktop.services import sync
+    from tests.synchelp import dump
+
+    city, stick = _city_and_package(demo_ctx, tmp_path / "city", tmp_path)
+    try:
+        before = dump(city)
+        with database_full(city.db_path, engine=city.store.engine):
+            report = sync.import_from(city, stick, backup=False)
+        (out,) = report.packages
+        assert out.status == "refused" and "磁盘空间不足" in out.message
+        assert_no_raw_text(out.message)
+        assert dump(city) == before
+    finally:
+        city.close()
+
+
+@needs_mount
+def test_a_sync_import_from_the_cli_on_a_disk_that_fills_up_names_the_disk_and_changes_nothing(
+        capsys, demo_ctx, tmp_path):
+    from tests.synchelp import dump
+
+    disk = tmp_path / "disk"
+    with small_disk(disk, 16 * 1024 * 1024):
+        city, stick = _city_and_package(demo_ctx, disk / "city", tmp_path)
+        before = dump(city)
+        city.close()
+        assert run(capsys, disk / "city", "sync", "status")[0] == 0  # the log file is there
+        filler = fill(disk, leave=96 * 1024)
+        code, out, err = run(capsys, disk / "city", "sync", "import", str(stick))
+        assert code == 1 and f"磁盘空间不足：磁盘 {disk}" in out + err, out + err
+        assert_no_raw_text(out + err)
+        filler.unlink()
+        city = Context.open(disk / "city")
+        try:
+            assert dump(city) == before
+        finally:
+            city.close()
