@@ -308,3 +308,18 @@ def test_a_sync_import_from_the_cli_on_a_disk_that_fills_up_names_the_disk_and_c
             assert dump(city) == before
         finally:
             city.close()
+
+
+@needs_mount
+def test_an_attachment_that_does_not_fit_leaves_no_partial_file(demo_ctx, tmp_path):
+    from congress_desktop.services import attachments
+
+    scan = tmp_path / "扫描件.pdf"
+    scan.write_bytes(b"%PDF-" + b"\x01" * (3 * 1024 * 1024))
+    store = Path(demo_ctx.data_dir) / "attachments"
+    store.mkdir(exist_ok=True)
+    with small_disk(store, 1024 * 1024):
+        with pytest.raises(StorageFull) as e:
+            attachments.store_file(demo_ctx, scan)
+        assert f"磁盘空间不足：磁盘 {store}" in e.value.message
+        assert [p for p in store.rglob("*") if p.is_file()] == []
