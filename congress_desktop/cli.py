@@ -13,8 +13,8 @@ import sys
 
 from . import APP_NAME, __version__, paths
 from .commands import MODULES
-from .errors import CongressError
-from .logsetup import setup_logging
+from .errors import CongressError, os_error_text, translate
+from .logsetup import quiet_without_log_file, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "needs_data", True):
             setup_logging(paths.log_dir(paths.data_dir(args.data_dir)), console=False)
     except OSError:
-        pass  # a read-only data folder still gets its clear message from the command itself
+        quiet_without_log_file()  # a read-only data folder still gets its clear message from the command
     try:
         return run(args)
     except CongressError as e:
-        if sys.stderr:
-            print(f"错误：{e.message}", file=sys.stderr)
+        _say(translate(e, _db_of(args)))
         return 1
     except KeyboardInterrupt:
         return 130
@@ -99,11 +98,33 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 0
-    except Exception as e:  # unexpected: a short line for the user, the traceback in the log
-        log.exception("command failed")
+    except Exception as e:
+        told = translate(e, _db_of(args))  # a full disk, a read-only folder: said as such, in Chinese
+        if isinstance(told, CongressError):
+            log.warning("%s", told.message, exc_info=e)
+            _say(told)
+            return 1
+        if isinstance(e, OSError):
+            log.warning("file error", exc_info=e)
+            _say(CongressError(f"无法读写 {e.filename or ''}：{os_error_text(e)}"))
+            return 1
+        log.exception("command failed")  # unexpected: a short line for the user, the traceback in the log
         if sys.stderr:
             print(f"操作失败，详细信息已写入日志：{e}", file=sys.stderr)
         return 1
+
+
+def _db_of(args):
+    """The database file a command worked on: where a storage fault of SQLite happened."""
+    try:
+        return paths.db_path(paths.data_dir(getattr(args, "data_dir", None)))
+    except Exception:  # no data folder to name: the message names the error's own file
+        return None
+
+
+def _say(e: CongressError) -> None:
+    if sys.stderr:
+        print(f"错误：{e.message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

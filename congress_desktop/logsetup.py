@@ -10,6 +10,22 @@ from pathlib import Path
 _configured: Path | None = None
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """A log line that cannot be written (the disk is full, the folder became read-only) is dropped:
+    logging's default prints a traceback to the console, where the user should see only our message."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def quiet_without_log_file() -> None:
+    """When the log file cannot be opened: keep warnings off the console (Python's last-resort
+    handler would print them there, in English), the command's own message says what matters."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
 def setup_logging(folder: Path, *, console: bool = False) -> Path:
     global _configured
     folder.mkdir(parents=True, exist_ok=True)
@@ -21,7 +37,7 @@ def setup_logging(folder: Path, *, console: bool = False) -> Path:
         if getattr(h, "_congress", False):
             root.removeHandler(h)
             h.close()
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    handler = _LogFile(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._congress = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -3,7 +3,8 @@
 - ``open_context(folder, parent)``: open the data folder; a folder on a network share or a removable
   drive is refused with the reason and the offer to copy the data to the local default folder; a
   damaged database is never opened silently: the user is offered the newest good backup (or a file
-  of their choice, e.g. from a stick).
+  of their choice, e.g. from a stick); a database of a newer program is left as it is, with the offer
+  of the newest backup this version can open.
 - ``StartupMaintenance``: after the window is shown, the daily backup runs in a background thread
   (its copy's integrity check covers the live file); a damaged file found there gets the same offer.
 
@@ -23,7 +24,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from congress_desktop.errors import CongressError, DatabaseDamaged, Exists, UnsafeLocation, WrongPassphrase
+from congress_desktop.errors import (
+    NEWER_SCHEMA_TEXT,
+    CongressError,
+    DatabaseDamaged,
+    Exists,
+    NewerSchema,
+    UnsafeLocation,
+    WrongPassphrase,
+)
 from congress_desktop.services import backups, stick_backups
 from congress_desktop.services.context import Context
 
@@ -105,6 +114,19 @@ def damaged_text(path: str, problems: list[str] | tuple[str, ...], good, *, foun
     return text
 
 
+def newer_text(err: NewerSchema) -> str:
+    text = (f"{NEWER_SCHEMA_TEXT}。\n{err.path}\n\n这台电脑上运行过更新版本的程序，数据库已经升级到本程序不认识的版本"
+            f"（{'、'.join(err.unknown)}）。程序没有打开它，也没有改动它；安装新版本后，数据照常打开。\n\n")
+    good = err.backup
+    if good is not None:
+        text += (f"如果暂时不能安装新版本，可以用本程序能打开的最新备份恢复：\n{good.made_label}（{good.reason_label}）\n"
+                 f"记录：{good.counts_label}\n\n这个备份之后录入的内容（包括在新版本中录入的）恢复后看不到。"
+                 "当前的数据库文件会原样移到 backups 文件夹里保存，不会删除，装上新版本后还可以用它恢复。")
+    else:
+        text += "backups 文件夹里没有本程序能打开的备份。请安装新版本；如果U盘上有备份，也可以选择它来恢复。"
+    return text
+
+
 # ------------------------------------------------------------------ opening
 def open_context(folder: Path, parent: QWidget | None = None) -> Context | None:
     """The open office data, or None when the user chose to quit (or a refusal could not be resolved)."""
@@ -119,6 +141,9 @@ def open_context(folder: Path, parent: QWidget | None = None) -> Context | None:
             folder = moved
         except DatabaseDamaged as e:
             if not _offer_restore_at_open(parent, e, folder):
+                return None
+        except NewerSchema as e:
+            if not _offer_restore_newer(parent, e, folder):
                 return None
         except CongressError as e:
             errors.show_error(parent, e)
@@ -179,6 +204,26 @@ def _offer_restore_at_open(parent: QWidget | None, err: DatabaseDamaged, folder:
         return True
     choose(parent, "已恢复", f"已用 {result.restored.made_label} 的备份恢复（{result.restored.counts_label}）。\n"
            f"损坏的文件保存在：{result.set_aside}", ["确定"], icon=QMessageBox.Icon.Information)
+    return True
+
+
+def _offer_restore_newer(parent: QWidget | None, err: NewerSchema, folder: Path) -> bool:
+    options = ["用备份恢复", "退出"] if err.backup is not None else ["选择备份文件…", "退出"]
+    answer = choose(parent, "数据库版本较新", newer_text(err), options)
+    if answer != 0:
+        log.info("user declined to restore over the newer database %s", err.path)
+        return False
+    source = str(err.backup.path) if err.backup is not None else choose_backup_file(parent)
+    if not source:
+        return False
+    result, error = _run(parent, "正在用备份恢复",
+                         lambda progress, cancel: backups.restore_damaged(folder, source, progress=progress,
+                                                                          cancel=cancel, aside="newer"))
+    if error is not None:
+        errors.show_error(parent, error)
+        return False
+    choose(parent, "已恢复", f"已用 {result.restored.made_label} 的备份恢复（{result.restored.counts_label}）。\n"
+           f"由更新版本创建的数据库保存在：{result.set_aside}", ["确定"], icon=QMessageBox.Icon.Information)
     return True
 
 

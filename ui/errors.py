@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.errors import Cancelled, CongressError
+from congress_desktop.errors import Cancelled, CongressError, translate
 
 from . import widgets
 
@@ -104,6 +104,27 @@ class UnexpectedErrorDialog(QDialog):
         self.copy_button.setText("已复制")
 
 
+def data_file_of(parent: QWidget | None) -> Path | None:
+    """The database of the window ``parent`` belongs to (where a storage fault of SQLite happened)."""
+    try:
+        holders = [parent, parent.window()] if parent is not None else []
+        holders.append(getattr(QApplication.instance(), "_congress_main_window", None))
+        ctx = next((c for h in holders if (c := getattr(h, "ctx", None)) is not None), None)
+        return Path(ctx.db_path) if ctx is not None else None
+    except Exception:  # a half-built or closing window: the message names the error's own file
+        return None
+
+
+def as_shown(exc: BaseException, parent: QWidget | None = None) -> BaseException:
+    """The error the user should see: a full disk, a read-only folder or a failing drive becomes its
+    Chinese StorageError (congress_desktop.errors.translate), whichever layer raised it."""
+    try:
+        return translate(exc, data_file_of(parent))
+    except Exception:  # judging the error must not hide it
+        log.exception("could not translate %r", exc)
+        return exc
+
+
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
     """Tell the user what went wrong; never raises.
 
@@ -112,6 +133,7 @@ def show_error(parent: QWidget | None, exc: BaseException) -> None:
     - anything else: the unexpected-error dialog; the log gets the traceback.
     """
     try:
+        exc = as_shown(exc, parent)
         if isinstance(exc, Cancelled):
             log.info("cancelled: %s", exc.message)
             widgets.show_status(parent, "已取消")

@@ -215,6 +215,9 @@ class TaskHandle(QObject):
             self.dialog.deleteLater()
         self.dialog = None
         parent = self._parent_widget()
+        if exc is not None:
+            exc = errors.as_shown(exc, parent)  # a full disk or a read-only folder, said in Chinese
+            self.error = exc
         try:
             if exc is None:
                 self._on_success(result)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .. import paths
-from ..errors import CongressError, DatabaseDamaged, PassphraseNeeded
+from ..errors import CongressError, DatabaseDamaged, NewerSchema, PassphraseNeeded
 from . import out, out_json
 
 PASSPHRASE_FILE_HELP = "从这个文件读取U盘备份口令（文件中只写口令一行；供脚本使用，用后请删除该文件）"
@@ -43,13 +43,13 @@ def register(sub, printers) -> None:
 
 def _folder(args) -> Path:
     """These commands open the data folder themselves: they must work when the database is damaged."""
-    from ..logsetup import setup_logging
+    from ..logsetup import quiet_without_log_file, setup_logging
 
     folder = paths.data_dir(args.data_dir)
     try:
         setup_logging(paths.log_dir(folder), console=False)
     except OSError:
-        pass
+        quiet_without_log_file()
     return folder
 
 
@@ -194,6 +194,9 @@ def _restore(_ctx, args) -> int:
         ctx = Context.open(folder)
     except DatabaseDamaged:
         out(f"当前数据库已损坏；恢复前，它会被移到 {backups.backups_dir(folder)} 下的 damaged-时间 文件夹中保存。")
+    except NewerSchema:
+        out("当前数据库由更新版本的程序创建，本程序不能打开它；恢复前，它会原样移到 "
+            f"{backups.backups_dir(folder)} 下的 newer-时间 文件夹中保存，装上新版本后还可以用它恢复。")
     else:
         try:
             now = backups.current_summary(ctx)
@@ -214,7 +217,8 @@ def _restore(_ctx, args) -> int:
     if result.before is not None:
         out(f"恢复前的数据已备份为：{result.before.path}")
     if result.set_aside is not None:
-        out(f"损坏的数据库已移到：{result.set_aside}")
+        what = "由更新版本创建的数据库" if result.set_aside.name.startswith("newer-") else "损坏的数据库"
+        out(f"{what}已移到：{result.set_aside}")
     if result.attachments_copied:
         out(f"从备份旁复制了 {result.attachments_copied} 个附件文件")
     if result.attachments_missing:
@@ -234,9 +238,7 @@ def _check(_ctx, args) -> int:
         return 1
     report = backups.check_data(folder)
     if args.json:
-        out_json({"ok": report.ok, "db_path": str(report.db_path), "db_problems": list(report.db_problems),
-                  "files_checked": report.files_checked, "rows_checked": report.rows_checked,
-                  "bad_files": list(report.bad_files), "missing_files": list(report.missing_files)})
+        out_json(report.as_json())
     else:
         for line in report.lines():
             out(line)

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import CongressError, InvalidInput, NotFound, os_error_text
+from ..errors import CongressError, InvalidInput, NotFound, os_error_text, storage_error
 from ..store.models_visits import Attachment, Opinion, Visit
 from .context import Context
 
@@ -81,6 +81,7 @@ def store_file(ctx: Context, source: str | Path) -> tuple[str, int]:
     target = stored_path(ctx, sha)
     if target.exists() and target.stat().st_size == size:
         return sha, size
+    tmp_name = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=target.parent)
@@ -94,7 +95,10 @@ def store_file(ctx: Context, source: str | Path) -> tuple[str, int]:
             raise CongressError(f"复制“{src.name}”时文件发生了变化，请重试")
         os.replace(tmp, target)
     except OSError as e:
-        raise CongressError(f"无法保存附件“{src.name}”：{os_error_text(e)}") from e
+        told = storage_error(e, target.parent)  # judged before the half-copied file gives its room back
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)
+        raise told or CongressError(f"无法保存附件“{src.name}”：{os_error_text(e)}") from e
     return sha, size
 
 

@@ -14,8 +14,8 @@
 - At every open (``guard_folder``, called by ``Context.open``): a folder on a network share or a
   removable drive is refused, and a damaged database is never opened silently: DatabaseDamaged
   names the newest backup that passed its check, and ``restore_damaged`` puts it in place.
-- ``check_data``: the database's integrity and the attachment store (every file matches its hash,
-  every attachment record has its file).
+- ``check_data`` (services/checks.py): the database's integrity, its tables and indexes, and the
+  attachment store (every file matches its hash, every attachment record has its file).
 
 The store layer (store/backups.py, store/location.py) does the file work; this module holds the
 office's use cases. Nothing here knows Qt."""
@@ -23,21 +23,21 @@ office's use cases. Nothing here knows Qt."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import APP_NAME, paths
+from .. import APP_NAME, __version__, paths
 from ..errors import (
+    NEWER_SCHEMA_TEXT,
     CongressError,
     DatabaseDamaged,
     Exists,
     InvalidInput,
+    NewerSchema,
     NotFound,
     PassphraseNeeded,
     UnsafeLocation,
@@ -45,6 +45,7 @@ from ..errors import (
 )
 from ..store import backups as files
 from ..store.backups import BackupInfo, Interrupter, human_size
+from ..store.db import unknown_revisions_fast
 from ..store.location import check_location
 from . import stick_backups as stick
 from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
@@ -55,7 +56,6 @@ __all__ = ["BackupInfo", "Interrupter", "human_size"]
 
 ATTACHMENTS = "attachments"
 USB_ATTACHMENTS = "congress-attachments"  # beside a plain database copy on a stick (before encryption)
-_SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
 def backups_dir(where: Context | Path) -> Path:
@@ -124,14 +124,53 @@ def guard_folder(folder: Path) -> None:
         raise damaged_error(folder, problems)
 
 
+def newer_schema_message(db: Path, unknown: list[str], good: BackupInfo | None) -> str:
+    text = (f"{NEWER_SCHEMA_TEXT}。\n数据库：{db}\n"
+            f"它的数据库版本是 {'、'.join(unknown)}，本程序（{__version__} 版）不认识，没有打开它，也没有改动它。"
+            "安装新版本后，数据照常打开。\n")
+    if good is not None:
+        text += (f"如果暂时不能安装新版本，可以用本程序能打开的最新备份恢复：{good.made_label}"
+                 f"（{good.reason_label}；{good.counts_label}）\n  {good.path}\n"
+                 f"运行 congress-desktop restore \"{good.path}\"，或在窗口中启动程序并选择“用备份恢复”。"
+                 "这个备份之后录入的内容（包括在新版本中录入的）恢复后看不到；当前的数据库文件会先移到 backups "
+                 "文件夹里保存，不会删除，装上新版本后还可以用它恢复。")
+    else:
+        text += "backups 文件夹里没有本程序能打开的备份，请安装新版本。"
+    return text
+
+
+def newest_openable_backup(folder: Path) -> BackupInfo | None:
+    """The newest automatic backup this version can open: its schema revision is known here (a newer
+    program's "migrate" backup holds the file as it was before that program upgraded it) and it passes
+    PRAGMA quick_check now."""
+    for info in files.list_backups(backups_dir(Path(folder))):
+        if not info.revision or unknown_revisions_fast(info.revision):
+            continue
+        if not files.integrity_problems(info.path, quick=True):
+            return info
+    return None
+
+
+def newer_schema_error(folder: Path, revision: str, unknown: list[str]) -> NewerSchema:
+    db = paths.db_path(Path(folder))
+    good = newest_openable_backup(folder)
+    log.error("database %s has the unknown revision %s (a newer program); newest backup this version opens: %s",
+              db, revision, good.path if good else None)
+    return NewerSchema(newer_schema_message(db, unknown, good), path=str(db), revision=revision, unknown=unknown,
+                       backup=good)
+
+
 def open_store(folder: Path):
-    """The Store of a guarded folder; a pre-migration backup that fails its check means a damaged file."""
+    """The Store of a guarded folder; a pre-migration backup that fails its check, or a table missing,
+    means a damaged file; a file of a newer program is refused with the backup that can be opened."""
     from ..store.db import Store
 
     try:
         return Store(paths.db_path(folder))
+    except NewerSchema as e:
+        raise newer_schema_error(folder, e.revision, e.unknown) from e
     except CongressError as e:
-        if e.code == "backup_check_failed":
+        if e.code in ("backup_check_failed", "schema_damaged"):
             raise damaged_error(folder, list(e.details.get("problems") or [e.message])) from e
         raise
     except sqlite3.DatabaseError as e:
@@ -311,7 +350,9 @@ def _restore_attachments(source: Path, data_dir: Path, cancel: Cancel,
     """(copied, missing): from the encrypted store beside an encrypted backup, checked against the
     restored database's records; else the plain folder beside a plain backup, as it is."""
     if passphrase is not None and stick.is_sealed(source):
-        shas = [sha for sha, _desc in _attachment_rows(paths.db_path(Path(data_dir)))]
+        from .checks import attachment_rows
+
+        shas = [sha for sha, _desc in attachment_rows(paths.db_path(Path(data_dir)))]
         got = stick.restore_attachments(source, passphrase, data_dir, shas, cancel=cancel)
         return got.copied, got.missing
     beside = source.parent / USB_ATTACHMENTS
@@ -361,10 +402,12 @@ def _new_sync_epoch(store, source: Path) -> None:
 
 
 def restore_damaged(folder: str | Path, path: str | Path, *, passphrase: str | None = None,
-                    progress: Progress = no_progress, cancel: Cancel = never_cancel) -> RestoreResult:
-    """Restore when the current file cannot be opened (damaged): it is moved, with its -wal/-shm,
-    into ``backups/damaged-<time>/`` and the chosen backup (decrypted first when it is encrypted) is
-    put in its place. Open the folder with ``Context.open`` afterwards."""
+                    progress: Progress = no_progress, cancel: Cancel = never_cancel,
+                    aside: str = "damaged") -> RestoreResult:
+    """Restore when the current file cannot be opened (damaged, or ``aside="newer"``: made by a newer
+    program): it is moved, with its -wal/-shm, into ``backups/<aside>-<time>/`` and the chosen backup
+    (decrypted first when it is encrypted) is put in its place. Open the folder with ``Context.open``
+    afterwards."""
     folder = Path(folder)
     source = Path(path)
     db = paths.db_path(folder)
@@ -379,7 +422,7 @@ def restore_damaged(folder: str | Path, path: str | Path, *, passphrase: str | N
         info = _validate_for_restore(plain, code, readable.shown)
         check_cancel(cancel)
         files.ensure_not_in_use(db)
-        aside = files.set_aside(db, "damaged") if db.exists() else None
+        moved = files.set_aside(db, aside) if db.exists() else None
         files.replace_database(db, plain, progress=progress)
     store = open_store(folder)
     try:
@@ -387,8 +430,8 @@ def restore_damaged(folder: str | Path, path: str | Path, *, passphrase: str | N
     finally:
         store.close()
     copied, missing = _restore_attachments(source, folder, never_cancel, passphrase)
-    log.info("restored %s into %s; the damaged file is in %s", source, db, aside)
-    return RestoreResult(info, None, aside, copied, missing)
+    log.info("restored %s into %s; the file that could not be opened is in %s", source, db, moved)
+    return RestoreResult(info, None, moved, copied, missing)
 
 
 def replace_damaged(ctx: Context, path: str | Path, *, passphrase: str | None = None,
@@ -405,11 +448,14 @@ def replace_damaged(ctx: Context, path: str | Path, *, passphrase: str | None = 
 
 def restore_current_or_damaged(folder: str | Path, path: str | Path, *, passphrase: str | None = None,
                                progress: Progress = no_progress, cancel: Cancel = never_cancel) -> RestoreResult:
-    """For the command line: restore into ``folder`` whether its database opens or is damaged."""
+    """For the command line: restore into ``folder`` whether its database opens, is damaged or was
+    made by a newer program (never migrated here: it is set aside as it is)."""
     try:
         ctx = Context.open(folder)
     except DatabaseDamaged:
         return restore_damaged(folder, path, passphrase=passphrase, progress=progress, cancel=cancel)
+    except NewerSchema:
+        return restore_damaged(folder, path, passphrase=passphrase, progress=progress, cancel=cancel, aside="newer")
     try:
         return restore_backup(ctx, path, passphrase=passphrase, progress=progress, cancel=cancel)
     finally:
@@ -449,88 +495,9 @@ def move_to_local(folder: str | Path, target: str | Path | None = None, *, progr
 
 
 # ============================================================================ check
-@dataclass(frozen=True)
-class CheckReport:
-    db_path: Path
-    db_problems: tuple[str, ...]
-    files_checked: int
-    rows_checked: int
-    bad_files: tuple[str, ...]        # files whose content no longer matches the hash they are named by
-    missing_files: tuple[str, ...]    # attachment records whose file is not in the store
+def check_data(folder: str | Path, *, progress: Progress = no_progress, cancel: Cancel = never_cancel):
+    """检查数据 (services/checks.py): the database's integrity, structure and indexes (missing ones are
+    rebuilt), and the attachment store. Returns a checks.CheckReport."""
+    from .checks import check_data as run
 
-    @property
-    def ok(self) -> bool:
-        return not (self.db_problems or self.bad_files or self.missing_files)
-
-    def lines(self) -> list[str]:
-        out = [f"数据库：{self.db_path}"]
-        if self.db_problems:
-            out.append(f"  数据库已损坏：{'；'.join(self.db_problems[:5])}")
-        else:
-            out.append("  数据库完整性检查通过")
-        out.append(f"附件：检查了 {self.files_checked} 个文件、{self.rows_checked} 条附件记录")
-        out += [f"  文件内容与校验值不符（已损坏）：{f}" for f in self.bad_files]
-        out += [f"  附件记录找不到文件：{f}" for f in self.missing_files]
-        if not (self.bad_files or self.missing_files):
-            out.append("  附件检查通过")
-        out.append("结论：全部正常" if self.ok else "结论：发现问题，见上")
-        return out
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _attachment_rows(db: Path) -> list[tuple[str, str]]:
-    """(sha256, description) of every attachment record, deleted ones too (their files are kept)."""
-    con = sqlite3.connect(str(db), timeout=10)
-    try:
-        con.execute("PRAGMA query_only=1")
-        if con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='attachment'").fetchone() is None:
-            return []
-        cols = {r[1] for r in con.execute("PRAGMA table_info(attachment)")}
-        name = "file_name" if "file_name" in cols else "sha256"
-        return [(sha, f"{fname}（{sha[:12]}…）") for sha, fname in
-                con.execute(f"SELECT sha256, {name} FROM attachment")]
-    finally:
-        con.close()
-
-
-def check_data(folder: str | Path, *, progress: Progress = no_progress, cancel: Cancel = never_cancel) -> CheckReport:
-    """Full integrity_check of the database, every attachment file against its hash, every attachment
-    record against the files. Works on a damaged database too (it reports it)."""
-    folder = Path(folder)
-    db = paths.db_path(folder)
-    db_problems = files.integrity_problems(db) if db.exists() else [f"数据库文件不存在：{db}"]
-    check_cancel(cancel)
-    store = folder / ATTACHMENTS
-    found: dict[str, Path] = {}
-    bad: list[str] = []
-    bad_names: set[str] = set()
-    stored = [p for p in store.rglob("*") if p.is_file() and not p.name.startswith(".")] if store.is_dir() else []
-    for i, p in enumerate(stored, 1):
-        check_cancel(cancel)
-        name = p.name.lower()
-        if not _SHA.match(name):
-            continue  # not a stored attachment (e.g. a note someone put there)
-        if _sha256(p) != name:
-            bad.append(str(p))
-            bad_names.add(name)
-        else:
-            found[name] = p
-        progress(i, len(stored))
-    rows: list[tuple[str, str]] = []
-    if not db_problems:
-        try:
-            rows = _attachment_rows(db)
-        except sqlite3.Error as e:
-            db_problems = [f"无法读取附件记录：{e}"]
-    missing = sorted({desc for sha, desc in rows if (sha or "").lower() not in found
-                      and (sha or "").lower() not in bad_names})
-    report = CheckReport(db, tuple(db_problems), len(stored), len(rows), tuple(bad), tuple(missing))
-    log.info("check of %s: %s", folder, "ok" if report.ok else report.lines())
-    return report
+    return run(folder, progress=progress, cancel=cancel)

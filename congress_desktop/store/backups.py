@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..errors import Cancelled, CongressError, os_error_text
+from ..errors import Cancelled, CongressError, StorageFull, drive_label, os_error_text, storage_error
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def integrity_problems(path: Path, *, quick: bool = False, limit: int = 20,
     except sqlite3.OperationalError as e:
         if interrupter and interrupter.stopped:
             raise Cancelled() from e
-        return [f"无法读取数据库：{e}"]
+        return _unreadable(e, path)
     except sqlite3.DatabaseError as e:  # "database disk image is malformed", "file is not a database"
         return [f"无法读取数据库：{e}"]
     finally:
@@ -192,6 +192,15 @@ def integrity_problems(path: Path, *, quick: bool = False, limit: int = 20,
             interrupter.attach(None)
         if con is not None:
             con.close()
+
+
+def _unreadable(e: sqlite3.Error, path: Path) -> list[str]:
+    """A file SQLite could not open or read: a read-only folder (a WAL database needs to write its
+    -shm file beside it even to read) or a failing disk is no damage of the file; said as what it is."""
+    err = storage_error(e, path)
+    if err is not None:
+        raise err from e
+    return [f"无法读取数据库：{e}"]
 
 
 def open_check(path: Path) -> list[str]:
@@ -209,6 +218,8 @@ def open_check(path: Path) -> list[str]:
             con.execute("PRAGMA schema_version").fetchone()
         finally:
             con.close()
+    except sqlite3.OperationalError as e:
+        return _unreadable(e, path)
     except sqlite3.DatabaseError as e:
         return [f"无法读取数据库：{e}"]
     return []
@@ -267,14 +278,20 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+SPACE_MARGIN = 16 * 1024 * 1024  # left free after a backup, so the disk is not full to the last byte
+
+
 def check_free_space(folder: Path, need: int) -> None:
+    """Refuse before writing anything when a copy of ``need`` bytes cannot fit in ``folder``."""
     try:
         free = shutil.disk_usage(folder).free
     except OSError:
         return
-    if free < need + 16 * 1024 * 1024:
-        raise CongressError(f"磁盘空间不足：备份需要约 {human_size(need)}，{folder} 所在磁盘只剩 {human_size(free)}。"
-                            "请清理磁盘或换一个位置。", code="no_space")
+    if free < need + SPACE_MARGIN:
+        drive = drive_label(folder)
+        raise StorageFull(f"磁盘空间不足：{drive} 只剩 {human_size(free)}，备份需要约 {human_size(need)}，{folder} 写不下，"
+                          f"没有开始备份，已有的数据没有改变。请清理出至少 {human_size(need + SPACE_MARGIN - free)} "
+                          "后重试，或换一个位置。", folder=str(folder), drive=drive, free=free, need=need + SPACE_MARGIN)
 
 
 def online_copy(src: Path, dst: Path, *, progress: Callable[[int, int], None] | None = None,
@@ -298,17 +315,56 @@ def online_copy(src: Path, dst: Path, *, progress: Callable[[int, int], None] | 
         finally:
             target.close()
     except Cancelled:
-        dst.unlink(missing_ok=True)
+        _discard(dst, *companions(dst))
         raise
-    except sqlite3.Error as e:
-        dst.unlink(missing_ok=True)
+    except (sqlite3.Error, OSError) as e:
+        err = storage_error(e, dst.parent, need=_size_of(Path(src)))  # judged while the disk is as it failed
+        _discard(dst, *companions(dst))  # a failed write may leave the copy's -journal too
+        if err is not None:
+            raise err from e
+        if isinstance(e, OSError):
+            raise CongressError(f"无法写入备份文件 {dst}：{os_error_text(e)}", code="backup_failed") from e
         raise CongressError(f"无法复制数据库：{e}", code="backup_failed") from e
-    except OSError as e:
-        dst.unlink(missing_ok=True)
-        raise CongressError(f"无法写入备份文件 {dst}：{os_error_text(e)}", code="backup_failed") from e
+    except BaseException:
+        _discard(dst, *companions(dst))
+        raise
     finally:
         source.close()
-    _fsync_file(dst)
+    try:
+        _fsync_file(dst)
+    except OSError as e:
+        err = storage_error(e, dst.parent)
+        _discard(dst)
+        raise err or CongressError(f"无法写入备份文件 {dst}：{os_error_text(e)}", code="backup_failed") from e
+
+
+def _size_of(db: Path) -> int:
+    """The bytes a copy of ``db`` takes at most: the file and its -wal."""
+    return sum(p.stat().st_size for p in (db, db.with_name(db.name + "-wal")) if p.exists())
+
+
+def _discard(*paths: Path) -> None:
+    """Delete what a failed write left (never raises: the write's own error is the one to tell)."""
+    for p in paths:
+        try:
+            Path(p).unlink(missing_ok=True)
+        except OSError as e:
+            log.warning("could not delete the unfinished file %s: %s", p, e)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a small file whole or not at all: a temporary name, fsync, rename."""
+    path = Path(path)
+    tmp = path.with_name(path.name + PART)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
 
 
 def _unique_path(folder: Path, stem: str) -> Path:
@@ -338,9 +394,9 @@ def make_backup(db_path: Path, reason: str, *, folder: Path | None = None, detai
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise CongressError(f"无法创建备份文件夹 {folder}：{os_error_text(e)}", code="backup_failed") from e
-    wal = db_path.with_name(db_path.name + "-wal")
-    check_free_space(folder, db_path.stat().st_size + (wal.stat().st_size if wal.exists() else 0))
+        raise storage_error(e, folder) or CongressError(f"无法创建备份文件夹 {folder}：{os_error_text(e)}",
+                                                        code="backup_failed") from e
+    check_free_space(folder, _size_of(db_path))
     now = now or dt.datetime.now()
     contents_code = ""
     if office_code_in_name:
@@ -363,8 +419,13 @@ def make_backup(db_path: Path, reason: str, *, folder: Path | None = None, detai
     info = BackupInfo(final, now.replace(microsecond=0), reason, part.stat().st_size, contents["counts"],
                       contents["office_name"], contents["office_code"], contents["revision"], True, detail)
     sidecar = final.with_name(final.name + SIDECAR)
-    sidecar.write_text(json.dumps(info.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(part, final)
+    try:
+        write_atomic(sidecar, json.dumps(info.as_json(), ensure_ascii=False, indent=1).encode("utf-8"))
+        os.replace(part, final)
+    except OSError as e:  # the disk filled up, or the stick was pulled, after the copy
+        err = storage_error(e, folder)
+        _discard(part, sidecar)
+        raise err or CongressError(f"无法写入备份文件 {final}：{os_error_text(e)}", code="backup_failed") from e
     fsync_dir(folder)
     log.info("backup %s (%s, %s)", final, reason, info.size_label)
     if auto and prune_after:
@@ -598,9 +659,13 @@ def copy_tree_incremental(src: Path, dst: Path, *, progress: Callable[[int, int]
         if not (target.is_file() and target.stat().st_size == p.stat().st_size):
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(".part-" + target.name)
-            shutil.copyfile(p, tmp)
-            _fsync_file(tmp)
-            os.replace(tmp, target)
+            try:
+                shutil.copyfile(p, tmp)
+                _fsync_file(tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                _discard(tmp)  # a half-copied file never stays, not even under its temporary name
+                raise
             copied += 1
         if progress:
             progress(i, len(files))

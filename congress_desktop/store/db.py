@@ -8,15 +8,24 @@ import getpass
 import json
 import logging
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import ReadOnlyRecord
+from ..errors import (
+    NEWER_SCHEMA_TEXT,
+    CongressError,
+    NewerSchema,
+    ReadOnlyRecord,
+    StorageError,
+    storage_error,
+)
 from . import schema  # noqa: F401  (every table registered before the first session)
 from .backups import make_backup
 from .models import Base, ChangeLog, Synced, utcnow
@@ -69,10 +78,9 @@ def head_revision() -> str:
     return "+".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
-def script_heads_fast() -> str:
-    """The same as head_revision(), read from the migration files without importing alembic.
-
-    Start-up only needs to know "is the database at head?"; when unsure, migrate() asks alembic."""
+def _script_revisions() -> dict[str, tuple[str, ...]]:
+    """Every migration of this program, revision -> its parents, read from the migration files
+    without importing alembic (start-up only needs to know "is the database at head?")."""
     revisions: dict[str, tuple[str, ...]] = {}
     folder = resources.files("congress_desktop.store") / "migrations" / "versions"
     for f in folder.iterdir():
@@ -85,8 +93,22 @@ def script_heads_fast() -> str:
                     values[node.targets[0].id] = ast.literal_eval(node.value)
         down = values.get("down_revision")
         revisions[values["revision"]] = tuple(down) if isinstance(down, (tuple, list)) else ((down,) if down else ())
+    return revisions
+
+
+def script_heads_fast() -> str:
+    """The same as head_revision(), read from the migration files without importing alembic;
+    when unsure, migrate() asks alembic."""
+    revisions = _script_revisions()
     parents = {d for downs in revisions.values() for d in downs}
     return "+".join(sorted(r for r in revisions if r not in parents))
+
+
+def unknown_revisions_fast(revision: str | None) -> list[str]:
+    """The parts of a database's revision ("a+b") that no migration of this program knows: the file
+    was made or upgraded by a newer version."""
+    known = _script_revisions()
+    return [r for r in (revision or "").split("+") if r and r not in known]
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -105,6 +127,13 @@ def migrate(engine: Engine, path: Path) -> Path | None:
     current = current_revision(engine)
     if current is not None and current == script_heads_fast():
         return None
+    unknown = unknown_revisions_fast(current)
+    if unknown:  # before any backup: a newer program's file is left exactly as it is
+        raise NewerSchema(f"{NEWER_SCHEMA_TEXT}（数据库版本 {'、'.join(unknown)}，本程序不认识）：{path}",
+                          path=str(path), revision=current or "", unknown=unknown)
+    if current is None and _has_our_tables(engine):
+        raise CongressError("数据库缺少版本记录（alembic_version 表），可能已损坏", code="schema_damaged",
+                            problems=["缺少表 alembic_version（数据库版本记录）"])
     from alembic import command
 
     head = head_revision()
@@ -119,34 +148,65 @@ def migrate(engine: Engine, path: Path) -> Path | None:
     return copy
 
 
+def _has_our_tables(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'office'").first() \
+            is not None
+
+
+def schema_gaps(engine: Engine) -> tuple[list[str], list]:
+    """What the file lacks of the current schema: (tables missing, indexes missing on tables that are
+    there). One read of the schema table. A missing table lost its rows; a missing index only costs
+    speed (see restore_missing_indexes)."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')").all()
+    tables = {name for kind, name in rows if kind == "table"}
+    indexes = {name for kind, name in rows if kind == "index"}
+    missing_tables = sorted(t for t in Base.metadata.tables if t not in tables)
+    missing_indexes = [ix for name, table in Base.metadata.tables.items() if name in tables
+                       for ix in table.indexes if ix.name not in indexes]
+    return missing_tables, missing_indexes
+
+
+def rebuild_indexes(engine: Engine, indexes: list) -> list[str]:
+    """Build ``indexes`` (Index objects of the schema) in one transaction; their names. Waits at most
+    half a second for the write lock (an import running from the command line): then OperationalError."""
+    from sqlalchemy.schema import CreateIndex
+
+    if not indexes:
+        return []
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA busy_timeout = 500")
+        try:
+            for ix in indexes:
+                conn.execute(CreateIndex(ix, if_not_exists=True))
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return [ix.name for ix in indexes]
+
+
 def restore_missing_indexes(engine: Engine) -> list[str]:
     """Every index of the schema that is missing from the file, built again. A big sync import drops
     a table's non-unique indexes while it writes and builds them at its end (sync/engine.py BulkLoad);
     a crash or a power cut in between leaves a correct but slow database, mended here at the next open.
     Costs one read of the schema table when nothing is missing. If another process holds the write
-    lock (an import still running from the command line) it is left for a later open: never a
-    reason not to start."""
+    lock (an import still running from the command line), or the disk is full or read-only, it is left
+    for a later open: never a reason not to start. A missing table is: the file is damaged."""
     from sqlalchemy.exc import OperationalError
-    from sqlalchemy.schema import CreateIndex
 
-    with engine.connect() as conn:
-        present = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    missing = [ix for table in Base.metadata.tables.values() for ix in table.indexes if ix.name not in present]
+    missing_tables, missing = schema_gaps(engine)
+    if missing_tables:
+        raise CongressError(f"数据库缺少表：{'、'.join(missing_tables)}", code="schema_damaged",
+                            problems=[f"缺少表 {t}" for t in missing_tables])
     if not missing:
         return []
     try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("PRAGMA busy_timeout = 500")
-            try:
-                for ix in missing:
-                    conn.execute(CreateIndex(ix, if_not_exists=True))
-            finally:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        rebuilt = rebuild_indexes(engine, missing)
     except OperationalError as e:
         log.warning("%d indexes missing, not rebuilt now (%s)", len(missing), e)
         return []
-    log.warning("rebuilt %d missing indexes: %s", len(missing), ", ".join(ix.name for ix in missing))
-    return [ix.name for ix in missing]
+    log.warning("rebuilt %d missing indexes: %s", len(rebuilt), ", ".join(rebuilt))
+    return rebuilt
 
 
 def backup_copy(path: Path, suffix: str) -> Path:
@@ -236,23 +296,45 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(self.path)
-        self.migration_backup = migrate(self.engine, self.path) if migrate_now else None
-        if migrate_now:
-            restore_missing_indexes(self.engine)
+        try:
+            self.migration_backup = migrate(self.engine, self.path) if migrate_now else None
+            if migrate_now:
+                restore_missing_indexes(self.engine)
+        except BaseException as e:
+            self.engine.dispose()
+            err = _storage(e, self.path)
+            if err is None:
+                raise
+            raise err from e
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.owner_code = ""
         self.user = _os_user()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One unit of work: commits on success, rolls back everything on any error."""
-        with self._sessions() as s, s.begin():
-            s.info["owner_code"] = self.owner_code
-            s.info["user"] = self.user
-            yield s
+        """One unit of work: commits on success, rolls back everything on any error. A full disk or a
+        read-only file is said in Chinese (errors.storage_error): after the rollback, nothing changed."""
+        try:
+            with self._sessions() as s, s.begin():
+                s.info["owner_code"] = self.owner_code
+                s.info["user"] = self.user
+                yield s
+        except (SQLAlchemyError, sqlite3.Error) as e:
+            err = _storage(e, self.path)
+            if err is None:
+                raise
+            raise err from e
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _storage(e: BaseException, path: Path) -> StorageError | None:
+    """The StorageError for a database error that is a disk fault (full, read-only, failing), else None."""
+    err = storage_error(e, path) if isinstance(e, (SQLAlchemyError, sqlite3.Error)) else None
+    if err is not None:
+        log.warning("storage fault on %s: %s", path, e)
+    return err
 
 
 def _os_user() -> str:
