@@ -165,8 +165,11 @@ def test_a_deputy_import_on_a_disk_that_fills_up_applies_nothing_and_names_the_d
 def test_a_backup_to_a_stick_too_small_writes_nothing_and_says_how_much_to_free(capsys, _demo_template, tmp_path):
     town = copy_town(_demo_template, tmp_path / "town")
     stick = tmp_path / "stick"
+    pw = tmp_path / "pass.txt"
+    pw.write_text("六里坪镇人大的备份口令\n", encoding="utf-8")
+    assert run(capsys, town, "backups", "set-passphrase", "--passphrase-file", str(pw))[0] == 0
     with small_disk(stick, 2 * 1024 * 1024):
-        code, out, err = run(capsys, town, "backup", "--to", str(stick))
+        code, out, err = run(capsys, town, "backup", "--to", str(stick), "--passphrase-file", str(pw))
         assert code == 1 and f"磁盘空间不足：磁盘 {stick}" in err and "请清理出至少" in err
         assert_no_raw_text(out + err)
         assert list(stick.iterdir()) == []
