@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from congress_desktop.cli import main
 from congress_desktop.errors import CongressError
 from congress_desktop.services import sync
 from congress_desktop.sync import keys, keystore
+from tests.keyhelp import write_old_scheme
 from tests.synchelp import make_city, make_town
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,21 +62,6 @@ def town(tmp_path):
 
 def key_file(ctx) -> Path:
     return keys.key_path(ctx.data_dir, sync.own_keys(ctx).key_id)
-
-
-def write_old_scheme(data_dir: Path, pair: keys.KeyPair) -> Path:
-    """A key file as the previous version wrote it: AES-GCM under local.kek, beside it."""
-    folder = keys.key_folder(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    kek_path = folder / keys.KEK_FILE
-    if not kek_path.exists():
-        kek_path.write_bytes(os.urandom(32))
-        kek_path.chmod(0o600)
-    nonce = os.urandom(12)
-    blob = keys.KEK_MAGIC + nonce + AESGCM(kek_path.read_bytes()).encrypt(nonce, pair.raw(), keys.KEK_MAGIC)
-    path = folder / f"{pair.public.key_id}.key"
-    path.write_bytes(blob)
-    return path
 
 
 # ------------------------------------------------------------------ the passphrase path
