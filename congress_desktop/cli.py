@@ -53,6 +53,9 @@ def build_parser(prog: str = "congress-desktop") -> argparse.ArgumentParser:
     p = ChineseParser(prog=prog, description=f"{APP_NAME} 命令行（不带子命令运行 congress-desktop 打开窗口）")
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     p.add_argument("--data-dir", metavar="DIR", help="数据文件夹（默认见 README；也可用环境变量 CONGRESS_DATA_DIR）")
+    p.add_argument("--key-passphrase-file", metavar="FILE",
+                   help="私钥口令文件（第一行是口令，仅本人可读）：没有终端时代替输入口令；"
+                        "也可用环境变量 CONGRESS_KEY_PASSPHRASE_FILE")
     sub = p.add_subparsers(dest="command", metavar="子命令", parser_class=ChineseParser)
     printers = sub.add_parser("print", help="生成 PDF").add_subparsers(dest="doc", metavar="文档", required=True)
     for name in MODULES:
@@ -74,6 +77,36 @@ def run(args) -> int:
         ctx.close()
 
 
+def _terminal_passphrase(mode: str, problem: str) -> str | None:
+    """The private key's passphrase typed at the terminal (never echoed); a new one twice."""
+    import getpass
+
+    from .sync.keys import CHOOSE
+
+    if problem:
+        print(problem, file=sys.stderr)
+    try:
+        if mode != CHOOSE:
+            return getpass.getpass("私钥口令：")
+        for _ in range(3):
+            first = getpass.getpass("请设定私钥口令（至少 8 个字符；忘记后只能重新生成密钥、重新登记）：")
+            if getpass.getpass("请再输入一次：") == first:
+                return first
+            print("两次输入的口令不一致，请重新设定。", file=sys.stderr)
+    except EOFError:
+        pass
+    return None
+
+
+def _passphrase_sources(args) -> None:
+    # set for every run: in-process callers (tests, scripts) run main() more than once
+    from .sync import keys
+
+    keys.use_passphrase_file(getattr(args, "key_passphrase_file", None))
+    tty = sys.stdin is not None and sys.stdin.isatty()
+    keys.use_passphrase_prompt(_terminal_passphrase if tty else None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -85,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             setup_logging(paths.log_dir(paths.data_dir(args.data_dir)), console=False)
     except OSError:
         quiet_without_log_file()  # a read-only data folder still gets its clear message from the command
+    if getattr(args, "needs_data", True):
+        _passphrase_sources(args)
     try:
         return run(args)
     except CongressError as e:

@@ -1,4 +1,5 @@
-"""Where the data lives: platformdirs' user data folder, overridden by CONGRESS_DATA_DIR or --data-dir."""
+"""Where the data lives: platformdirs' user data folder, overridden by CONGRESS_DATA_DIR or --data-dir;
+the user's cache folder for throw-away copies."""
 
 from __future__ import annotations
 
@@ -25,6 +26,13 @@ def default_data_dir() -> Path:
 
     # appauthor=False: no extra vendor folder on Windows (%LOCALAPPDATA%\congress-desktop).
     return Path(user_data_dir(APP_ID, appauthor=False, roaming=False))
+
+
+def cache_dir() -> Path:
+    """The user's own cache folder (not the data folder: nothing here needs a backup)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_ID, appauthor=False))
 
 
 def db_path(folder: Path) -> Path:

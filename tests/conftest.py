@@ -3,8 +3,10 @@ copied for each test (built once per session, as Anki's tests do)."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("CONGRESS_DATA_DIR", None)
 # a copy of the program the developer has open must not turn a test's start into a "second start"
 os.environ.setdefault("CONGRESS_INSTANCE_KEY", f"congress-desktop-test-{os.getpid()}")
+
+# Private keys: no desktop keyring of the developer's is ever used (no session bus); the tests take the
+# passphrase path with a real passphrase file (tests/integration/test_keyring.py starts its own keyring).
+# The viewing copies of attachments go to a cache folder of this run, not the user's.
+_run_dir = Path(tempfile.mkdtemp(prefix="congress-tests-"))
+TEST_PASSPHRASE = "测试口令 correct horse"
+_passphrase_file = _run_dir / "key-passphrase.txt"
+_passphrase_file.write_text(TEST_PASSPHRASE + "\n", encoding="utf-8")
+_passphrase_file.chmod(0o600)
+os.environ["CONGRESS_KEY_PASSPHRASE_FILE"] = str(_passphrase_file)
+os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+os.environ["XDG_CACHE_HOME"] = str(_run_dir / "cache")
+atexit.register(shutil.rmtree, _run_dir, True)
 
 from hypothesis import settings  # noqa: E402
 

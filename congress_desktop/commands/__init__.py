@@ -31,6 +31,8 @@ def out_json(value) -> None:
             return asdict(v)
         if isinstance(v, (list, tuple)):
             return [plain(x) for x in v]
+        if isinstance(v, dict):  # a dict of rows: the rows as objects too, not their repr in a string
+            return {k: plain(x) for k, x in v.items()}
         return v
 
     out(json.dumps(plain(value), ensure_ascii=False, indent=1, default=str))

@@ -90,6 +90,11 @@ def _local(t: dt.datetime | None) -> str:
     return t.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def _utc(t: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z (stored times are naive UTC)."""
+    return None if t is None else t.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
 def _keys_init(ctx, args) -> int:
     from ..services import sync as svc
 
@@ -110,7 +115,14 @@ def _keys_show(ctx, args) -> int:
     k = svc.own_keys(ctx)
     peers = svc.list_peers(ctx)
     if args.json:
-        out_json({"keys": k, "peers": peers})
+        out_json({"keys": None if k is None else {
+                      "key_id": k.key_id, "fingerprint": k.fingerprint, "created_at": _utc(k.created_at),
+                      "office_name": k.office_name, "office_code": k.office_code, "role": k.role,
+                      "protection": k.protection},
+                  "peers": [{"code": p.code, "name": p.name, "role": p.role, "key_id": p.key_id,
+                             "fingerprint": p.fingerprint, "enrolled_at": _utc(p.enrolled_at),
+                             "revoked_at": _utc(p.revoked_at), "revoke_reason": p.revoke_reason,
+                             "active": p.active} for p in peers]})
         return 0
     if k is None:
         out("本单位还没有同步密钥：运行 keys init 生成。")

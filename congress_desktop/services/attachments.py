@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import paths
+from ..domain.files import clean_file_name
 from ..errors import CongressError, InvalidInput, NotFound, os_error_text, storage_error
 from ..store.models_visits import Attachment, Opinion, Visit
 from .context import Context
@@ -116,7 +119,9 @@ def attach_in_session(s: Session, ctx: Context, owner_table: str, owner_id: str,
     """Inside a caller's unit of work (a visit saved with its scans): the file is stored first; if the
     unit of work then fails, only an unreferenced file is left behind, never a record without file."""
     sha, size = store_file(ctx, source)
-    a = Attachment(owner_table=owner_table, owner_id=owner_id, file_name=Path(source).name[:255], sha256=sha,
+    # the name is kept as the file's title and later becomes a file name elsewhere (viewing copy,
+    # the city's PC): cleaned here to one that is safe on every system
+    a = Attachment(owner_table=owner_table, owner_id=owner_id, file_name=clean_file_name(Path(source).name), sha256=sha,
                    size=size, note=note[:200])
     s.add(a)
     return a
@@ -176,17 +181,66 @@ def read_attachment(ctx: Context, attachment_id: str) -> bytes:
     return data
 
 
+def viewing_dir() -> Path:
+    return paths.cache_dir() / "view"
+
+
+def _private_dir(path: Path) -> Path:
+    """A folder only this user can enter, made if missing; refused when it is a link (someone could
+    point it at a folder of theirs) or, on POSIX, belongs to someone else."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise CongressError(f"查看附件用的文件夹 {path} 不是普通文件夹（可能被换成了链接），为安全起见没有打开附件。"
+                            "请删除它后重试")
+    if os.name == "posix":
+        if st.st_uid != os.getuid():
+            raise CongressError(f"查看附件用的文件夹 {path} 属于其他用户，为安全起见没有打开附件。请删除它后重试")
+        if st.st_mode & 0o077:
+            os.chmod(path, 0o700)
+    return path
+
+
+def _same_file(path: Path, sha256: str, size: int) -> bool:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size == size and file_sha256(path)[0] == sha256
+
+
 def copy_for_viewing(ctx: Context, attachment_id: str) -> Path:
-    """A copy under its original name in the temp folder, for the system viewer: the viewer shows
-    the right name and type, and whatever it does to the copy never touches the stored evidence."""
+    """A copy under its original name for the system viewer: the viewer shows the right name and
+    type, and whatever it does to the copy never touches the stored evidence.
+
+    The copy sits in a folder of the user's own cache made private (0700 on POSIX), never in the
+    shared temp folder; it is written to a new temporary file and renamed over the name, so a link
+    planted at that name is replaced, never followed. A copy changed since (by the viewer) is
+    replaced by the true content."""
     a = get_attachment(ctx, attachment_id)
     src = attachment_file(ctx, attachment_id)
-    folder = Path(tempfile.gettempdir()) / "congress-desktop-view" / a.sha256[:12]
-    folder.mkdir(parents=True, exist_ok=True)
-    name = "".join(ch if ch not in '\\/:*?"<>|' else "_" for ch in a.file_name) or a.sha256[:12]
-    target = folder / name
-    if not (target.exists() and target.stat().st_size == a.size):
-        shutil.copyfile(src, target)
+    try:
+        base = paths.cache_dir()
+        base.parent.mkdir(parents=True, exist_ok=True)
+        _private_dir(base)
+        folder = _private_dir(_private_dir(viewing_dir()) / a.sha256[:12])
+        target = folder / clean_file_name(a.file_name, a.sha256[:12])
+        if _same_file(target, a.sha256, a.size):
+            return target
+        fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=folder)  # O_CREAT|O_EXCL, mode 0600
+        try:
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+                shutil.copyfileobj(inp, out, _CHUNK)
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+    except OSError as e:
+        raise CongressError(f"无法为查看准备附件“{a.file_name}”：{os_error_text(e)}。"
+                            "如果它正在其他程序中打开，请先关闭") from e
     return target
 
 

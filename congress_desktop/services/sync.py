@@ -286,9 +286,8 @@ def _peer_row(p: SyncPeer) -> PeerRow:
                    p.revoke_reason)
 
 
-def _protection_label() -> str:
-    return "Windows 数据保护（DPAPI），只有本机本用户能解开" if keymod._dpapi_available() else \
-        "本机密钥文件（仅本用户可读）"
+def _protection_label(ctx: Context, kid: str) -> str:
+    return keymod.protection_label(ctx.data_dir, kid)  # from the key file itself, not the platform
 
 
 def _own_key_row(s: Session) -> SyncOwnKey | None:
@@ -297,17 +296,18 @@ def _own_key_row(s: Session) -> SyncOwnKey | None:
 
 def _key_info(ctx: Context, k: SyncOwnKey) -> KeyInfo:
     o = _office(ctx)
-    return KeyInfo(k.key_id, k.fingerprint, k.created_at, o.name, o.code, o.role, _protection_label())
+    return KeyInfo(k.key_id, k.fingerprint, k.created_at, o.name, o.code, o.role, _protection_label(ctx, k.key_id))
 
 
-def _my_pair(ctx: Context) -> tuple[KeyPair, KeyInfo]:
+def _my_pair(ctx: Context, *, passphrase: str | None = None) -> tuple[KeyPair, KeyInfo]:
     with ctx.store.session() as s:
         k = _own_key_row(s)
         if k is None:
             raise CongressError("本单位还没有同步密钥。请先在“同步”页点击“生成本单位密钥”（命令行：keys init）",
                                 code="no_keys")
-        info = _key_info(ctx, k)
-    return keymod.load_private(ctx.data_dir, info.key_id), info
+        # loaded before the label is read: loading may re-protect a key file of the old scheme
+        pair = keymod.load_private(ctx.data_dir, k.key_id, passphrase=passphrase)
+        return pair, _key_info(ctx, k)
 
 
 def _state(s: Session, code: str) -> SyncState:
@@ -377,9 +377,28 @@ def own_keys(ctx: Context) -> KeyInfo | None:
         return _key_info(ctx, k) if k else None
 
 
-def init_keys(ctx: Context, *, replace: bool = False) -> KeyInfo:
+def key_passphrase_need(ctx: Context) -> str | None:
+    """Before work that uses this office's private key: keys.UNLOCK or keys.CHOOSE when a person must
+    type a passphrase first (the window asks on its own thread, then calls ``unlock_own_key``)."""
+    k = own_keys(ctx)
+    return keymod.passphrase_need(ctx.data_dir, k.key_id) if k else None
+
+
+def new_key_passphrase_need() -> str | None:
+    """keys.CHOOSE when ``init_keys`` here needs a new passphrase (no keyring, not Windows)."""
+    return keymod.new_key_passphrase_need()
+
+
+def unlock_own_key(ctx: Context, passphrase: str | None = None) -> KeyInfo:
+    """Unwrap this office's private key now and keep it for the run (wrong passphrase: KeyError_)."""
+    _pair, info = _my_pair(ctx, passphrase=passphrase)
+    return info
+
+
+def init_keys(ctx: Context, *, replace: bool = False, passphrase: str | None = None) -> KeyInfo:
     """Make this office's key pair. ``replace``: a new pair after a PC was replaced or a key leaked;
-    the old one is retired and every peer must receive the new enrolment / trust bundle."""
+    the old one is retired and every peer must receive the new enrolment / trust bundle.
+    ``passphrase``: the one chosen in the window, where the key is protected by a passphrase."""
     office = _office(ctx)
     with ctx.store.session() as s:
         old = _own_key_row(s)
@@ -389,7 +408,7 @@ def init_keys(ctx: Context, *, replace: bool = False) -> KeyInfo:
     pair = KeyPair.generate()
     pub = pair.public
     try:
-        keymod.save_private(ctx.data_dir, pair)
+        keymod.save_private(ctx.data_dir, pair, passphrase=passphrase)
     except OSError as e:
         raise CongressError(f"无法保存私钥：{e.strerror or e}") from e
     with ctx.store.session() as s:
@@ -448,8 +467,12 @@ def _public_from_doc(doc: dict, what: str) -> tuple[PublicKeys, str, str, str]:
 
 def read_enrolment(ctx: Context, path: str | Path) -> EnrolmentPreview:
     """Read an enrolment file and say what enrolling it would do (the city checks the fingerprint)."""
+    return _enrolment(ctx, _read_file(path, "登记"))[0]
+
+
+def _enrolment(ctx: Context, data: bytes) -> tuple[EnrolmentPreview, PublicKeys]:
     office = _office(ctx)
-    doc = read_document(_read_file(path, "登记"), ENROLMENT_KIND, "登记")
+    doc = read_document(data, ENROLMENT_KIND, "登记")
     pub, code, name, role = _public_from_doc(doc, "登记")
     if office.role != "city":
         raise InvalidInput("只有市人大常委会登记乡镇的密钥；乡镇请导入市人大下发的信任包")
@@ -463,7 +486,7 @@ def read_enrolment(ctx: Context, path: str | Path) -> EnrolmentPreview:
         return EnrolmentPreview(code, name, role, pub.key_id, pub.fingerprint(code), str(doc.get("created_at", "")),
                                 _peer_row(current) if current else None,
                                 already=same is not None and same.revoked_at is None,
-                                revoked=same is not None and same.revoked_at is not None)
+                                revoked=same is not None and same.revoked_at is not None), pub
 
 
 def enrol_office(ctx: Context, path: str | Path, *, fingerprint: str, replace: bool = False) -> PeerRow:
@@ -471,7 +494,8 @@ def enrol_office(ctx: Context, path: str | Path, *, fingerprint: str, replace: b
 
     ``replace``: the town already has a key here (PC replaced): that key is revoked, this one
     enrolled, and the town's changes are counted again from the first."""
-    preview = read_enrolment(ctx, path)
+    # the file is read once: the key enrolled is the key whose fingerprint was just compared
+    preview, pub = _enrolment(ctx, _read_file(path, "登记"))
     if normalise_fingerprint(fingerprint) != preview.fingerprint:
         raise InvalidInput("输入的指纹与登记文件不一致，未登记。请与对方逐组核对指纹；不一致时不要登记，"
                            "请让对方重新导出登记文件", field="fingerprint")
@@ -483,8 +507,7 @@ def enrol_office(ctx: Context, path: str | Path, *, fingerprint: str, replace: b
         raise Exists(f"“{preview.name}”已登记了另一把密钥（指纹 {preview.current.fingerprint}）。"
                      "如果该单位更换了电脑或重新生成了密钥，请选择“换机重新登记”（命令行加 --replace），"
                      "旧密钥将被吊销")
-    doc = read_document(_read_file(path, "登记"), ENROLMENT_KIND, "登记")
-    pub, code, name, role = _public_from_doc(doc, "登记")
+    code, name, role = preview.code, preview.name, preview.role
     with ctx.store.session() as s:
         now = utcnow()
         for old in s.scalars(select(SyncPeer).where(SyncPeer.code == code, SyncPeer.revoked_at.is_(None))):

@@ -1,50 +1,64 @@
 """This office's keys: Ed25519 to sign, X25519 to receive encrypted packages.
 
 Private keys never leave the PC and never go on a stick. They sit in ``<data>/keys/<key_id>.key``
-(64 bytes: the Ed25519 seed, then the X25519 private key), protected at rest:
+(64 bytes: the Ed25519 seed, then the X25519 private key), wrapped at rest (keystore.py has the bytes):
 
-- On Windows with DPAPI (``CryptProtectData``, user scope, through ctypes): only the same Windows user
-  on the same PC can unwrap the file. A copy of the data folder taken to another PC, a stolen backup
-  disk or another user account gets nothing usable. Any program that runs as that user on that PC
-  can unwrap it, exactly as it can read the database itself: DPAPI does not protect against malware
-  running in the user's session, and neither does anything else here.
-- Elsewhere (Linux, or if DPAPI fails): AES-256-GCM under a 32-byte key-encryption key in
-  ``<data>/keys/local.kek``, readable only by the user (mode 0600). This keeps the private key out of
-  the database and its backups, but anyone who can read the user's files (root, the user's own
-  programs, a copy of the whole data folder) can read both files. Treat the data folder as secret.
+- Windows: DPAPI, user scope. Only the same Windows user on the same PC can unwrap the file; a copy
+  of the data folder, a stolen backup disk or another account gets nothing usable. If DPAPI refuses
+  (a temporary profile), the key is wrapped with a passphrase instead, with a warning in the log.
+- Linux with a desktop keyring (Secret Service: gnome-keyring, deepin-keyring, KWallet): a random
+  wrapping key lives in the user's keyring, unlocked when the user logs in to the desktop.
+- Linux without one: a passphrase the office chooses (Argon2id -> AES-256-GCM), asked once per run.
 
-Either way the signing key proves "this package came from the PC that enrolled"; a key that may have
-leaked is revoked at the city and the office enrols a new one (see services/sync.py)."""
+Nothing that unwraps the key is stored in the data folder: a copy of it is useless without the
+Windows account, the keyring or the passphrase. None of this stops malware running as the user
+while the key is unwrapped; a key that may have leaked is revoked at the city and the office enrols
+a new one (see services/sync.py). How a file is protected is read from the file itself
+(``protection_label``), never guessed from the platform.
+
+A passphrase comes from, in this order: the caller (the window asks in a dialog before the work
+starts), ``use_passphrase_file`` or ``CONGRESS_KEY_PASSPHRASE_FILE`` (scripts, tests), the prompt
+the command line registers when it has a terminal (``use_passphrase_prompt``). An unwrapped key is
+kept in memory for the rest of the run, so the passphrase is asked once.
+
+Key files of the old scheme (a key-encryption key in ``local.kek`` beside them) still load; at that
+load every such file is wrapped again with the scheme above and ``local.kek`` is deleted."""
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
+import logging
 import os
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..errors import CongressError
+from . import keystore
+from .keystore import (  # noqa: F401 (re-exported: callers name them keys.X)
+    DPAPI_MAGIC,
+    KEK_FILE,
+    KEK_MAGIC,
+    PASS_MAGIC,
+    SECRET_MAGIC,
+    KeyError_,
+    WrongPassphrase,
+)
+
+log = logging.getLogger(__name__)
 
 KEY_FOLDER = "keys"
-KEK_FILE = "local.kek"
-DPAPI_MAGIC = b"CDKEY-DPAPI1"
-KEK_MAGIC = b"CDKEY-AESGCM1"
+PASSPHRASE_FILE_ENV = "CONGRESS_KEY_PASSPHRASE_FILE"
 _RAW = serialization.Encoding.Raw
 _RAW_PUB = serialization.PublicFormat.Raw
 _RAW_PRIV = serialization.PrivateFormat.Raw
 _NOENC = serialization.NoEncryption()
-
-
-class KeyError_(CongressError):  # noqa: N801 (a CongressError about keys; KeyError is a builtin)
-    code = "keys"
 
 
 # ------------------------------------------------------------------ identity of a public key pair
@@ -131,91 +145,178 @@ class KeyPair:
         return cls(Ed25519PrivateKey.from_private_bytes(raw[:32]), X25519PrivateKey.from_private_bytes(raw[32:]))
 
 
+# ------------------------------------------------------------------ where a passphrase comes from
+
+UNLOCK, CHOOSE = "unlock", "choose"   # the passphrase of an existing key; a new one (asked twice)
+_sources: dict[str, object] = {"file": None, "prompt": None}
+_PROMPT_TRIES = 3
+
+
+class PassphraseNeeded(KeyError_):
+    """No passphrase could be had (no file named, no terminal, the window did not ask)."""
+
+    code = "key_passphrase_needed"
+
+    def __init__(self, mode: str):
+        self.mode = mode
+        if mode == CHOOSE:
+            text = ("本机没有可用的系统钥匙环，私钥须用口令保护，但没有设定口令：请在终端中运行以设定口令，"
+                    f"或用 --key-passphrase-file 指定口令文件（也可设置环境变量 {PASSPHRASE_FILE_ENV}）")
+        else:
+            text = ("本单位的私钥受口令保护，需要私钥口令：请在终端中运行以输入口令，"
+                    f"或用 --key-passphrase-file 指定口令文件（也可设置环境变量 {PASSPHRASE_FILE_ENV}）")
+        super().__init__(text)
+
+
+def use_passphrase_file(path: str | os.PathLike | None) -> None:
+    """A file whose first line is the passphrase (the command line's --key-passphrase-file)."""
+    _sources["file"] = Path(path) if path else None
+
+
+def use_passphrase_prompt(prompt: Callable[[str, str], str | None] | None) -> None:
+    """``prompt(mode, problem)`` asks a person (mode UNLOCK or CHOOSE; ``problem``: why the last answer
+    was refused, or "") and returns the passphrase, None to cancel."""
+    _sources["prompt"] = prompt
+
+
+def passphrase_file() -> Path | None:
+    f = _sources["file"] or os.environ.get(PASSPHRASE_FILE_ENV)
+    return Path(f) if f else None
+
+
+def read_passphrase_file(path: Path) -> str:
+    try:
+        if os.name == "posix" and path.stat().st_mode & 0o077:
+            raise KeyError_(f"口令文件 {path} 其他用户也能读取：请改为只有本人可读（chmod 600 {path}）后再试")
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError as e:
+        raise KeyError_(f"找不到口令文件 {path}") from e
+    except UnicodeDecodeError as e:
+        raise KeyError_(f"口令文件 {path} 不是 UTF-8 文本") from e
+    except OSError as e:
+        raise KeyError_(f"无法读取口令文件 {path}：{e.strerror or e}") from e
+    lines = text.splitlines()
+    if not lines or not lines[0]:
+        raise KeyError_(f"口令文件 {path} 的第一行是空的：请把私钥口令写在第一行")
+    return lines[0]
+
+
+class _Asker:
+    """One operation's passphrase: asked at most once for a new key (several files re-wrapped at once
+    share it), up to three times at a terminal for an existing one."""
+
+    def __init__(self, given: str | None):
+        self.given = given
+        self.chosen: str | None = None
+
+    def _one(self, mode: str, problem: str = "") -> tuple[str, bool]:
+        if self.given is not None:
+            return self.given, False
+        f = passphrase_file()
+        if f is not None:
+            return read_passphrase_file(f), False
+        prompt = _sources["prompt"]
+        if prompt is None:
+            raise PassphraseNeeded(mode)
+        pw = prompt(mode, problem)  # type: ignore[operator]
+        if pw is None:
+            raise KeyError_("没有输入私钥口令，操作已取消")
+        return pw, True
+
+    def choose(self) -> str:
+        if self.chosen is None:
+            problem = ""
+            for _ in range(_PROMPT_TRIES):
+                pw, asked = self._one(CHOOSE, problem)
+                problem = keystore.passphrase_problem(pw) or ""
+                if not problem:
+                    self.chosen = pw
+                    break
+                if not asked:
+                    raise KeyError_(problem)
+            else:
+                raise KeyError_("没有设定可用的私钥口令，操作已取消")
+        return self.chosen
+
+    def unwrap(self, blob: bytes) -> bytes:
+        problem = ""
+        for attempt in range(_PROMPT_TRIES):
+            pw, asked = self._one(UNLOCK, problem)
+            try:
+                return keystore.passphrase_unwrap(blob, pw)
+            except WrongPassphrase as e:
+                if not asked or attempt == _PROMPT_TRIES - 1:
+                    raise
+                problem = e.message
+        raise AssertionError("unreachable")
+
+
 # ------------------------------------------------------------------ protection at rest
 
-class _Blob(ctypes.Structure):
-    _fields_ = [("cbData", ctypes.c_uint32), ("pbData", ctypes.POINTER(ctypes.c_char))]
+def _keyring_first() -> bool:
+    return sys.platform != "win32" and keystore.secret_service_available()
 
 
-def _dpapi_available() -> bool:
-    return sys.platform == "win32" and hasattr(ctypes, "windll")
-
-
-def _dpapi(data: bytes, protect: bool) -> bytes:
-    crypt32 = ctypes.windll.crypt32  # type: ignore[attr-defined]
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-    buf = ctypes.create_string_buffer(data, len(data))
-    blob_in = _Blob(len(data), ctypes.cast(buf, ctypes.POINTER(ctypes.c_char)))
-    blob_out = _Blob()
-    flags = 0x1  # CRYPTPROTECT_UI_FORBIDDEN
-    fn = crypt32.CryptProtectData if protect else crypt32.CryptUnprotectData
-    ok = fn(ctypes.byref(blob_in), "congress-desktop" if protect else None, None, None, None, flags,
-            ctypes.byref(blob_out))
-    if not ok:
-        raise OSError(ctypes.GetLastError(), "DPAPI failed")  # type: ignore[attr-defined]
-    try:
-        return ctypes.string_at(blob_out.pbData, blob_out.cbData)
-    finally:
-        kernel32.LocalFree(blob_out.pbData)
-
-
-def _kek(folder: Path, create: bool) -> bytes:
-    path = folder / KEK_FILE
-    if path.exists():
-        data = path.read_bytes()
-        if len(data) != 32:
-            raise KeyError_(f"密钥保护文件 {path} 已损坏")
-        return data
-    if not create:
-        raise KeyError_(f"找不到密钥保护文件 {path}：数据文件夹可能不完整。请重新生成密钥并重新登记")
-    data = os.urandom(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    return data
-
-
-def protect(raw: bytes, folder: Path) -> bytes:
-    if _dpapi_available():
+def protect(raw: bytes, key_id: str, *, passphrase: str | None = None, order: list[str] | None = None,
+            _asker: _Asker | None = None) -> bytes:
+    """Wrap a private key with the first scheme of ``order`` that works here (default:
+    keystore.scheme_order for this PC). A scheme that cannot be used is logged as a warning and the
+    next one tried; the scheme used is written into the blob, so its label is always the truth."""
+    asker = _asker or _Asker(passphrase)
+    order = order or keystore.scheme_order(sys.platform, _keyring_first())
+    for scheme in order:
         try:
-            return DPAPI_MAGIC + _dpapi(raw, True)
-        except OSError:
-            pass  # fall back to the key file, as on Linux
-    nonce = os.urandom(12)
-    return KEK_MAGIC + nonce + AESGCM(_kek(folder, True)).encrypt(nonce, raw, KEK_MAGIC)
+            if scheme == keystore.DPAPI:
+                return keystore.dpapi_wrap(raw)
+            if scheme == keystore.KEYRING:
+                return keystore.keyring_wrap(raw, key_id)
+            if scheme == keystore.PASSPHRASE:
+                return keystore.passphrase_wrap(raw, asker.choose())
+        except keystore.Unavailable as e:
+            log.warning("private key %s: %s cannot be used (%s); trying the next way to protect it",
+                        key_id, scheme, e)
+    raise KeyError_("本机无法保护私钥（Windows 数据保护、系统钥匙环和口令都不可用），未生成密钥")
 
 
-def unprotect(blob: bytes, folder: Path) -> bytes:
-    if blob.startswith(DPAPI_MAGIC):
-        if not _dpapi_available():
-            raise KeyError_("私钥由 Windows 加密保护，只能在生成它的电脑上使用。请在本机重新生成密钥并重新登记")
-        try:
-            return _dpapi(blob[len(DPAPI_MAGIC):], False)
-        except OSError as e:
-            raise KeyError_("本机无法解开私钥：数据文件夹可能是从另一台电脑或另一个 Windows 用户复制来的。"
-                            "请在本机重新生成密钥，并把新的登记文件交市人大重新登记") from e
-    if blob.startswith(KEK_MAGIC):
-        rest = blob[len(KEK_MAGIC):]
-        try:
-            return AESGCM(_kek(folder, False)).decrypt(rest[:12], rest[12:], KEK_MAGIC)
-        except InvalidTag as e:
-            raise KeyError_("私钥文件与密钥保护文件不匹配，可能已损坏。请重新生成密钥并重新登记") from e
-    raise KeyError_("私钥文件格式无法识别，可能已损坏")
+def unprotect(blob: bytes, folder: Path, *, passphrase: str | None = None, _asker: _Asker | None = None) -> bytes:
+    scheme = keystore.scheme_of(blob)
+    if scheme == keystore.DPAPI:
+        return keystore.dpapi_unwrap(blob)
+    if scheme == keystore.KEYRING:
+        return keystore.keyring_unwrap(blob)
+    if scheme == keystore.PASSPHRASE:
+        return (_asker or _Asker(passphrase)).unwrap(blob)
+    if scheme == keystore.LEGACY:
+        return keystore.legacy_unwrap(blob, folder)
+    raise KeyError_("私钥文件格式无法识别，可能已损坏。请重新生成密钥并重新登记")
+
+
+# ------------------------------------------------------------------ key files, and the run's unwrapped keys
+
+_unwrapped: dict[tuple[str, str], bytes] = {}
+_lock = threading.Lock()
+
+
+def _cache_key(path: Path, blob: bytes) -> tuple[str, str]:
+    # the file's content is part of the key: a file swapped during the run is unwrapped afresh
+    return str(path.resolve()), hashlib.sha256(blob).hexdigest()
+
+
+def forget_unwrapped() -> None:
+    """Drop every key kept in memory (the next use asks the passphrase again)."""
+    with _lock:
+        _unwrapped.clear()
 
 
 def key_folder(data_dir: Path) -> Path:
     return Path(data_dir) / KEY_FOLDER
 
 
-def save_private(data_dir: Path, pair: KeyPair) -> Path:
-    folder = key_folder(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    if os.name == "posix":
-        os.chmod(folder, 0o700)
-    path = folder / f"{pair.public.key_id}.key"
-    blob = protect(pair.raw(), folder)
+def key_path(data_dir: Path, kid: str) -> Path:
+    return key_folder(data_dir) / f"{kid}.key"
+
+
+def _write_key_file(path: Path, blob: bytes) -> None:
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -223,19 +324,119 @@ def save_private(data_dir: Path, pair: KeyPair) -> Path:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    if os.name == "posix":  # the rename itself must survive a power cut
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def save_private(data_dir: Path, pair: KeyPair, *, passphrase: str | None = None) -> Path:
+    folder = key_folder(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(folder, 0o700)
+    kid = pair.public.key_id
+    path = key_path(data_dir, kid)
+    blob = protect(pair.raw(), kid, passphrase=passphrase)
+    _write_key_file(path, blob)
+    with _lock:
+        _unwrapped[_cache_key(path, blob)] = pair.raw()
     return path
 
 
-def load_private(data_dir: Path, kid: str) -> KeyPair:
-    path = key_folder(data_dir) / f"{kid}.key"
+def _read_key_file(path: Path) -> bytes:
     try:
-        blob = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as e:
         raise KeyError_(f"找不到本单位的私钥文件（{path.name}）。如果更换了电脑或重装了系统，"
                         "请重新生成密钥并重新登记") from e
     except OSError as e:
         raise KeyError_(f"无法读取私钥文件：{e.strerror or e}") from e
-    pair = KeyPair.from_raw(unprotect(blob, path.parent))
-    if pair.public.key_id != kid:
-        raise KeyError_("私钥文件与登记的公钥不一致，可能已损坏。请重新生成密钥并重新登记")
-    return pair
+
+
+def load_private(data_dir: Path, kid: str, *, passphrase: str | None = None) -> KeyPair:
+    """The key pair, unwrapped once per run. An old-scheme file is wrapped again on the way."""
+    path = key_path(data_dir, kid)
+    blob = _read_key_file(path)
+    with _lock:
+        raw = _unwrapped.get(_cache_key(path, blob))
+    if raw is None:
+        asker = _Asker(passphrase)
+        raw = unprotect(blob, path.parent, _asker=asker)
+        if KeyPair.from_raw(raw).public.key_id != kid:
+            raise KeyError_("私钥文件与登记的公钥不一致，可能已损坏。请重新生成密钥并重新登记")
+        if keystore.scheme_of(blob) == keystore.LEGACY:
+            blob = _rewrap_legacy(path.parent, kid, raw, asker)
+        with _lock:
+            _unwrapped[_cache_key(path, blob)] = raw
+    return KeyPair.from_raw(raw)
+
+
+def _rewrap_legacy(folder: Path, kid: str, raw: bytes, asker: _Asker) -> bytes:
+    """Every old-scheme key file in the folder (retired keys too) wrapped with today's scheme, then
+    local.kek deleted: after this the data folder holds nothing that unwraps a key."""
+    new_blob = protect(raw, kid, _asker=asker)
+    _write_key_file(folder / f"{kid}.key", new_blob)
+    for other in sorted(folder.glob("*.key")):
+        if other.stem == kid:
+            continue
+        try:
+            old = other.read_bytes()
+            if keystore.scheme_of(old) != keystore.LEGACY:
+                continue
+            other_raw = keystore.legacy_unwrap(old, folder)
+            _write_key_file(other, protect(other_raw, other.stem, _asker=asker))
+        except (OSError, KeyError_) as e:  # unreadable before: it stays as it was, and as useless
+            log.warning("old key file %s not re-protected: %s", other.name, e)
+    try:
+        (folder / KEK_FILE).unlink()
+    except FileNotFoundError:
+        pass
+    log.info("private key %s re-protected (%s); %s deleted", kid, keystore.scheme_of(new_blob), KEK_FILE)
+    return new_blob
+
+
+# ------------------------------------------------------------------ what the window and `keys show` ask
+
+def protection_label(data_dir: Path, kid: str) -> str:
+    """How this very key file is protected, read from its first bytes."""
+    try:
+        with open(key_path(data_dir, kid), "rb") as f:
+            head = f.read(32)
+    except FileNotFoundError:
+        return "找不到私钥文件"
+    except OSError as e:
+        return f"无法读取私钥文件：{e.strerror or e}"
+    return keystore.label_of(head)
+
+
+def passphrase_need(data_dir: Path, kid: str) -> str | None:
+    """What a person must type before this key can be used this run: UNLOCK (its passphrase),
+    CHOOSE (a new one: an old-scheme file that will be re-wrapped and no keyring here), or None.
+    Cheap: reads the file's first bytes, asks no keyring to unlock."""
+    path = key_path(data_dir, kid)
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None  # the load itself says what is wrong
+    with _lock:
+        if _cache_key(path, blob) in _unwrapped:
+            return None
+    if passphrase_file() is not None:
+        return None
+    scheme = keystore.scheme_of(blob)
+    if scheme == keystore.PASSPHRASE:
+        return UNLOCK
+    if scheme == keystore.LEGACY:
+        return new_key_passphrase_need()
+    return None
+
+
+def new_key_passphrase_need() -> str | None:
+    """CHOOSE when a new key file here would be protected by a passphrase and none is configured."""
+    if passphrase_file() is not None:
+        return None
+    order = keystore.scheme_order(sys.platform, _keyring_first())
+    return CHOOSE if order[0] == keystore.PASSPHRASE else None

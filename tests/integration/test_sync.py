@@ -750,19 +750,6 @@ def test_killed_process_in_the_middle_of_import_applies_nothing(town, city, pkg,
 
 # ------------------------------------------------------------------ keys, enrolment, trust
 
-def test_private_key_is_protected_at_rest(town):
-    info = sync.own_keys(town)
-    pair = keys.load_private(town.data_dir, info.key_id)
-    blob = (town.data_dir / "keys" / f"{info.key_id}.key").read_bytes()
-    assert pair.raw()[:32] not in blob and pair.raw()[32:] not in blob
-    assert blob.startswith(keys.KEK_MAGIC)
-    kek = town.data_dir / "keys" / keys.KEK_FILE
-    assert kek.stat().st_mode & 0o077 == 0
-    kek.unlink()
-    with pytest.raises(CongressError, match="重新生成密钥"):
-        keys.load_private(town.data_dir, info.key_id)
-
-
 def test_enrolment_needs_the_right_fingerprint_and_a_replaced_pc_reenrols(town, city, tmp_path, pkg):
     f = tmp_path / "new.cdenrol"
     old_fp = sync.own_keys(town).fingerprint

@@ -7,7 +7,8 @@ period (window, PDF, .xlsx), and enrolment: check the fingerprint, enrol, re-enr
 replaced, revoke.
 
 Seams for tests: ``ask_open_file``, ``ask_save_file``, ``ask_folder``, ``open_file`` and ``confirm``;
-modal dialogs go through ``ui.widgets.exec_modal``.
+modal dialogs go through ``ui.widgets.exec_modal``; the private key's passphrase (where one protects
+it) is asked through ``ui.key_passphrase.ask_key_passphrase`` before a task that needs the key starts.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ from congress_desktop.errors import CongressError
 from congress_desktop.services import city_summary
 from congress_desktop.services import sync as sync_service
 from congress_desktop.services.context import Context
+from congress_desktop.sync.keys import PassphraseNeeded
 from congress_desktop.sync.stick import list_removable_drives
 
 from .. import errors as ui_errors
-from .. import tasks, widgets
+from .. import key_passphrase, tasks, widgets
 from ..files import ask_folder, ask_open_file, ask_save_file, info, open_file
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,8 @@ PACKAGE_FILTER = "同步数据包 (*.cdsync *.cdrcpt);;所有文件 (*)"
 STATUS_LABELS = {"applied": "已导入", "already": "已导入过", "refused": "已拒绝"}
 
 KEYS_HELP = (
-    "<b>密钥是怎么回事：</b>每个单位有自己的一对密钥。私钥只保存在本机（Windows 上由系统加密保护），"
-    "从不写到U盘上；数据包用它签名，并用对方的公钥加密，U盘丢了别人也看不到内容。"
+    "<b>密钥是怎么回事：</b>每个单位有自己的一对密钥。私钥只保存在本机（Windows 上由系统加密保护；"
+    "Linux 上由系统钥匙环保护，没有钥匙环时用您设定的私钥口令保护），从不写到U盘上；数据包用它签名，并用对方的公钥加密，U盘丢了别人也看不到内容。"
     "<br><b>乡镇第一次使用：</b>①生成本单位密钥 ②导出登记文件，带到市人大（或随U盘送达）"
     "③打印密钥登记表、盖章，交市人大核对指纹（或电话逐组朗读）④导入市人大发回的信任包，导入前与市人大盖章的"
     "密钥登记表核对市人大的指纹。之后就可以导出数据包了。"
@@ -554,7 +556,7 @@ class SyncPage(QWidget):
 
     def export_packages(self) -> tasks.TaskHandle | None:
         target = self.target()
-        if target is None:
+        if target is None or not key_passphrase.ensure_private_key(self, self.ctx):
             return None
         ctx = self.ctx
 
@@ -594,7 +596,9 @@ class SyncPage(QWidget):
         path = ask_open_file(self, "选择数据包或回执", PACKAGE_FILTER)
         return self._import(path) if path else None
 
-    def _import(self, source: str) -> tasks.TaskHandle:
+    def _import(self, source: str) -> tasks.TaskHandle | None:
+        if not key_passphrase.ensure_private_key(self, self.ctx):
+            return None
         ctx = self.ctx
 
         def work(progress, cancel):
@@ -627,8 +631,17 @@ class SyncPage(QWidget):
                 "重新生成密钥后，原来的密钥作废，必须把新的登记文件交" + ("各乡镇（信任包）" if self.is_city else "市人大")
                 + "重新登记，否则对方会拒收数据包。\n\n只在更换电脑、重装系统或密钥可能泄露时这样做。确定重新生成吗？"):
             return
+        go, passphrase = key_passphrase.passphrase_for_new_key(self)
+        if not go:
+            return
         try:
-            k = sync_service.init_keys(self.ctx, replace=replace)
+            try:
+                k = sync_service.init_keys(self.ctx, replace=replace, passphrase=passphrase)
+            except PassphraseNeeded as e:  # Windows data protection refused: a passphrase instead
+                go, passphrase = key_passphrase.passphrase_for_new_key(self, e.mode)
+                if not go:
+                    return
+                k = sync_service.init_keys(self.ctx, replace=replace, passphrase=passphrase)
         except CongressError as e:
             ui_errors.show_error(self, e)
             return
@@ -641,7 +654,7 @@ class SyncPage(QWidget):
         office = self.ctx.require_office()
         suggested = str(Path.home() / f"{office.name}-登记文件{sync_service.ENROLMENT_SUFFIX}")
         path = ask_save_file(self, "导出登记文件", suggested, ENROL_FILTER)
-        if not path:
+        if not path or not key_passphrase.ensure_private_key(self, self.ctx):
             return
         try:
             k = sync_service.export_enrolment(self.ctx, path)
@@ -758,7 +771,7 @@ class SyncPage(QWidget):
     def export_trust(self) -> None:
         suggested = str(Path.home() / f"市人大信任包-{dt.date.today():%Y%m%d}{sync_service.TRUST_SUFFIX}")
         path = ask_save_file(self, "导出信任包", suggested, TRUST_FILTER)
-        if not path:
+        if not path or not key_passphrase.ensure_private_key(self, self.ctx):
             return
         try:
             k = sync_service.export_trust_bundle(self.ctx, path)
