@@ -4,14 +4,21 @@ Import as ``from tests.synchelp import ...``."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import shutil
 import sqlite3
+import uuid
+import zipfile
 from pathlib import Path
 
 from congress_desktop.services import deputies, sync
 from congress_desktop.services.context import Context
 from congress_desktop.services.office import setup_office
 from congress_desktop.services.villages import save_village
+from congress_desktop.sync import keys, package
+from congress_desktop.sync.package import Header, seal
 
 CITY = ("丹江口市人大常委会", "420381000000")
 
@@ -91,3 +98,122 @@ def make_conflict(town: Context, city: Context, tmp: Path) -> tuple[str, sync.Im
         conn.exec_driver_sql("UPDATE deputy SET version = 2 WHERE id = ?", (d.id,))
     sync.export_packages(town, tmp / "s2")
     return d.id, sync.import_from(city, tmp / "s2")
+
+
+class PackageLab:
+    """A city and a small town, built once for a module; the city is reset after an applied package.
+
+    Packages are taken apart and sealed again with the town's real keys: what a broken or hostile
+    enrolled office could send."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.city = make_city(root / "city")
+        self.town = make_town(root / "town", "丹江口市浪河镇人大", "420381105000", deputies_n=2)
+        enrol(self.city, self.town, root / "papers")
+        sync.export_packages(self.town, root / "stick")
+        self.file = copy_package(root / "stick", root / "orig.cdsync").read_bytes()
+        self.header = package.read_header(root / "orig.cdsync")
+        info = sync.own_keys(self.town)
+        self.pair = keys.load_private(self.town.data_dir, info.key_id)
+        city_info = sync.own_keys(self.city)
+        city_pair = keys.load_private(self.city.data_dir, city_info.key_id)
+        self.city_keys = city_pair.public
+        body = package.open_body(root / "orig.cdsync", self.header, city_pair)
+        self.zip = body.read()
+        with zipfile.ZipFile(io.BytesIO(self.zip)) as z:
+            self.members = {n: z.read(n) for n in z.namelist()}
+        self.manifest = json.loads(self.members["manifest.json"])
+        self.pristine = root / "pristine.sqlite3"
+        self._copy(self.city.db_path, self.pristine)
+        self.clean = dump(self.city)
+        self.clean_files = self.files()
+        self.n = 0
+
+    def files(self) -> bytes:
+        """The database's bytes on disk (file and WAL): equal bytes, equal data; a cheap first check."""
+        db = self.city.db_path
+        wal = db.with_name(db.name + "-wal")
+        return hashlib.sha256(db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")).digest()
+
+    def unchanged(self) -> bool:
+        return self.files() == self.clean_files or dump(self.city) == self.clean
+
+    @staticmethod
+    def _copy(src: Path, dst: Path) -> None:
+        a, b = sqlite3.connect(src), sqlite3.connect(dst)
+        try:
+            a.backup(b)
+        finally:
+            a.close()
+            b.close()
+
+    def reset(self) -> None:
+        self.city.store.engine.dispose()
+        self._copy(self.pristine, self.city.db_path)
+        assert dump(self.city) == self.clean
+        self.clean_files = self.files()
+
+    def path(self) -> Path:
+        self.n += 1
+        p = self.root / "fuzz" / f"{self.n}.cdsync"
+        p.parent.mkdir(exist_ok=True)
+        return p
+
+    def reseal(self, body: bytes, **changes) -> Path:
+        h = Header(**{**self.header.__dict__, "package_id": str(uuid.uuid4()), **changes})
+        p = self.path()
+        with open(p, "wb") as f:
+            seal(f, h, io.BytesIO(body), self.pair, self.city_keys)
+        return p
+
+    def check(self, path: Path) -> str:
+        """Import and check the one rule: refused with the database untouched, or applied whole."""
+        out = sync.import_from(self.city, path, backup=False).packages
+        assert len(out) == 1
+        o = out[0]
+        if o.status == "refused":
+            assert o.message and any("\u4e00" <= ch <= "\u9fff" for ch in o.message)
+            assert self.unchanged(), o
+        elif o.status == "applied":
+            assert o.applied + o.unchanged + o.older + o.quarantined == o.records
+            self._assert_whole(o)
+            self.reset()
+        else:
+            assert self.unchanged(), o
+        return o.status
+
+    def _assert_whole(self, o) -> None:
+        con = sqlite3.connect(self.city.db_path)
+        try:
+            for table, n in o.tables.items():
+                got = con.execute(f'SELECT count(*) FROM "{table}" WHERE owner_code = ?', (o.sender,)).fetchone()[0]
+                assert got >= n
+        finally:
+            con.close()
+
+    def rebuilt(self, members: dict[str, bytes], manifest: dict, **header) -> Path:
+        """A package of these members and manifest (its identity made new and consistent), sealed."""
+        pid = str(uuid.uuid4())
+        manifest = json.loads(json.dumps(manifest)) | {"package_id": pid}
+        members = dict(members) | {"manifest.json": json.dumps(manifest, ensure_ascii=False).encode()}
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in members.items():
+                z.writestr(name, data)
+        records = sum(t["rows"] for t in manifest["tables"])
+        return self.reseal(buf.getvalue(), package_id=pid, records=records, **header)
+
+    def with_rows(self, table: str, change, **header) -> Path:
+        """The town's package again, the rows of ``table`` changed: ``change(rows, columns)`` edits the
+        list of rows (lists in manifest column order) and the column list in place; the manifest's
+        counts, sizes and hashes follow, so only the value checks stand in the way."""
+        manifest = json.loads(json.dumps(self.manifest))
+        entry = next(t for t in manifest["tables"] if t["name"] == table)
+        members = dict(self.members)
+        rows = [json.loads(line) for line in members[entry["file"]].split(b"\n")[:-1]]
+        change(rows, entry["columns"])
+        blob = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+        members[entry["file"]] = blob
+        entry.update(rows=len(rows), size=len(blob), sha256=hashlib.sha256(blob).hexdigest())
+        return self.rebuilt(members, manifest, **header)

@@ -829,6 +829,9 @@ def _export_one(ctx: Context, folder: Path, pair: KeyPair, info: KeyInfo, code: 
             counts = engine.write_body(conn, writer, office.code, seq_from, seq_to, ctx.data_dir, progress, cancel,
                                        fresh_after=None if epoch.root else epoch.started_seq)
             body = writer.finish()
+        except ValueRefused as e:
+            writer.file.close()
+            raise SyncError(_value_message(e, ours=True), "value") from e
         except BaseException:
             writer.file.close()
             raise
@@ -1314,14 +1317,16 @@ def _applied_message(result: sync_apply.ApplyResult, stream: sync_apply.Stream) 
     return msg
 
 
-def _value_message(e: ValueRefused) -> str:
+def _value_message(e: ValueRefused, *, ours: bool = False) -> str:
     d = e.details
     table = TABLE_LABELS.get(d.get("table", ""), d.get("table", ""))
     field_name = field_label(d.get("table", ""), d.get("column", "")) if d.get("column") else ""
     record = f"“{d['label']}”" if d.get("label") else ""
     rid = f"（编号 {d['record']}）" if d.get("record") else ""
-    return (f"{table}{record}{rid}的“{field_name}”{d.get('reason', '取值不对')}，整个数据包未导入，本机数据未改变。"
-            "请对方修改这条记录后重新导出")
+    what = f"{table}{record}{rid}的“{field_name}”{d.get('reason', '取值不对')}"
+    if ours:  # found at the export: our own record, which the receiver would refuse
+        return f"本单位的{what}，对方会拒收整个数据包，所以没有导出。请先修改这条记录再导出"
+    return f"{what}，整个数据包未导入，本机数据未改变。请对方修改这条记录后重新导出"
 
 
 # ====================================================================== status and the towns table
@@ -1465,7 +1470,37 @@ TABLE_LABELS = {
 }
 _COMMON_LABELS = {"id": "记录编号", "owner_code": "所属单位", "version": "版本号", "deleted": "已删除",
                   "created_at": "创建时间", "updated_at": "修改时间", "note": "备注", "name": "名称",
-                  "title": "标题", "content": "内容", "village_id": "所在村(社区)", "deputy_id": "代表"}
+                  "title": "标题", "content": "内容", "village_id": "所在村(社区)", "deputy_id": "代表",
+                  "action": "操作", "active": "是否启用", "address": "地址", "all_deputies": "全体代表数",
+                  "announced_at": "公布时间", "announced_by": "公布人", "at": "时间", "attendance": "出席情况",
+                  "ballot_order": "选票顺序", "basic": "基本称职票数", "batch_id": "批次", "beneficiaries": "受益群众",
+                  "body": "方案内容", "by": "认定人", "by_user": "操作人", "category": "类别", "chair": "执行主席",
+                  "chief_scrutineer": "总监票人", "clerk": "录入员", "clerk_name": "录入员姓名", "closed": "已关闭",
+                  "closed_by": "关闭人", "closed_on": "关闭日期", "code": "编码", "competent": "称职票数",
+                  "contact_person": "联系人", "contact_point_id": "联系站点", "counts": "票数", "date": "日期",
+                  "date_from": "起始日期", "date_to": "截止日期", "deadline": "完成时限", "detail": "详细内容",
+                  "doubtful": "存疑", "end_on": "离格日期", "entered_by": "录入人", "file_name": "文件名",
+                  "final_hash": "最终校验值", "from_state": "原状态", "funding": "资金来源", "grid_id": "网格",
+                  "hash": "校验值", "head_count": "人数", "head_name": "负责人", "head_phone": "负责人电话",
+                  "held_on": "培训日期", "hint": "说明", "hours": "学时", "households": "户数",
+                  "id_number": "身份证号", "incompetent": "不称职票数", "investment": "投资（万元）",
+                  "issued": "发出票数", "item_ids": "表决事项", "kind": "类型", "liaison_name": "联络员",
+                  "liaison_phone": "联络员电话", "marks": "标记", "meet_on": "面对面日期", "mode": "录入方式",
+                  "name_initials": "姓名首字母", "name_pinyin": "姓名拼音", "notes": "记录", "number": "编号",
+                  "opinion_id": "意见建议", "organiser": "主办单位", "owner_id": "所属记录", "owner_table": "所属类别",
+                  "parent_id": "上级站点", "participants": "参加人员", "period_id": "考评期间", "person": "责任人",
+                  "phone": "电话", "place": "地点", "place_code": "所在村(社区)代码", "points": "分值",
+                  "population": "人口", "position": "顺序", "present": "实到人数", "prev_hash": "上一条校验值",
+                  "project_id": "票决项目", "rated_on": "测评日期", "reason": "原因", "reception_rule": "接待安排",
+                  "record_date": "日期", "replaces_id": "更正的选票", "result": "计票结果", "returned": "收回票数",
+                  "role": "角色", "round_id": "投票轮次", "rules": "表决规则", "scheme_id": "考评方案",
+                  "scrutineers": "监票人", "search_text": "检索文本", "seats": "名额", "seq": "序号",
+                  "session_id": "票决会议", "sha256": "文件校验值", "size": "大小", "snapshot": "结果快照",
+                  "sort_order": "排序", "source": "来源", "stage": "阶段", "start_on": "入格日期", "state": "状态",
+                  "status": "状态", "step_on": "日期", "tellers": "计票人", "to_state": "新状态", "topic": "主题",
+                  "training_id": "培训", "unit": "实施单位", "unsealed": "拆封票数", "user": "操作人",
+                  "valid": "有效票数", "village_group": "村民小组", "visit_id": "接待", "void": "无效票数",
+                  "worker_name": "网格员", "worker_phone": "网格员电话", "year": "年度"}
 
 
 def field_label(table: str, column: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from ..store.content import ColumnRule, column_rule
+from ..store.content import FORBIDDEN, ColumnRule, column_rule
 from .package import SyncError, TableData
 
 if TYPE_CHECKING:
@@ -101,10 +101,11 @@ def check_outgoing(t: SyncTable, rows: list) -> None:
 
 
 def label(row: dict) -> str:
+    """A few words that name a record for a person (its name, title, content or date)."""
     for c in LABEL_COLUMNS:
         v = row.get(c)
         if isinstance(v, str) and v.strip():
-            v = v.strip().replace("\n", " ")
+            v = FORBIDDEN.sub("", v.strip().replace("\n", " "))
             return v[:40] + ("…" if len(v) > 40 else "")
     return ""
 

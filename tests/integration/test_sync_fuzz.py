@@ -10,115 +10,20 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 import uuid
 import zipfile
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from congress_desktop.services import sync
-from congress_desktop.sync import keys, package
-from congress_desktop.sync.package import Header, seal
-from tests.synchelp import copy_package, dump, enrol, make_city, make_town
+from tests.synchelp import PackageLab as World
 
 
 def fuzz(n: int) -> settings:
     return settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                     database=None)
-
-
-class World:
-    """A city and a small town, built once for the module; the city is reset after an applied package."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.city = make_city(root / "city")
-        self.town = make_town(root / "town", "丹江口市浪河镇人大", "420381105000", deputies_n=2)
-        enrol(self.city, self.town, root / "papers")
-        sync.export_packages(self.town, root / "stick")
-        self.file = copy_package(root / "stick", root / "orig.cdsync").read_bytes()
-        self.header = package.read_header(root / "orig.cdsync")
-        info = sync.own_keys(self.town)
-        self.pair = keys.load_private(self.town.data_dir, info.key_id)
-        city_info = sync.own_keys(self.city)
-        city_pair = keys.load_private(self.city.data_dir, city_info.key_id)
-        self.city_keys = city_pair.public
-        body = package.open_body(root / "orig.cdsync", self.header, city_pair)
-        self.zip = body.read()
-        with zipfile.ZipFile(io.BytesIO(self.zip)) as z:
-            self.members = {n: z.read(n) for n in z.namelist()}
-        self.manifest = json.loads(self.members["manifest.json"])
-        self.pristine = root / "pristine.sqlite3"
-        self._copy(self.city.db_path, self.pristine)
-        self.clean = dump(self.city)
-        self.clean_files = self.files()
-        self.n = 0
-
-    def files(self) -> bytes:
-        """The database's bytes on disk (file and WAL): equal bytes, equal data; a cheap first check."""
-        db = self.city.db_path
-        wal = db.with_name(db.name + "-wal")
-        return hashlib.sha256(db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")).digest()
-
-    def unchanged(self) -> bool:
-        return self.files() == self.clean_files or dump(self.city) == self.clean
-
-    @staticmethod
-    def _copy(src: Path, dst: Path) -> None:
-        a, b = sqlite3.connect(src), sqlite3.connect(dst)
-        try:
-            a.backup(b)
-        finally:
-            a.close()
-            b.close()
-
-    def reset(self) -> None:
-        self.city.store.engine.dispose()
-        self._copy(self.pristine, self.city.db_path)
-        assert dump(self.city) == self.clean
-        self.clean_files = self.files()
-
-    def path(self) -> Path:
-        self.n += 1
-        p = self.root / "fuzz" / f"{self.n}.cdsync"
-        p.parent.mkdir(exist_ok=True)
-        return p
-
-    def reseal(self, body: bytes, **changes) -> Path:
-        h = Header(**{**self.header.__dict__, "package_id": str(uuid.uuid4()), **changes})
-        p = self.path()
-        with open(p, "wb") as f:
-            seal(f, h, io.BytesIO(body), self.pair, self.city_keys)
-        return p
-
-    def check(self, path: Path) -> str:
-        """Import and check the one rule: refused with the database untouched, or applied whole."""
-        out = sync.import_from(self.city, path, backup=False).packages
-        assert len(out) == 1
-        o = out[0]
-        if o.status == "refused":
-            assert o.message and any("\u4e00" <= ch <= "\u9fff" for ch in o.message)
-            assert self.unchanged(), o
-        elif o.status == "applied":
-            assert o.applied + o.unchanged + o.older + o.quarantined == o.records
-            self._assert_whole(o)
-            self.reset()
-        else:
-            assert self.unchanged(), o
-        return o.status
-
-    def _assert_whole(self, o) -> None:
-        con = sqlite3.connect(self.city.db_path)
-        try:
-            for table, n in o.tables.items():
-                got = con.execute(f'SELECT count(*) FROM "{table}" WHERE owner_code = ?', (o.sender,)).fetchone()[0]
-                assert got >= n
-        finally:
-            con.close()
 
 
 @pytest.fixture(scope="module")
