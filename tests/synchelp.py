@@ -172,16 +172,29 @@ class PackageLab:
         out = sync.import_from(self.city, path, backup=False).packages
         assert len(out) == 1
         o = out[0]
+        assert o.kind != "internal", o  # never an error nobody foresaw
         if o.status == "refused":
             assert o.message and any("\u4e00" <= ch <= "\u9fff" for ch in o.message)
             assert self.unchanged(), o
         elif o.status == "applied":
             assert o.applied + o.unchanged + o.older + o.quarantined == o.records
             self._assert_whole(o)
+            self.lists_open()
             self.reset()
         else:
             assert self.unchanged(), o
         return o.status
+
+    def lists_open(self) -> None:
+        """Every list the city shows still opens (a bad value once made them fail for all towns)."""
+        from congress_desktop.services import opinions, visits
+
+        c = self.city
+        deputies.query_deputies(c, deputies.DeputyQuery(), 0, None)
+        visits.query_visits(c, visits.VisitQuery(), 0, None)
+        opinions.query_opinions(c, opinions.OpinionQuery(), 0, None)
+        sync.list_towns(c)
+        sync.list_quarantine(c)
 
     def _assert_whole(self, o) -> None:
         con = sqlite3.connect(self.city.db_path)

@@ -179,7 +179,8 @@ def _dates_real(days: set[str]) -> bool:
 
 
 def _datetimes(values: Sequence[str]) -> bool:
-    return all(map(_DATETIME.fullmatch, values)) and _dates_real({v[:10] for v in values})
+    return (all(map(_DATETIME.fullmatch, values)) and _dates_real({v[:10] for v in values})
+            and max(v[11:13] for v in values) < "24")
 
 
 def _dates(values: Sequence[str]) -> bool:
