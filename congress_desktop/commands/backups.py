@@ -38,6 +38,8 @@ def register(sub, printers) -> None:
 
     p = sub.add_parser("check", help="检查数据库和附件是否完好（有问题时退出码为 1）")
     p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--hold", action="store_true",
+                   help="把内容无法识别的收到的记录转为待核查（原样留存在 sync quarantine 中），然后再检查一遍")
     p.set_defaults(handler=_check, needs_data=False)
 
 
@@ -236,6 +238,17 @@ def _check(_ctx, args) -> int:
     except CongressError as e:
         _err(f"错误：{e.message}")
         return 1
+    if args.hold:
+        from ..services.context import Context
+        from ..services.value_check import hold_bad_received
+
+        ctx = Context.open(folder)
+        try:
+            n = hold_bad_received(ctx)
+        finally:
+            ctx.close()
+        out(f"已把 {n} 条内容无法识别的收到的记录转为待核查（sync quarantine 可查看原样内容）。" if n
+            else "没有需要转为待核查的收到的记录。")
     report = backups.check_data(folder)
     if args.json:
         out_json(report.as_json())

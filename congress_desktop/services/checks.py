@@ -202,9 +202,49 @@ def index_section(st: DbState) -> CheckSection:
                         data={"missing": names, "rebuilt": rebuilt})
 
 
+def values_section(st: DbState) -> CheckSection:
+    """Every stored value against its column's rule (dates, times, vocabularies, control characters)."""
+    from .sync import TABLE_LABELS, field_label
+    from .value_check import MAX_SHOWN, find_bad_values
+
+    title = "记录内容"
+    if st.state != "current":
+        return CheckSection("values", title, "没有检查", notes=("数据库版本不是本程序的当前版本，不检查记录内容",),
+                            data={"bad": []})
+    bad = find_bad_values(st.path)
+    if not bad:
+        return CheckSection("values", title, "全部日期、时间、类别和文字都能识别", data={"bad": []})
+    problems = []
+    for b in bad[:MAX_SHOWN]:
+        who = f"“{b.label}”" if b.label else ""
+        problems.append(f"{TABLE_LABELS.get(b.table, b.table)}{who}（编号 {b.record_id}，单位 {b.owner}）的"
+                        f"“{field_label(b.table, b.column)}”{b.reason}")
+    if len(bad) > MAX_SHOWN:
+        problems.append(f"……共 {len(bad)} 处")
+    office = _office_code(st.path)
+    received = {(b.table, b.record_id) for b in bad if b.owner and b.owner != office}
+    notes = ()
+    if received:
+        notes = (f"其中 {len(received)} 条是收到的其他单位的记录：运行 congress-desktop check --hold（或在“检查数据”的结果中"
+                 "点“转为待核查”）把它们转为待核查，原样留存，各列表即可正常打开；对方下次发来新版本时会恢复",)
+    return CheckSection("values", title, f"{len(bad)} 处无法识别", tuple(problems), notes=notes,
+                        data={"bad": [b.__dict__ for b in bad]})
+
+
+def _office_code(db: Path) -> str:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        row = con.execute("SELECT code FROM office LIMIT 1").fetchone()
+        return row[0] if row else ""
+    except sqlite3.Error:
+        return ""
+    finally:
+        con.close()
+
+
 # Checks of the database's contents, in the order shown. Each gets the file's DbState (it passed
 # integrity_check) and returns its section; add a new check by adding its function here.
-DB_CHECKS: list[Callable[[DbState], CheckSection]] = [schema_section, index_section]
+DB_CHECKS: list[Callable[[DbState], CheckSection]] = [schema_section, index_section, values_section]
 
 
 # ============================================================================ attachments

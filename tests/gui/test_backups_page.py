@@ -360,3 +360,20 @@ def test_a_damaged_database_at_start_is_restored_from_an_encrypted_stick_backup(
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def test_check_data_offers_to_hold_received_records_it_cannot_read_and_then_the_lists_open(
+        qtbot, window, dialogs, demo_ctx, monkeypatch):
+    from congress_desktop.services import deputies, sync
+
+    d = deputies.query_deputies(demo_ctx, deputies.DeputyQuery(), 0, 1)[0]
+    with demo_ctx.store.engine.begin() as conn:  # a record of the city, received before these checks
+        conn.exec_driver_sql("UPDATE deputy SET owner_code = '420381000000', created_at = 'garbage' WHERE id = ?",
+                             (d.id,))
+    asked = []
+    monkeypatch.setattr(backups_panel, "_ask_hold", lambda parent, text: asked.append(text) or True)
+    panel_of(window).check_button.click()
+    qtbot.waitUntil(lambda: any("结论：全部正常" in t for t in dialogs.texts()), timeout=30000)
+    assert "创建时间" in asked[0] and d.name in asked[0]
+    assert deputies.count_deputies(demo_ctx) == 63  # the held one is aside, the list opens
+    assert [q.record_id for q in sync.list_quarantine(demo_ctx)] == [d.id]

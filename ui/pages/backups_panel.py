@@ -50,6 +50,16 @@ def _info(parent: QWidget | None, title: str, text: str, icon=QMessageBox.Icon.I
     widgets.exec_modal(box)
 
 
+def _ask_hold(parent: QWidget | None, report: str) -> bool:
+    """The check found received records it cannot read: put them aside as 待核查? Tests replace this."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "检查数据", report, QMessageBox.StandardButton.NoButton, parent)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    hold = box.addButton("转为待核查", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("关闭", QMessageBox.ButtonRole.RejectRole)
+    widgets.exec_modal(box)
+    return box.clickedButton() is hold
+
+
 class BackupsPanel(QWidget):
     def __init__(self, ctx: Context, parent: QWidget | None = None):
         super().__init__(parent)
@@ -284,8 +294,22 @@ class BackupsPanel(QWidget):
 
         def ok(report) -> None:
             self.last_result = report
+            values = report.section("values")
+            if values is not None and values.notes and _ask_hold(self, "\n".join(report.lines())):
+                self.hold_received()
+                return
             _info(self, "检查数据", "\n".join(report.lines()),
                   QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning)
 
         return tasks.run_task(self, "正在检查数据", lambda progress, cancel: backups.check_data(
             folder, progress=progress, cancel=cancel), ok)
+
+    def hold_received(self):
+        """转为待核查: the received records whose content cannot be read, put aside; then check again."""
+        from congress_desktop.services.value_check import hold_bad_received
+
+        def done(n: int) -> None:
+            self.last_result = n
+            self.check_data()
+
+        return tasks.run_task(self, "正在转为待核查", lambda _p, _c: hold_bad_received(self.ctx), done)
