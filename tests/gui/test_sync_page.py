@@ -216,3 +216,39 @@ def test_replacing_the_trusted_city_key_needs_its_own_tick(qtbot):
     dlg.replace.setChecked(True)
     dlg.ok_button.click()
     assert dlg.result() == QDialog.DialogCode.Accepted
+
+
+def test_after_a_restore_the_town_sees_the_new_epoch_and_what_the_city_still_keeps(qtbot, city, tmp_path, modals):
+    from congress_desktop.services import backups
+    from tests.synchelp import make_town
+    from ui.pages.sync import KeptDialog
+
+    town = make_town(tmp_path / "town", "丹江口市浪河镇人大", "420381105000", deputies_n=2)
+    try:
+        enrol(city, town, tmp_path / "papers")
+        stick = tmp_path / "stick"
+        sync.export_packages(town, stick)
+        sync.import_from(city, stick)
+        saved = backups.backup_before(town, "manual").path
+        for name in ("恢复前录入甲", "恢复前录入乙"):
+            deputies.create_deputy(town, {"name": name, "gender": "女"})
+        sync.export_packages(town, stick)
+        sync.import_from(city, stick)
+        backups.restore_backup(town, saved)
+        sync.export_packages(town, stick)  # the old receipt is ignored; everything goes again
+        sync.import_from(city, stick)
+        page = SyncPage(town)
+        qtbot.addWidget(page)
+        page.target = lambda: str(stick)
+        handle = page.export_packages()
+        qtbot.waitUntil(lambda: handle.done, timeout=20000)
+        status = page.status_label.text()
+        assert "恢复备份" in status and "2 条本机已没有" in status
+        assert not page.kept_button.isHidden()
+        page.kept_button.click()
+        dialog = next(d for d in modals if isinstance(d, KeptDialog))
+        rows = texts(dialog.table)
+        assert sorted(r[2] for r in rows) == ["代表：恢复前录入乙", "代表：恢复前录入甲"]
+        assert all(r[0] == "丹江口市人大常委会" and r[1] == "本单位" for r in rows)
+    finally:
+        town.close()

@@ -31,8 +31,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -48,13 +46,13 @@ from congress_desktop.sync.stick import list_removable_drives
 from .. import errors as ui_errors
 from .. import key_passphrase, tasks, widgets
 from ..files import ask_folder, ask_open_file, ask_save_file, info, open_file
+from .sync_dialogs import KeptDialog, QuarantineDialog, ReportDialog, fill, local_time, muted, receipt_lines
 
 log = logging.getLogger(__name__)
 
 ENROL_FILTER = "登记文件 (*.cdenrol);;所有文件 (*)"
 TRUST_FILTER = "信任包 (*.cdtrust);;所有文件 (*)"
 PACKAGE_FILTER = "同步数据包 (*.cdsync *.cdrcpt);;所有文件 (*)"
-STATUS_LABELS = {"applied": "已导入", "already": "已导入过", "refused": "已拒绝"}
 
 KEYS_HELP = (
     "<b>密钥是怎么回事：</b>每个单位有自己的一对密钥。私钥只保存在本机（Windows 上由系统加密保护；"
@@ -75,27 +73,6 @@ CITY_KEYS_HELP = (
 
 
 # ------------------------------------------------------------------ small helpers
-def local_time(t: dt.datetime | None) -> str:
-    if t is None:
-        return "从未"
-    return t.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def muted(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("muted")
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    return label
-
-
-def fill(t: QTableWidget, rows: list[list[str]]) -> None:
-    t.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            t.setItem(r, c, QTableWidgetItem(str(value)))
-
-
 # ------------------------------------------------------------------ dialogs
 def key_form(name: str, code: str, key_id: str, fingerprint: str) -> QFormLayout:
     """Whose key, and its fingerprint large enough to read out group by group over the phone."""
@@ -188,120 +165,6 @@ class TrustDialog(FingerprintCheckDialog):
                          preview.fingerprint, replaces=bool(preview.current_fingerprint), note=note, parent=parent)
 
 
-class ReportDialog(QDialog):
-    """What an import did, package by package."""
-
-    def __init__(self, report: sync_service.ImportReport, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("导入结果")
-        self.resize(820, 360)
-        self.table = widgets.list_table(["数据包", "发送单位", "结果", "说明"])
-        rows = [[p.file, p.sender_name, STATUS_LABELS[p.status],
-                 p.message + (f"；{p.receipt_error}" if p.receipt_error else "")] for p in report.packages]
-        fill(self.table, rows)
-        lines = []
-        applied = sum(1 for p in report.packages if p.status == "applied")
-        refused = sum(1 for p in report.packages if p.status == "refused")
-        lines.append(f"共 {len(report.packages)} 个数据包：导入 {applied} 个，拒绝 {refused} 个。")
-        for rc in report.receipts:
-            if rc.accepted:
-                lines.append(f"已读取 {rc.issuer_name} 的回执：对方已确认收到第 {rc.confirmed_seq} 号之前的全部变更。")
-        if report.skipped_other:
-            lines.append(f"U盘上另有 {report.skipped_other} 个数据包是发给其他单位的，未动。")
-        if report.backup:
-            lines.append(f"导入前已备份数据库：{report.backup.name}")
-        if any(p.receipt for p in report.packages):
-            lines.append("回执已写回U盘，请把U盘交回对方。拔下前请先“安全弹出”。")
-        self.summary = QLabel("\n".join(lines))
-        self.summary.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.summary)
-        lay.addWidget(self.table, 1)
-        lay.addWidget(buttons)
-
-
-class QuarantineDialog(QDialog):
-    """The received records held back by an import: what differs, and the user's choice for each."""
-
-    def __init__(self, ctx: Context, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.setWindowTitle("核查隔离的记录")
-        self.resize(860, 520)
-        self.rows: list[sync_service.QuarantineRow] = []
-        self.names = {p.code: p.name for p in sync_service.list_peers(ctx)}
-        self.table = widgets.list_table(["收到时间", "发送单位", "记录", "原因"], "quarantineTable")
-        self.table.itemSelectionChanged.connect(self._show_selected)
-        self.diff = widgets.list_table(["项目", "本机的内容", "收到的内容"], "quarantineDiff")
-        self.take_button = QPushButton("采用收到的版本")
-        self.take_button.setObjectName("takeIncoming")
-        self.take_button.clicked.connect(lambda: self._resolve(True))
-        self.keep_button = QPushButton("保留本机版本")
-        self.keep_button.setObjectName("keepLocal")
-        self.keep_button.clicked.connect(lambda: self._resolve(False))
-        self.message = QLabel()
-        self.message.setObjectName("quarantineMessage")
-        self.message.setWordWrap(True)
-        actions = QHBoxLayout()
-        actions.addWidget(self.take_button)
-        actions.addWidget(self.keep_button)
-        actions.addStretch(1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(muted("导入时，收到的记录与本机的同一条记录版本号相同而内容不同（例如对方用旧备份恢复后又修改过），"
-                            "或编号与其他单位的记录相同，这些记录没有写入，先隔离在这里。请与发送单位核实后选择："
-                            "“采用收到的版本”用收到的内容替换本机的；“保留本机版本”不作改动。两种内容都会留存备查。"))
-        lay.addWidget(self.table, 2)
-        lay.addWidget(QLabel("不同之处："))
-        lay.addWidget(self.diff, 3)
-        lay.addLayout(actions)
-        lay.addWidget(self.message)
-        lay.addWidget(buttons)
-        self.reload()
-
-    def reload(self) -> None:
-        self.rows = sync_service.list_quarantine(self.ctx)
-        fill(self.table, [[local_time(r.at), self.names.get(r.sender, r.sender), sync_service.quarantine_title(r),
-                           r.reason] for r in self.rows])
-        if self.rows:
-            self.table.selectRow(0)
-        else:
-            self.diff.setRowCount(0)
-            self.message.setText(self.message.text() or "没有待核查的隔离记录。")
-        self._show_selected()
-
-    def selected(self) -> sync_service.QuarantineRow | None:
-        r = self.table.currentRow()
-        return self.rows[r] if 0 <= r < len(self.rows) and self.table.selectedItems() else None
-
-    def _show_selected(self) -> None:
-        row = self.selected()
-        self.take_button.setEnabled(row is not None and row.reason == sync_service.engine.SAME_VERSION)
-        self.keep_button.setEnabled(row is not None)
-        fill(self.diff, [list(d) for d in sync_service.quarantine_differences(row)] if row else [])
-
-    def _resolve(self, take_incoming: bool) -> None:
-        row = self.selected()
-        if row is None:
-            return
-        if take_incoming and not widgets.ask_yes_no(
-                self, "采用收到的版本", f"用收到的内容替换本机的“{sync_service.quarantine_title(row)}”吗？\n"
-                                  "本机原来的内容仍会留存备查。"):
-            return
-        try:
-            msg = sync_service.resolve_quarantine(self.ctx, row.id, take_incoming=take_incoming)
-        except CongressError as e:
-            self.message.setText(e.message)
-            return
-        self.message.setText(msg)
-        self.reload()
-
-
 # ------------------------------------------------------------------ the page
 class SyncPage(QWidget):
     def __init__(self, ctx: Context, parent: QWidget | None = None):
@@ -345,6 +208,9 @@ class SyncPage(QWidget):
         self.quarantine_button = QPushButton("核查隔离的记录…")
         self.quarantine_button.setObjectName("quarantineButton")
         self.quarantine_button.clicked.connect(self.review_quarantine)
+        self.kept_button = QPushButton("查看对方保存的记录…")
+        self.kept_button.setObjectName("keptButton")
+        self.kept_button.clicked.connect(self.review_kept)
         self.status_label = QLabel()
         self.status_label.setObjectName("syncStatus")
         self.status_label.setWordWrap(True)
@@ -361,6 +227,7 @@ class SyncPage(QWidget):
         sl.addWidget(self.status_label)
         q_row = QHBoxLayout()
         q_row.addWidget(self.quarantine_button)
+        q_row.addWidget(self.kept_button)
         q_row.addStretch(1)
         sl.addLayout(q_row)
         if self.is_city:
@@ -509,12 +376,24 @@ class SyncPage(QWidget):
             lines.append(f"等待上报：{p.waiting_records} 条记录" if p.waiting_records else "等待上报：无，全部已确认")
         if self.is_city and st.peers:
             lines.append(f"已登记乡镇 {len(st.peers)} 个。")
+        if st.epoch is not None and not st.epoch.root:
+            lines.append(f"本机数据于 {local_time(st.epoch.started_at)} {st.epoch.reason_label}：此后的变更重新编号，"
+                         "下次导出会把全部记录再发一遍，对方逐条核对，不会重复。")
+        if st.kept_there:
+            lines.append(f"对方还保存着本单位 {st.kept_there} 条本机已没有（或比本机新）的记录，多半是恢复备份时丢失的："
+                         "点“查看对方保存的记录”对照，需要的请重新录入。")
+        if st.kept_here:
+            lines.append(f"本机替其他单位保存着 {st.kept_here} 条对方恢复备份后已没有的记录。")
         if st.open_quarantine:
-            lines.append(f"有 {st.open_quarantine} 条收到的记录因版本冲突被隔离，待核查（点“核查隔离的记录”）。")
+            lines.append(f"有 {st.open_quarantine} 条收到的记录因版本冲突或内容无法识别被隔离，待核查（点“核查隔离的记录”）。")
         self.quarantine_button.setVisible(bool(st.open_quarantine))
+        self.kept_button.setVisible(bool(st.kept_there or st.kept_here))
         self.status_label.setText("\n".join(lines))
         if self.is_city:
             self.refresh_towns()
+
+    def review_kept(self) -> None:
+        widgets.exec_modal(KeptDialog(self.ctx, self))
 
     def review_quarantine(self) -> None:
         widgets.exec_modal(QuarantineDialog(self.ctx, self))
@@ -568,10 +447,7 @@ class SyncPage(QWidget):
         return self.last_task
 
     def _exported(self, result: sync_service.ExportResult) -> None:
-        lines = []
-        for rc in result.receipts:
-            if rc.accepted:
-                lines.append(f"已读取{rc.issuer_name}的回执：已确认收到第 {rc.confirmed_seq} 号之前的全部变更。")
+        lines = receipt_lines(result.receipts)
         for p in result.packages:
             lines.append(f"给 {p.recipient_name}：{p.records} 条记录（第 {p.seq_from}–{p.seq_to} 号变更）")
         lines.append(f"已写入并校验：{result.folder}")
