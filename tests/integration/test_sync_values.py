@@ -237,3 +237,44 @@ def test_the_unchanged_package_still_applies_after_all_this(lab):
     p.write_bytes(lab.file)
     assert lab.check(p) == "applied"
     assert copy_package  # the helper module is shared with the fuzz test
+
+
+def test_a_full_disk_at_the_final_checkpoint_reports_the_package_applied_then_warns(tmp_path, monkeypatch):
+    """The package is in and its receipt written; only copying the journal into the database file at
+    the very end fails for lack of space: the report says applied, then tells about the disk."""
+    from congress_desktop.services.context import Context
+    from tests.storagefaults import can_mount, fill, small_disk
+    from tests.synchelp import make_city
+
+    if not can_mount():
+        pytest.skip("mounting a tmpfs is not allowed here")
+    disk = tmp_path / "disk"
+    with small_disk(disk, 48 * 1024 * 1024):
+        city = make_city(disk / "city")
+        town = make_town(tmp_path / "town", "丹江口市浪河镇人大", "420381105000", deputies_n=300)
+        try:
+            enrol(city, town, tmp_path / "papers")
+            stick = tmp_path / "stick"
+            sync.export_packages(town, stick)
+            original = engine.end_import
+            filled = []
+
+            def end_on_a_full_disk(conn):
+                filled.append(fill(disk, leave=0))
+                original(conn)
+
+            monkeypatch.setattr(engine, "end_import", end_on_a_full_disk)
+            report = sync.import_from(city, stick, backup=False)
+            assert filled and [p.status for p in report.packages] == ["applied"]
+            assert report.packages[0].receipt and report.warnings
+            assert "已导入" in report.warnings[0] and "空间不足" in report.warnings[0]
+            filled[0].unlink()
+            monkeypatch.setattr(engine, "end_import", original)
+        finally:
+            city.close()
+            town.close()
+        again = Context.open(disk / "city")
+        try:
+            assert deputies.count_deputies(again, deputies.DeputyQuery(owner="420381105000")) == 300
+        finally:
+            again.close()
