@@ -830,10 +830,10 @@ def _export_one(ctx: Context, folder: Path, pair: KeyPair, info: KeyInfo, code: 
                                        fresh_after=None if epoch.root else epoch.started_seq)
             body = writer.finish()
         except ValueRefused as e:
-            writer.file.close()
+            writer.abort()
             raise SyncError(_value_message(e, ours=True), "value") from e
         except BaseException:
-            writer.file.close()
+            writer.abort()
             raise
     try:
         header = Header(**{**header.__dict__, "records": counts.records})
@@ -942,6 +942,10 @@ class _Prepared:
     body_error: SyncError | None = None
 
     def close(self) -> None:
+        # the zip first: left to the garbage collector, its finaliser meets a closed file (and, run in
+        # the middle of an unrelated compile(), trips CPython 3.11's recursion-depth check)
+        if self.reader is not None:
+            self.reader.close()
         if self.body is not None:
             self.body.close()
 
@@ -955,18 +959,23 @@ def _prepare(data_dir: Path, path: Path, header: Header, keys: PublicKeys, pair:
     except SyncError as e:
         return _Prepared(signature_error=e)
     spool = data_dir / "tmp"
-    body = None
     try:
         body = open_body(path, header, pair, spool if spool.is_dir() else None)
-        reader = BodyReader(body, header)
-        reader.preload()
     except SyncError as e:
-        if body is not None:
-            body.close()
+        return _Prepared(body_error=e)
+    try:
+        reader = BodyReader(body, header)  # closes its zip itself when the manifest is refused
+    except SyncError as e:
+        body.close()
         return _Prepared(body_error=e)
     except BaseException:
-        if body is not None:
-            body.close()
+        body.close()
+        raise
+    try:
+        reader.preload()
+    except BaseException:
+        reader.close()
+        body.close()
         raise
     return _Prepared(reader, body)
 

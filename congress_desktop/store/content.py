@@ -42,10 +42,11 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 # the search keys the program derives itself join their parts with U+001F (domain/search.py)
 FORBIDDEN_IN_KEYS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1e\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 SEARCH_KEYS = frozenset({"search_text", "name_pinyin", "name_initials"})
-_DATETIME = re.compile(r"\d{4}-[01]\d-[0-3]\d [0-2]\d:[0-5]\d:[0-5]\d(?:\.\d{6})?")
+_DATETIME = re.compile(r"\d{4}-[01]\d-[0-3]\d (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{6})?")
 _DATE = re.compile(r"\d{4}-[01]\d-[0-3]\d")
 _MONTH = re.compile(r"\d{4}-[01]\d")
-_TIME = re.compile(r"[0-2]\d:[0-5]\d")
+_MONTH_OR_DATE = re.compile(r"\d{4}-[01]\d(?:-[0-3]\d)?")
+_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SHA = re.compile(r"[0-9a-f]{64}")
 
@@ -117,9 +118,20 @@ class ColumnRule:
     fmt: str                  # '' or a FORMATS entry
     choices: frozenset[str] | None
 
-    def first_problem(self, values: Sequence) -> Problem | None:
-        """None when every value is fine (types were checked already: see sync/engine.py)."""
-        present = [v for v in values if v is not None] if self.nullable else values
+    @property
+    def wants_distinct(self) -> bool:
+        """Whether checking the distinct values pays (vocabularies, dates: few values, many repeats)."""
+        return self.kind != "str" or self.choices is not None or self.fmt not in ("", "uuid", "sha256")
+
+    def first_problem(self, values: Sequence, distinct: set | None = None) -> Problem | None:
+        """None when every value is fine (types were checked already: see sync/checks.py). ``distinct``:
+        ``set(values)``, when the caller has it."""
+        if distinct is None and self.wants_distinct:
+            distinct = set(values)
+        if distinct is not None:
+            present = distinct - {None} if self.nullable else distinct
+        else:
+            present = [v for v in values if v is not None] if self.nullable else values
         if not present:
             return None
         if self.kind == "int":
@@ -133,8 +145,11 @@ class ColumnRule:
             return None
         if self.kind != "str":
             return None
+        joined = " ".join(present)  # dates, states, villages repeat: each distinct value is checked once
+        # isprintable() (in C) is False for every character FORBIDDEN names, and for a few allowed
+        # ones (a newline, U+3000): only then does the regex decide
         forbidden = FORBIDDEN_IN_KEYS if self.column in SEARCH_KEYS else FORBIDDEN
-        if forbidden.search("\n".join(present)):
+        if not joined.isprintable() and forbidden.search(joined):
             return self._find(values, lambda v: isinstance(v, str) and forbidden.search(v) is not None,
                               "含有不允许的控制字符或不可见字符")
         if self.choices is not None:
@@ -179,8 +194,7 @@ def _dates_real(days: set[str]) -> bool:
 
 
 def _datetimes(values: Sequence[str]) -> bool:
-    return (all(map(_DATETIME.fullmatch, values)) and _dates_real({v[:10] for v in values})
-            and max(v[11:13] for v in values) < "24")
+    return all(map(_DATETIME.fullmatch, values)) and _dates_real({v[:10] for v in values})
 
 
 def _dates(values: Sequence[str]) -> bool:
@@ -192,12 +206,13 @@ def _months(values: Sequence[str]) -> bool:
 
 
 def _month_or_date(values: Sequence[str]) -> bool:
-    days = [v for v in values if len(v) != 7]
-    return _months([v for v in values if len(v) == 7]) and _dates(days)
+    if not all(map(_MONTH_OR_DATE.fullmatch, values)):
+        return False
+    return _months([v for v in values if len(v) == 7]) and _dates_real({v for v in values if len(v) == 10})
 
 
 def _times(values: Sequence[str]) -> bool:
-    return all(map(_TIME.fullmatch, values)) and all(int(v[:2]) < 24 for v in set(values))
+    return all(map(_TIME.fullmatch, values))
 
 
 def _isotimes(values: Sequence[str]) -> bool:

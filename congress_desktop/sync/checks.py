@@ -50,6 +50,12 @@ def _refuse(t: SyncTable, rows: list[list], positions: list[int], row: int, colu
                         table=t.name, record=rid, label=shown, column=column, reason=reason)
 
 
+def _wrong_type(t: SyncTable, rows: list[list], positions: list[int], column: list, allowed: set,
+                name: str) -> ValueRefused:
+    i = next(i for i, v in enumerate(column) if type(v) not in allowed)
+    return _refuse(t, rows, positions, i, name, "缺少取值" if column[i] is None else "取值的类型不对")
+
+
 def check_values(t: SyncTable, positions: list[int], rows: list[list], sender: str) -> None:
     """Types, identity and content, column by column. The chunk is flattened once (``chain``, in C) and
     each column is a strided slice of it (``values[p::width]``, a pointer copy). Every row has the same
@@ -63,11 +69,16 @@ def check_values(t: SyncTable, positions: list[int], rows: list[list], sender: s
             continue
         column = values[pos::width]
         allowed = TYPES_OK[kind] | ({NONE} if nullable else set())
-        if not set(map(type, column)) <= allowed:
-            i = next(i for i, v in enumerate(column) if type(v) not in allowed)
-            reason = "缺少取值" if column[i] is None else "取值的类型不对"
-            raise _refuse(t, rows, positions, i, name, reason)
-        problem = _rule(t, name).first_problem(column)
+        rule = _rule(t, name)
+        distinct = None
+        if rule.wants_distinct:
+            try:
+                distinct = set(column)  # the checks below run on the distinct values (in C where they can)
+            except TypeError:  # a list or an object where a value belongs (unhashable)
+                raise _wrong_type(t, rows, positions, column, allowed, name) from None
+        if not set(map(type, distinct if distinct is not None else column)) <= allowed:
+            raise _wrong_type(t, rows, positions, column, allowed, name)
+        problem = rule.first_problem(column, distinct)
         if problem is not None:
             raise _refuse(t, rows, positions, problem.index, name, problem.reason)
     ids = values[positions[t.index("id")]::width]

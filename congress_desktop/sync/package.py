@@ -465,6 +465,14 @@ class BodyWriter:
         self.tables.append(TableData(name, list(columns), count, digest.hexdigest(), size, fresh))
         return count
 
+    def abort(self) -> None:
+        """Give up: the zip is closed before its file (its finaliser would write to a closed file)."""
+        try:
+            self.zip.close()
+        except (OSError, ValueError):
+            pass
+        self.file.close()
+
     def add_attachment(self, sha256: str, path: Path) -> None:
         if sha256 in self.attachments:
             return
@@ -507,6 +515,14 @@ class BodyReader:
             infos = self.zip.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error) as e:
             raise _bad("不是有效的压缩包") from e
+        try:
+            self._check_members(infos)
+            self.manifest = self._manifest()
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def _check_members(self, infos: list[zipfile.ZipInfo]) -> None:
         if len(infos) > MAX_MEMBERS:
             raise _bad(f"文件数超过 {MAX_MEMBERS}", "limits")
         total = 0
@@ -529,7 +545,6 @@ class BodyReader:
             raise _bad("解压后总大小异常", "limits")
         if "manifest.json" not in self.members:
             raise _bad("缺少清单 manifest.json")
-        self.manifest = self._manifest()
 
     def read_member(self, name: str, limit: int) -> bytes:
         info = self.members[name]

@@ -13,21 +13,31 @@
 
 Each is printed beside the time plain ``sqlite3`` ``executemany`` takes to insert the same rows into a
 bare table (no indexes, one transaction, synchronous=FULL as the application uses), measured in the
-same run. The goal for the import is within 3x of that."""
+same run. The goal for the import is within 3x of that. Each import runs in a process of its own, whose
+peak resident memory (the kernel's high-water mark, VmHWM) is printed beside the memory the same
+process held just before the import began (Python, SQLAlchemy, the program's modules): goal < 500 MB."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+if "CONGRESS_KEY_PASSPHRASE_FILE" not in os.environ:  # the offices' private keys, without a desktop keyring
+    _fd, _name = tempfile.mkstemp(prefix="bench-key-", suffix=".txt")
+    os.write(_fd, "基准测试的密钥口令\n".encode())
+    os.close(_fd)
+    os.environ["CONGRESS_KEY_PASSPHRASE_FILE"] = _name
 
 from congress_desktop.services import sync  # noqa: E402
 from congress_desktop.services.context import Context  # noqa: E402
@@ -120,12 +130,36 @@ def town(folder: Path, i: int) -> Context:
     return c
 
 
+def _memory_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def child_import(work: Path) -> int:
+    """One import in this fresh process: its time and memory, as JSON on stdout."""
+    copy = Context.open(work / "city")
+    settle()
+    before = _memory_kib("VmRSS")
+    start = time.perf_counter()
+    report = sync.import_from(copy, work / "stick")
+    seconds = time.perf_counter() - start
+    copy.close()
+    print(json.dumps({"seconds": seconds, "applied": report.applied, "ok": report.ok,
+                      "rss_before_kib": before, "peak_kib": _memory_kib("VmHWM")}))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--child-import", metavar="DIR", help=argparse.SUPPRESS)
     ap.add_argument("--small", action="store_true", help="a tenth of the sizes")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--repeat", type=int, default=3, help="imports (each on a fresh copy), median reported")
     args = ap.parse_args()
+    if args.child_import:
+        return child_import(Path(args.child_import))
     scale = 10 if args.small else 1
     n_export, n_towns, per_town = 100_000 // scale, 20, 50_000 // scale
     root = Path(tempfile.mkdtemp(prefix="bench-sync-"))
@@ -160,29 +194,32 @@ def main() -> int:
             t.close()
         setup_s = time.perf_counter() - start
         city.close()
-        imports, bases, reals = [], [], []
+        imports, bases, reals, peaks, befores = [], [], [], [], []
         for run in range(args.repeat):
             work = root / f"run{run}"
             shutil.copytree(root / "city", work / "city")
             shutil.copytree(stick, work / "stick")  # the import removes confirmed packages from the stick
-            copy = Context.open(work / "city")
-            settle()
-            start = time.perf_counter()
-            report = sync.import_from(copy, work / "stick")
-            imports.append(time.perf_counter() - start)
-            assert report.ok and report.applied == len(all_rows), report
-            copy.close()
+            out = subprocess.run([sys.executable, __file__, "--child-import", str(work)], check=True,
+                                 capture_output=True, text=True).stdout.strip().splitlines()[-1]
+            got = json.loads(out)
+            assert got["ok"] and got["applied"] == len(all_rows), got
+            imports.append(got["seconds"])
+            peaks.append(got["peak_kib"] / 1024)
+            befores.append(got["rss_before_kib"] / 1024)
             shutil.rmtree(work)
             bases.append(baseline(all_rows, root))
             reals.append(indexed(all_rows, root / f"indexed{run}"))
             print(f"  run {run + 1}: import {imports[-1]:.2f} s, bare executemany {bases[-1]:.2f} s, "
-                  f"ratio {imports[-1] / bases[-1]:.2f}x", flush=True)
+                  f"ratio {imports[-1] / bases[-1]:.2f}x, peak memory {peaks[-1]:.0f} MB "
+                  f"(the process before the import: {befores[-1]:.0f} MB)", flush=True)
         import_s, base_s, real_s = (statistics.median(v) for v in (imports, bases, reals))
         print(f"        (the same executemany into the real, indexed deputy table: {real_s:.2f} s, "
               f"{real_s / base_s:.1f}x the bare table)")
         print(f"import  {len(all_rows):>9,} records in {n_towns} packages  {import_s:7.2f} s   "
               f"sqlite3 executemany of the same rows {base_s:6.2f} s   ratio {import_s / base_s:4.1f}x   "
               f"(median of {args.repeat}; goal <= 3x; making the 20 towns and their packages took {setup_s:.0f} s)")
+        print(f"memory  peak {max(peaks):.0f} MB (largest of {args.repeat}; goal < 500 MB), "
+              f"of which {statistics.median(befores):.0f} MB were held before the import began")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
