@@ -39,7 +39,8 @@ IDENTITY = ("id", "owner_code", "version", "deleted")
 ATTACHMENT_TABLE = "attachment"
 ATTACHMENT_FOLDER = "attachments"
 SQL_VARS = 900
-IMPORT_CACHE_KIB = -262144   # 256 MiB, while a package applies (see apply_body)
+IMPORT_CACHE_KIB = -131072   # 128 MiB while a package applies (apply.py); 256 MiB was no faster once big
+# imports drop their indexes (BulkLoad), and kept the peak memory of a 1,000,000-record import near 480 MB
 DEFAULT_CACHE_KIB = -2000
 # WAL pages before SQLite copies them into the database file, while an import runs: a package touches
 # index pages all over their trees, and checkpointing after every package copied the same pages again
