@@ -1176,10 +1176,10 @@ class _Import:
                 replay = True  # the same changes again (our receipt was lost): nothing new to apply
             if not replay:
                 fork = streams.forked(s, header)
-            st = _state(s, peer.code)
-            if fork is not None:
-                st.issued_receipts += 1
-            serial = st.issued_receipts
+            # a refusal changes nothing here, not even the receipt counter: its receipt repeats the last
+            # serial (the town takes receipts by the package they answer, not by serial)
+            st = s.get(SyncState, peer.code)
+            serial = st.issued_receipts if st else 0
             mark, gaps = streams.received_mark(s, key)
         if fork is not None:
             # what we hold follows another package of the same point: the sender's file was put back
@@ -1188,7 +1188,6 @@ class _Import:
             receipt, receipt_error = self._receipt(path, header, serial, mark, "fork", {})
             raise _Forked(e, receipt, receipt_error)
         if replay:
-            # nothing changes here, not even the state row: the receipt repeats the last serial
             receipt, receipt_error = self._receipt(path, header, serial, mark, "already", {})
             return PackageOutcome(path.name, peer.code, peer.name, "already",
                                   "该数据包以前已导入过，本次未作任何改动" + ("，已重新写回执" if receipt else ""),
@@ -1240,9 +1239,8 @@ class _Import:
                 # what it refers to may be what we lost in a restore of ours: the receipt says where we
                 # stand, so the sender sends that part again (without a receipt it would never know)
                 with self.ctx.store.session() as s:
-                    st = _state(s, peer.code)
-                    st.issued_receipts += 1
-                    serial = st.issued_receipts
+                    st = s.get(SyncState, peer.code)
+                    serial = st.issued_receipts if st else 0  # nothing written: see the fork above
                     mark, _ = streams.received_mark(s, key)
                 receipt, receipt_error = self._receipt(path, header, serial, mark, "refused", {})
                 raise _Forked(error, receipt, receipt_error) from e

@@ -133,7 +133,7 @@ def test_an_index_rebuild_that_cannot_get_the_lock_is_a_note_not_a_failure(town)
 
 def test_a_section_with_a_problem_fails_the_report(town):
     report = backups.check_data(town)
-    assert report.ok and [s.key for s in report.sections] == ["schema", "indexes"]
+    assert report.ok and [s.key for s in report.sections] == ["schema", "indexes", "values"]
     worse = type(report)(**{**report.__dict__, "sections": (*report.sections,
                                                           CheckSection("dates", "日期", "1 处无法读取", ("第 3 条",)))})
     assert not worse.ok and "日期：1 处无法读取" in worse.lines() and "  第 3 条" in worse.lines()

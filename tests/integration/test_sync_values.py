@@ -278,3 +278,9 @@ def test_a_full_disk_at_the_final_checkpoint_reports_the_package_applied_then_wa
             assert deputies.count_deputies(again, deputies.DeputyQuery(owner="420381105000")) == 300
         finally:
             again.close()
+
+
+def test_a_package_referring_to_a_record_we_lack_is_refused_with_a_receipt_and_changes_nothing(lab):
+    p = lab.with_rows("deputy", set_value("village_id", "01930000-0000-7000-8000-00000000dead"))
+    o = refused(lab, p, "integrity")  # the database byte-equal: not even the receipt counter moved
+    assert o.receipt and (p.parent / o.receipt).exists()  # where the city stands, for the town
