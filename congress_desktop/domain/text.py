@@ -6,6 +6,10 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+# Characters no record may hold (store/content.py checks every stored and received text with this):
+# C0 controls but tab/newline/return, DEL, C1, bidi embeddings and overrides (U+202A-U+202E,
+# U+2066-U+2069: they make a name read backwards), lone surrogates, the noncharacters U+FFFE/U+FFFF
+INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 # Middle dots people type in minority names: all become the standard U+00B7.
 _DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\uff65": "\u00b7", "\u2027": "\u00b7", ".": "\u00b7"})
 
@@ -25,10 +29,13 @@ def to_halfwidth(text: str) -> str:
 
 
 def clean(value: object) -> str:
-    """A cell or field value as stripped text: None -> '', inner runs of spaces collapsed."""
+    """A cell or field value as stripped text: None -> '', inner runs of spaces collapsed, invisible
+    control characters dropped (pasted from elsewhere they print as nothing, and the other office
+    would refuse the record)."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
+    text = INVISIBLE.sub("", str(value))
+    text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text).strip()
 
 

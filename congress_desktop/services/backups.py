@@ -381,11 +381,12 @@ def restore_backup(ctx: Context, path: str | Path, *, passphrase: str | None = N
         ctx.store.close()
         try:
             files.ensure_not_in_use(ctx.db_path)  # before anything is replaced: another copy may have it open
+            _owe_sync_epoch(Path(ctx.data_dir), source)
             files.replace_database(ctx.db_path, plain, progress=lambda d, t: progress(40 + d * 50 // max(t, 1), 100))
         finally:
             ctx.store = open_store(ctx.data_dir)  # the old file if replacing failed, else the restored one
             ctx.reload_office()
-    _new_sync_epoch(ctx.store, source)
+    _settle_sync_epoch(ctx.store, ctx.data_dir)
     copied, missing = _restore_attachments(source, ctx.data_dir, never_cancel, passphrase)
     files.prune(backups_dir(ctx))
     progress(100, 100)
@@ -393,12 +394,19 @@ def restore_backup(ctx: Context, path: str | Path, *, passphrase: str | None = N
     return RestoreResult(info, before, None, copied, missing)
 
 
-def _new_sync_epoch(store, source: Path) -> None:
+def _owe_sync_epoch(folder: Path, source: Path) -> None:
     """The restored file's change log goes on from the backup's last number, which was used since for
-    changes the other offices may hold: a new sync epoch keeps the two apart (store/epochs.py)."""
-    from ..store.epochs import start_new_epoch_in
+    changes the other offices may hold: a new sync epoch keeps the two apart (store/epochs.py). Owed
+    before the file is replaced, begun once it is open (or at the next open, after a crash)."""
+    from ..store.epochs import mark_pending
 
-    start_new_epoch_in(store, "restore", f"恢复 {source.name}")
+    mark_pending(folder, f"恢复 {source.name}")
+
+
+def _settle_sync_epoch(store, folder: Path) -> None:
+    from ..store.epochs import settle_pending
+
+    settle_pending(store, folder)
 
 
 def restore_damaged(folder: str | Path, path: str | Path, *, passphrase: str | None = None,
@@ -423,10 +431,11 @@ def restore_damaged(folder: str | Path, path: str | Path, *, passphrase: str | N
         check_cancel(cancel)
         files.ensure_not_in_use(db)
         moved = files.set_aside(db, aside) if db.exists() else None
+        _owe_sync_epoch(folder, source)
         files.replace_database(db, plain, progress=progress)
     store = open_store(folder)
     try:
-        _new_sync_epoch(store, source)
+        _settle_sync_epoch(store, folder)
     finally:
         store.close()
     copied, missing = _restore_attachments(source, folder, never_cancel, passphrase)

@@ -65,7 +65,11 @@ class Context:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise CongressError(f"无法创建数据文件夹 {folder}：{os_error_text(e)}") from e
-        return cls(folder, open_store(folder))
+        store = open_store(folder)
+        from ..store.epochs import settle_pending
+
+        settle_pending(store, folder)  # a restore cut short after it replaced the file: its new epoch
+        return cls(folder, store)
 
     @property
     def db_path(self) -> Path:

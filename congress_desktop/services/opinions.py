@@ -97,8 +97,11 @@ class CategoryRow:
 
 def ensure_categories(ctx: Context) -> None:
     """Seed the default list (RECORDS.md) the first time categories are needed."""
+    # this office's own list: the city's categories come down to the towns too, and a town that took
+    # them for its own would point its opinions at records the city may lose in a restore
+    owner = ctx.office.code if ctx.office else ""
     with ctx.store.session() as s:
-        if s.scalar(select(func.count()).select_from(OpinionCategory)):
+        if s.scalar(select(func.count()).select_from(OpinionCategory).where(OpinionCategory.owner_code == owner)):
             return
         for i, (name, hint) in enumerate(DEFAULT_CATEGORIES):
             s.add(OpinionCategory(name=name, hint=hint, sort_order=(i + 1) * 10))
@@ -111,6 +114,10 @@ def list_categories(ctx: Context, *, include_inactive: bool = False) -> list[Cat
         if not include_inactive:
             stmt = stmt.where(OpinionCategory.active.is_(True))
         rows = s.scalars(stmt.order_by(OpinionCategory.sort_order, OpinionCategory.name)).all()
+        owner = ctx.office.code if ctx.office else ""
+        own = {c.name for c in rows if c.owner_code == owner}
+        # another office's category of the same name as one of ours: ours is the one to choose
+        rows = [c for c in rows if c.owner_code == owner or c.name not in own]
         return [CategoryRow(c.id, c.name, c.hint, c.sort_order, c.active) for c in rows]
 
 
@@ -124,6 +131,7 @@ def save_category(ctx: Context, raw: dict, category_id: str | None = None) -> Ca
     with ctx.store.session() as s:
         clash = s.scalars(select(OpinionCategory).where(OpinionCategory.name == name,
                                                         OpinionCategory.deleted.is_(False),
+                                                        OpinionCategory.owner_code == ctx.store.owner_code,
                                                         OpinionCategory.id != (category_id or ""))).first()
         if clash:
             raise Exists(f"已有类别“{name}”", field="name")

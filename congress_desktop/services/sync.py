@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import CongressError, Exists, InvalidInput, NotFound
 from ..store import epochs as store_epochs
+from ..store.content import FORBIDDEN
 from ..store.db import backup_copy
 from ..store.ids import uuid7
 from ..store.models import ChangeLog, utcnow
@@ -44,6 +45,7 @@ from ..store.models_sync import (
     SyncPackage,
     SyncPeer,
     SyncQuarantine,
+    SyncSeenEpoch,
     SyncState,
 )
 from ..sync import apply as sync_apply
@@ -52,10 +54,12 @@ from ..sync import keys as keymod
 from ..sync.checks import ValueRefused
 from ..sync.keys import KeyPair, PublicKeys, normalise_fingerprint
 from ..sync.package import (
+    CORRUPT,
     DOC_FORMAT,
     MAX_SEQ,
     PACKAGE_SUFFIX,
     RECEIPT_SUFFIX,
+    UUID_RE,
     BodyReader,
     BodyWriter,
     Header,
@@ -676,7 +680,8 @@ def _kept_items(doc: dict) -> list[tuple[str, str, int, str, str]] | None:
     out = []
     for item in kept["items"][:sync_apply.KEPT_LIST_MAX]:
         if (isinstance(item, list) and len(item) == 5 and all(isinstance(v, str) for v in item[:2] + item[3:])
-                and isinstance(item[2], int) and not isinstance(item[2], bool)):
+                and isinstance(item[2], int) and not isinstance(item[2], bool) and 0 <= item[2] < 2**63
+                and not any(FORBIDDEN.search(v) for v in item[:2] + item[3:])):
             out.append((item[0][:50], item[1][:36], item[2], item[3][:20], item[4][:120]))
     return out
 
@@ -697,10 +702,24 @@ def _take_receipt(s: Session, doc: dict, issuer: str, epoch: store_epochs.Epoch)
     if st.epoch != epoch.epoch:
         _reset_stream(st)
         st.epoch = epoch.epoch
+    if doc.get("status") == "stale":
+        # the receiver holds a later epoch of ours than this one, which this file never knew (a
+        # history lost here, or two restores that named nothing and a clock set back): a new epoch
+        # that names that one too, so the receiver takes what we send from now on
+        lost = doc.get("current_epoch")
+        replaces = (lost,) if isinstance(lost, str) and UUID_RE.fullmatch(lost) else ()
+        new = store_epochs.start_new_epoch(s, "replaced", f"{issuer} 保存着本机不知道的一段数据",
+                                           started_seq=epoch.started_seq, replaces=replaces)
+        _reset_stream(st)
+        st.epoch = new.epoch
+        st.last_receipt_at = utcnow()
+        return True, "对方保存着本机不知道的一段较新的数据，已重新编号，下次导出会把全部记录再发一遍", True
     if doc.get("status") == "fork":
         # the receiver holds a package of ours that this file does not know: it was put back to an
         # older copy behind the program's back. A new epoch: everything goes again, nothing collides
-        new = store_epochs.start_new_epoch(s, "rollback", f"{issuer} 发现数据包不衔接")
+        prev = s.get(SyncPackage, pkg.prev_id) if pkg.prev_id else None
+        new = store_epochs.start_new_epoch(s, "rollback", f"{issuer} 发现数据包不衔接",
+                                           started_seq=prev.seq_to if prev is not None else 0)
         _reset_stream(st)
         st.epoch = new.epoch
         st.last_receipt_at = utcnow()
@@ -734,6 +753,9 @@ def _read_receipts(ctx: Context, folder: Path, info: KeyInfo | None, files: list
             doc = read_document(_read_file(path, "回执"), RECEIPT_KIND, "回执")
         except CongressError as e:
             log.warning("receipt %s unreadable: %s", path, e)
+            continue
+        except Exception:  # whatever a file on a stick holds, one receipt never stops the others
+            log.exception("receipt %s unreadable", path)
             continue
         if doc.get("recipient") != office.code:
             continue  # for another office sharing the stick
@@ -917,6 +939,10 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
             h = read_header(p)
         except SyncError as e:
             headers.append((p, None, e))
+            continue
+        except Exception:  # one file on the stick never stops the others
+            log.exception("package %s: header unreadable", p)
+            headers.append((p, None, SyncError(CORRUPT, "corrupt")))
             continue
         if h.recipient != office.code and src.is_dir():
             skipped += 1
@@ -1167,20 +1193,29 @@ class _Import:
             streams.adopt_legacy(s, header)
             known = s.get(SyncPackage, header.package_id)
             replay = known is not None and known.direction == "in"
-            fork = None
-            if not replay and header.seq_to >= header.seq_from and streams.covered(s, key, header.seq_from,
-                                                                                  header.seq_to):
+            # a fork first: a file put back to an older copy reuses numbers we hold, so its package
+            # would look covered (a replay, or older) and its receipt would confirm what we never got
+            fork = None if replay else streams.forked(s, header)
+            # a forked package of an epoch its sender has replaced since (it read our fork receipt and
+            # sent everything again): nothing in it we need; it only waits on the stick to be let go
+            outgrown = fork is not None and streams.replaced(s, header)
+            if fork is None and not replay and header.seq_to >= header.seq_from and streams.covered(
+                    s, key, header.seq_from, header.seq_to):
                 if header.seq_to < streams.newest_seq(s, key):
                     raise SyncError(f"该数据包比已导入的数据旧（第 {header.seq_from}–{header.seq_to} 号变更都已导入过），"
                                     f"已忽略，本机数据未改变。请导入“{peer.name}”最新导出的数据包", "older")
                 replay = True  # the same changes again (our receipt was lost): nothing new to apply
-            if not replay:
-                fork = streams.forked(s, header)
             # a refusal changes nothing here, not even the receipt counter: its receipt repeats the last
             # serial (the town takes receipts by the package they answer, not by serial)
             st = s.get(SyncState, peer.code)
             serial = st.issued_receipts if st else 0
             mark, gaps = streams.received_mark(s, key)
+        if outgrown:
+            stick.remove_file(path)
+            return PackageOutcome(path.name, peer.code, peer.name, "already",
+                                  "这个数据包在对方的数据库被换成较早的副本之后导出，对方随后已重新编号并把全部记录"
+                                  "重新发来，本次未作任何改动，已从U盘删除", header.seq_from, header.seq_to,
+                                  header.records)
         if fork is not None:
             # what we hold follows another package of the same point: the sender's file was put back
             e = SyncError(f"“{peer.name}”的数据库曾被换成较早的副本（这个数据包与以前导入的 {fork.file_name or fork.id} "
@@ -1231,6 +1266,7 @@ class _Import:
                 s.flush()
                 mark, gaps = streams.received_mark(s, key)
                 kept = None if stream.stale else sync_apply.kept_list(conn, peer.code)
+                current = s.get(SyncSeenEpoch, stream.current_id) if stream.stale else None
         except BaseException as e:
             self.bulk.tables = dropped_before  # the rollback brought this package's dropped indexes back
             if isinstance(e, (IntegrityError, sqlite3.IntegrityError)):
@@ -1250,6 +1286,8 @@ class _Import:
             raise
         counts = {"applied": result.applied, "unchanged": result.unchanged, "older": result.older,
                   "quarantined": result.quarantined, "superseded": result.superseded}
+        if current is not None:  # what we take for the sender's current epoch (it may not know it)
+            counts["current_epoch"] = current.epoch
         receipt, receipt_error = self._receipt(path, header, serial, mark, "stale" if stream.stale else "applied",
                                                counts, kept)
         if receipt and not receipt_error:

@@ -79,14 +79,30 @@ def find_bad_values(db: Path, *, cancel=lambda: False) -> list[BadValue]:
     return out
 
 
+_PLACEHOLDERS = {"date": "1970-01-01", "month|date": "1970-01", "time": "00:00", "json": "{}", "levels": "town",
+                 "isotime": "1970-01-01T00:00:00"}
+
+
 def _safe(table, column: str):
+    """A value its rule accepts, for a field whose stored value cannot be read (the original stays in
+    the quarantine row): the column's default, else a placeholder of its format."""
+    from ..store.content import column_rule
+
     col = table.c[column]
+    rule = column_rule(table, column)
     d = col.default
+    candidates = []
     if d is not None and getattr(d, "is_scalar", False):
-        value = d.arg
-        return int(value) if isinstance(value, bool) else value
-    if str(col.type).startswith("DATETIME"):
-        return dt.datetime.now(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        candidates.append(int(d.arg) if isinstance(d.arg, bool) else d.arg)
+    if rule.fmt == "datetime":
+        candidates.append(dt.datetime.now(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"))
+    candidates += [_PLACEHOLDERS.get(rule.fmt.rstrip("?"))] if rule.fmt else []
+    if rule.choices:
+        candidates.append(sorted(rule.choices)[0])
+    candidates += [None if col.nullable else "", 0]
+    for value in candidates:
+        if (value is not None or col.nullable) and rule.first_problem([value]) is None:
+            return value
     return None if col.nullable else ""
 
 
@@ -101,7 +117,12 @@ def hold_received(engine, office_code: str, bad: list[BadValue]) -> int:
     if not by_record:
         return 0
     with engine.begin() as conn:
+        held = {(t, r) for t, r in conn.exec_driver_sql(
+            "SELECT table_name, record_id FROM sync_quarantine WHERE resolved = 0 AND reason LIKE ?",
+            (HELD_REASON + "%",))}
         for (table_name, rid), columns in by_record.items():
+            if (table_name, rid) in held:
+                continue  # put aside already (its fields made readable): not twice
             table = Base.metadata.tables[table_name]
             names = [c.name for c in table.columns]
             row = conn.exec_driver_sql(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{table_name}" '
@@ -118,6 +139,8 @@ def hold_received(engine, office_code: str, bad: list[BadValue]) -> int:
             sets = {c: _safe(table, c) for c in set(columns)}
             if "deleted" in names:
                 sets["deleted"] = 1
+            # version 0: whatever its owner sends next, even the very same version again, replaces it
+            sets["version"] = 0
             conn.exec_driver_sql(f'UPDATE "{table_name}" SET {", ".join(chr(34) + c + chr(34) + " = ?" for c in sets)} '
                                  "WHERE id = ?", (*sets.values(), rid))
             log.warning("held %s %s as 待核查 (%s)", table_name, rid, ", ".join(columns))

@@ -32,13 +32,11 @@ from ..domain import opinions as d_opinions
 from ..domain import places as d_places
 from ..domain import visits as d_visits
 from ..domain import votes as d_votes
+from ..domain.text import INVISIBLE
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
-# characters no record may hold: C0 controls but tab/newline/return, DEL, C1, bidi embeddings and
-# overrides (U+202A-U+202E, U+2066-U+2069: they make a name read backwards), lone surrogates,
-# the noncharacters U+FFFE/U+FFFF
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+FORBIDDEN = INVISIBLE  # domain/text.py: what no record may hold
 # the search keys the program derives itself join their parts with U+001F (domain/search.py)
 FORBIDDEN_IN_KEYS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1e\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 SEARCH_KEYS = frozenset({"search_text", "name_pinyin", "name_initials"})

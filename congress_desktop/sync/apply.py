@@ -302,6 +302,8 @@ class _Table:
                 confirmed.append(r)
             elif verdict == "unchanged":
                 res.unchanged += 1
+                if stream.after_restore:  # the sender's current epoch has it as we do: it owns it now
+                    confirmed.append(r)
             elif verdict == "conflict":
                 res.quarantine.append(self._q_item(r, old, SAME_VERSION))
             else:  # older: ours stays; after the sender's restore, it is told what we keep

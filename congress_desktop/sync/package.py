@@ -160,6 +160,10 @@ def read_document(data: bytes, kind: str, what: str) -> dict:
                         "format")
     if fmt < 1 or not isinstance(doc.get("signature"), str):
         raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt")
+    try:
+        canonical(doc)  # what its signature is checked over: a lone surrogate cannot be spelled
+    except (UnicodeEncodeError, ValueError, RecursionError) as e:
+        raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt") from e
     return doc
 
 
@@ -219,7 +223,9 @@ class Header:
 
     @property
     def file_name(self) -> str:
-        return f"pkg-{self.sender}-{self.recipient}-{self.seq_to:010d}-{self.package_id[:8]}{PACKAGE_SUFFIX}"
+        # the id's random end: its first digits are a time that stays the same for a minute, and a
+        # package from before a restore may carry the same last number as one made after it
+        return f"pkg-{self.sender}-{self.recipient}-{self.seq_to:010d}-{self.package_id[-12:]}{PACKAGE_SUFFIX}"
 
     @property
     def total_size(self) -> int:
@@ -294,7 +300,11 @@ def read_header(path: Path) -> Header:
     if len(raw) < length:
         raise SyncError(TRUNCATED, "truncated")
     header = _header_from(raw)
-    if header.to_bytes() != raw:  # one spelling only: nothing hides in whitespace or key order
+    try:
+        spelled = header.to_bytes()
+    except UnicodeEncodeError as e:  # a lone surrogate in a text field: no header we write
+        raise SyncError(CORRUPT, "corrupt") from e
+    if spelled != raw:  # one spelling only: nothing hides in whitespace or key order
         raise SyncError(CORRUPT, "corrupt")
     if size < header.total_size:
         raise SyncError(TRUNCATED, "truncated")

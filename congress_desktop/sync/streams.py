@@ -25,6 +25,8 @@ from ..store.models_sync import SyncKeptHere, SyncPackage, SyncSeenEpoch
 from .apply import Stream
 from .package import Header
 
+LEGACY_PREV = "-"  # prev_id of a format-1 package: it named no predecessor
+
 
 @dataclass(frozen=True)
 class StreamKey:
@@ -88,6 +90,15 @@ def forked(s: Session, header: Header) -> SyncPackage | None:
         SyncPackage.id != header.package_id)).first()
 
 
+def replaced(s: Session, header: Header) -> bool:
+    """Whether the package's epoch was replaced by a later one of its sender, as seen here."""
+    if not header.epochs_before:  # a first epoch: replaced as soon as any later one is current
+        return _current(s, header.sender) is not None
+    row = s.scalars(select(SyncSeenEpoch).where(SyncSeenEpoch.sender == header.sender,
+                                                SyncSeenEpoch.epoch == header.epoch)).first()
+    return row is not None and row.superseded_at is not None
+
+
 def _current(s: Session, sender: str) -> SyncSeenEpoch | None:
     return s.scalars(select(SyncSeenEpoch).where(SyncSeenEpoch.sender == sender,
                                                  SyncSeenEpoch.superseded_at.is_(None))).first()
@@ -135,15 +146,17 @@ def adopt_legacy(s: Session, header: Header) -> None:
     packages began (the upgrade made that epoch from the history it had): one stream, no resend."""
     if header.format < 2 or header.epochs_before:
         return
+    # their predecessor is unknown (format 1 named none): LEGACY_PREV, so no package seems to fork from them
     s.execute(update(SyncPackage).where(
         SyncPackage.direction == "in", SyncPackage.sender == header.sender,
         SyncPackage.sender_key_id == header.sender_key_id, SyncPackage.sender_epoch == "").values(
-        sender_epoch=header.epoch).execution_options(synchronize_session=False))
+        sender_epoch=header.epoch, prev_id=LEGACY_PREV).execution_options(synchronize_session=False))
 
 
 def current_stream(s: Session, sender: str, key_id: str) -> StreamKey:
-    """The stream of a sender's key shown in the towns table: the epoch of its newest package here."""
+    """The stream of a sender's key shown in the towns table: the epoch of its newest package here
+    (a package found later from before a restore is not its current stream)."""
     epoch = s.scalar(select(SyncPackage.sender_epoch).where(
-        SyncPackage.direction == "in", SyncPackage.sender == sender, SyncPackage.sender_key_id == key_id)
-        .order_by(SyncPackage.at.desc()).limit(1)) or ""
+        SyncPackage.direction == "in", SyncPackage.sender == sender, SyncPackage.sender_key_id == key_id,
+        SyncPackage.mode != "stale").order_by(SyncPackage.at.desc()).limit(1)) or ""
     return StreamKey(sender, key_id, epoch)

@@ -86,6 +86,8 @@ def upgrade() -> None:
     op.get_bind().execute(sa.text("UPDATE sync_state SET epoch = :e"), {"e": epoch})
     # receipts are taken in the order of the packages they answer: number the ones already written
     op.get_bind().execute(sa.text("UPDATE sync_package SET no = rowid WHERE direction = 'out'"))
+    # and they belong to the first epoch: the next package names the last of them as its predecessor
+    op.get_bind().execute(sa.text("UPDATE sync_package SET sender_epoch = :e WHERE direction = 'out'"), {"e": epoch})
 
 
 def downgrade() -> None:
