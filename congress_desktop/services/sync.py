@@ -948,7 +948,11 @@ def import_from(ctx: Context, source: str | Path, *, progress: Progress = no_pro
             skipped += 1
             continue
         headers.append((p, h, None))
-    headers.sort(key=lambda x: (x[1].sender, x[1].created_at, x[1].seq_to) if x[1] else ("", "", 0))
+    # a package whose epoch another package on the stick names as replaced goes after it: it is then
+    # known to be from before its sender's restore (stale, or a fork the sender has outgrown)
+    replaced = {(h.sender, e) for _, h, _ in headers if h for e in h.epochs_before}
+    headers.sort(key=lambda x: (x[1].sender, (x[1].sender, x[1].epoch) in replaced, x[1].created_at, x[1].seq_to)
+                 if x[1] else ("", False, "", 0))
     run = _Import(ctx, pair, info, backup, progress, cancel)
     try:
         run.all(headers)
