@@ -11,10 +11,10 @@ import logging
 import os
 import sys
 
-from . import APP_NAME, __version__, paths
-from .commands import MODULES
-from .errors import CongressError, os_error_text, translate
-from .logsetup import quiet_without_log_file, setup_logging
+from congress_desktop import APP_NAME, __version__, paths
+from congress_desktop.commands import MODULES
+from congress_desktop.errors import CongressError, os_error_text, translate
+from congress_desktop.logsetup import quiet_without_log_file, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def build_parser(prog: str = "congress-desktop") -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from .services.context import Context
+    from congress_desktop.services.context import Context
 
     if not getattr(args, "needs_data", True):  # e.g. votes tally: a file in, a result out
         return args.handler(None, args)
@@ -81,7 +81,7 @@ def _terminal_passphrase(mode: str, problem: str) -> str | None:
     """The private key's passphrase typed at the terminal (never echoed); a new one twice."""
     import getpass
 
-    from .sync.keys import CHOOSE
+    from congress_desktop.sync.keys import CHOOSE
 
     if problem:
         print(problem, file=sys.stderr)
@@ -100,7 +100,7 @@ def _terminal_passphrase(mode: str, problem: str) -> str | None:
 
 def _passphrase_sources(args) -> None:
     # set for every run: in-process callers (tests, scripts) run main() more than once
-    from .sync import keys
+    from congress_desktop.sync import keys
 
     keys.use_passphrase_file(getattr(args, "key_passphrase_file", None))
     tty = sys.stdin is not None and sys.stdin.isatty()

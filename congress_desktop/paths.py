@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import APP_ID
+from congress_desktop import APP_ID
 
 DB_FILENAME = "congress.sqlite3"
 

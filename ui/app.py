@@ -150,7 +150,7 @@ def _install_excepthook() -> None:
             return
         showing = True
         try:
-            from . import errors  # loaded on first use: not on the start-up path
+            from ui import errors  # loaded on first use: not on the start-up path
 
             errors.show_error(QApplication.activeWindow(), exc)
         finally:
@@ -209,14 +209,14 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
     The window shell is shown first; the core (SQLAlchemy, the database, migrations) loads right
     after, so the user sees the program at once on a slow office PC."""
     phase("ui.app imported")
-    from .main_window import MainWindow
+    from ui.main_window import MainWindow
 
     phase("ui.main_window imported")
     folder = paths.data_dir(data_dir)
     app = create_application(defer_bundled_font=True)
     phase("application created")
     _install_excepthook()
-    from .single_instance import SingleInstance, bring_to_front
+    from ui.single_instance import SingleInstance, bring_to_front
 
     instance = SingleInstance()
     if not instance.start(listen=False):  # another copy of this user's runs: asked to show its window
@@ -239,7 +239,7 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
     instance.activated.connect(lambda: bring_to_front(window))
     instance.listen()  # from now on a second start brings this window forward
 
-    from . import data_safety, first_start, tasks
+    from ui import data_safety, first_start, tasks
 
     # refuses a network share or a stick (offers to copy the data here), never opens a damaged file
     # silently (offers the newest good backup): ui/data_safety.py
@@ -273,7 +273,7 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
         tasks.shutdown()
         return code
     except CongressError as e:
-        from . import errors
+        from ui import errors
 
         errors.show_error(window, e)
         return 1

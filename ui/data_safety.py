@@ -35,8 +35,7 @@ from congress_desktop.errors import (
 )
 from congress_desktop.services import backups, stick_backups
 from congress_desktop.services.context import Context
-
-from . import errors, passphrase, tasks, widgets
+from ui import errors, passphrase, tasks, widgets
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from congress_desktop.errors import Cancelled, CongressError, translate
-
-from . import widgets
+from ui import widgets
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from congress_desktop.services.context import Context
-
-from . import widgets
+from ui import widgets
 
 
 def ask_open_files(parent: QWidget | None, title: str, file_filter: str) -> list[str]:

@@ -33,8 +33,7 @@ from congress_desktop.errors import CongressError, FieldErrors
 from congress_desktop.services import demo as demo_svc
 from congress_desktop.services import office as office_svc
 from congress_desktop.services.context import Context
-
-from . import errors, widgets
+from ui import errors, widgets
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,8 @@ from congress_desktop.services import sync as sync_service
 from congress_desktop.services.context import Context
 from congress_desktop.sync import keys as keymod
 from congress_desktop.sync.keystore import passphrase_problem
-
-from . import errors as ui_errors
-from . import widgets
+from ui import errors as ui_errors
+from ui import widgets
 
 UNLOCK_TEXT = ("本单位的私钥由口令保护。请输入生成密钥时设定的私钥口令（区分大小写）。"
                "本次运行期间只需输入一次。")

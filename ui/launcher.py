@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("CONGRESS_REPORT_SHOWN") == "1" and sys.stdout is not None:  # see ui.app.phase
         _out(f"PHASE launcher {time.time():.6f}")
     try:
-        from .app import run_gui
+        from ui.app import run_gui
     except Exception as e:  # e.g. a broken Qt installation: say so in Chinese, keep the details
         log.exception("cannot load the window")
         _err(f"无法启动窗口界面（Qt 加载失败）：{e}\n命令行功能仍可使用，运行 congress-desktop -h 查看。")
@@ -170,7 +170,7 @@ def _self_test_steps(tmp: Path, step) -> None:
         step("加载 Qt、中文字体和翻译")
         from PySide6.QtCore import QSettings
 
-        from . import app as app_mod
+        from ui import app as app_mod
 
         qapp = app_mod.create_application()
         if not qapp._congress_font_families:
@@ -181,7 +181,7 @@ def _self_test_steps(tmp: Path, step) -> None:
             raise RuntimeError("界面样式表未找到")
 
         step("单实例（第二次启动唤起已打开的窗口）")
-        from .single_instance import SingleInstance
+        from ui.single_instance import SingleInstance
 
         first = SingleInstance(f"congress-selftest-{os.getpid()}")
         woke: list = []
@@ -198,7 +198,7 @@ def _self_test_steps(tmp: Path, step) -> None:
             raise RuntimeError("第二次启动没有唤起第一个窗口")
 
         step("建立主窗口")
-        from .main_window import MainWindow
+        from ui.main_window import MainWindow
 
         window = MainWindow(ctx, settings=QSettings(str(tmp / "window.ini"), QSettings.Format.IniFormat))
         for key in window.page_keys():
@@ -209,7 +209,7 @@ def _self_test_steps(tmp: Path, step) -> None:
             raise RuntimeError("主窗口无法绘制")
 
         step("后台任务")
-        from . import tasks
+        from ui import tasks
 
         got: list = []
         handle = tasks.run_task(window, "自检", lambda progress, cancel: progress(1, 1) or 42, got.append)

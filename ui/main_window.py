@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from congress_desktop import APP_NAME, __version__
-
-from . import badges
+from ui import badges
 
 if TYPE_CHECKING:  # the core (SQLAlchemy) loads after the window is on screen: see ui.app.run_gui
     from congress_desktop.services.context import Context
@@ -52,7 +51,7 @@ class PageSpec(NamedTuple):
 
     def build(self, ctx: Context, parent: QWidget) -> QWidget:
         if self.factory is None:
-            from .pages.placeholder import PlaceholderPage
+            from ui.pages.placeholder import PlaceholderPage
 
             return PlaceholderPage(self.title, self.purpose, parent)
         return self.factory(ctx, parent)
@@ -68,7 +67,7 @@ def external_page(module: str, cls: str, title: str, purpose: str) -> PageFactor
             if e.name != module:
                 raise
             log.info("page module %s not present: placeholder", module)
-            from .pages.placeholder import PlaceholderPage
+            from ui.pages.placeholder import PlaceholderPage
 
             return PlaceholderPage(title, purpose, parent)
         return getattr(mod, cls)(ctx, parent)
@@ -77,13 +76,13 @@ def external_page(module: str, cls: str, title: str, purpose: str) -> PageFactor
 
 
 def _home(ctx: Context, parent: QWidget) -> QWidget:
-    from .pages.home import HomePage
+    from ui.pages.home import HomePage
 
     return HomePage(ctx, parent)
 
 
 def _settings(ctx: Context, parent: QWidget) -> QWidget:
-    from .pages.settings import SettingsPage
+    from ui.pages.settings import SettingsPage
 
     return SettingsPage(ctx, parent)
 
@@ -267,7 +266,7 @@ class MainWindow(QMainWindow):
                 widget = spec.build(self.ctx, self.stack)
             except Exception:
                 log.exception("could not build page %s", key)
-                from .pages.placeholder import PlaceholderPage
+                from ui.pages.placeholder import PlaceholderPage
 
                 widget = PlaceholderPage(spec.title, "详细信息已写入日志。", self.stack,
                                          notice="此页面暂时无法打开")
@@ -288,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> None:
         if self._help is None:
-            from .help import HelpDialog
+            from ui.help import HelpDialog
 
             self._help = HelpDialog(self)
         self._help.show()
@@ -298,7 +297,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        from . import widgets
+        from ui import widgets
 
         office = self.ctx.office if self.ctx is not None else None
         box = QMessageBox(self)
@@ -324,7 +323,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QAction, QKeySequence
 
-        from . import widgets
+        from ui import widgets
 
         file_menu = self.file_menu
         open_data = QAction("打开数据文件夹(&O)", self)
@@ -360,14 +359,14 @@ class MainWindow(QMainWindow):
             try:
                 hook()
             except Exception as e:  # a page that cannot refresh still leaves the window usable
-                from .errors import show_error
+                from ui.errors import show_error
 
                 show_error(self, e)
 
     def _focus_page(self) -> None:
         from PySide6.QtCore import Qt
 
-        from . import widgets
+        from ui import widgets
 
         widget = self.stack.currentWidget()
         if widget is not None and not widgets.focus_first_child(widget):

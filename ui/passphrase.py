@@ -15,8 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from congress_desktop.services import stick_backups
-
-from . import widgets
+from ui import widgets
 
 TITLES = {"set": "设置U盘备份口令", "change": "更改U盘备份口令", "backup": "备份到U盘：输入口令",
           "restore": "从U盘恢复：输入口令"}

@@ -29,8 +29,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QProgressBar, QPushB
 from shiboken6 import isValid
 
 from congress_desktop.errors import Cancelled
-
-from . import errors, widgets
+from ui import errors, widgets
 
 log = logging.getLogger(__name__)
 

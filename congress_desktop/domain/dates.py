@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .text import clean, to_halfwidth
+from congress_desktop.domain.text import clean, to_halfwidth
 
 
 class DateError(ValueError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..errors import FieldErrors
-from .dates import DateError, parse_date
-from .idcard import IdNumberError, parse_id_number
-from .phone import PhoneError, normalise_phone
-from .text import clean, clean_name
+from congress_desktop.domain.dates import DateError, parse_date
+from congress_desktop.domain.idcard import IdNumberError, parse_id_number
+from congress_desktop.domain.phone import PhoneError, normalise_phone
+from congress_desktop.domain.text import clean, clean_name
+from congress_desktop.errors import FieldErrors
 
 # Level keys are stable identifiers; labels are what the office sees. In a town of 丹江口市 the
 # "市人大代表" are deputies to the county-level city's congress.

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from ..errors import FieldErrors, InvalidInput
-from .dates import DateError, parse_date
-from .text import clean, to_halfwidth
+from congress_desktop.domain.dates import DateError, parse_date
+from congress_desktop.domain.text import clean, to_halfwidth
+from congress_desktop.errors import FieldErrors, InvalidInput
 
 # ----------------------------------------------------------------- what is recorded
 

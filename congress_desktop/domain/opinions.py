@@ -16,9 +16,9 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from ..errors import InvalidInput
-from .dates import DateError, parse_date
-from .text import clean
+from congress_desktop.domain.dates import DateError, parse_date
+from congress_desktop.domain.text import clean
+from congress_desktop.errors import InvalidInput
 
 STATES = ("登记", "交办", "办理中", "已答复", "已测评", "办结", "退回重办")
 CLOSED = "办结"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .text import clean, to_halfwidth
+from congress_desktop.domain.text import clean, to_halfwidth
 
 
 class PhoneError(ValueError):

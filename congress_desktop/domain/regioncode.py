@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .text import digits_only
+from congress_desktop.domain.text import digits_only
 
 
 class RegionCodeError(ValueError):

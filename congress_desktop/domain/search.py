@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .text import clean, to_halfwidth
+from congress_desktop.domain.text import clean, to_halfwidth
 
 _RUN = re.compile(r"[^\W_]+")  # letters and digits of any script, 汉字 included
 SEPARATOR = "\x1f"

@@ -10,12 +10,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ..errors import FieldErrors
-from .dates import DateError, parse_date
-from .idcard import IdNumberError, parse_id_number
-from .opinions import PLANNED, REPLY_KINDS
-from .phone import PhoneError, normalise_phone
-from .text import clean, clean_name, to_halfwidth
+from congress_desktop.domain.dates import DateError, parse_date
+from congress_desktop.domain.idcard import IdNumberError, parse_id_number
+from congress_desktop.domain.opinions import PLANNED, REPLY_KINDS
+from congress_desktop.domain.phone import PhoneError, normalise_phone
+from congress_desktop.domain.text import clean, clean_name, to_halfwidth
+from congress_desktop.errors import FieldErrors
 
 FORMS = ("接待日", "入户走访", "座谈", "电话", "暗访")
 FIELD_LABELS = {

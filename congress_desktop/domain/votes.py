@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
 
-from ..errors import InvalidInput
+from congress_desktop.errors import InvalidInput
 
 PROJECT_VOTE = "project_vote"
 SATISFACTION = "satisfaction"

@@ -17,13 +17,13 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
-from ..domain import evaluation as ev
-from . import layout
-from .layout import Cancel, Progress
+from congress_desktop.domain import evaluation as ev
+from congress_desktop.reports import layout
+from congress_desktop.reports.layout import Cancel, Progress
 
 if TYPE_CHECKING:
-    from ..services.duty import DutyFile
-    from ..services.evaluation import Evaluation
+    from congress_desktop.services.duty import DutyFile
+    from congress_desktop.services.evaluation import Evaluation
 
 BAR = colors.HexColor("#3B6EA5")
 BAR_MINUS = colors.HexColor("#B3261E")
@@ -332,7 +332,7 @@ def write_evaluation_xlsx(path: str | Path, evaluation: Evaluation) -> int:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from ..errors import CongressError, os_error_text
+    from congress_desktop.errors import CongressError, os_error_text
 
     e = evaluation
     wb = Workbook()

@@ -25,11 +25,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from . import layout
-from .layout import Cancel, Progress
+from congress_desktop.reports import layout
+from congress_desktop.reports.layout import Cancel, Progress
 
 if TYPE_CHECKING:
-    from ..services.grids import RosterGrid
+    from congress_desktop.services.grids import RosterGrid
 
 ROSTER_TITLE = "网格化履职名册"
 BOARD_TITLE = "人大代表联系网格公示牌"

@@ -44,7 +44,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..errors import Cancelled, CongressError, os_error_text
+from congress_desktop.errors import Cancelled, CongressError, os_error_text
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from ..domain.deputies import FIELD_LABELS, LEVELS, STATUSES
-from ..errors import InvalidInput
-from . import layout
-from .layout import Cancel, Progress
+from congress_desktop.domain.deputies import FIELD_LABELS, LEVELS, STATUSES
+from congress_desktop.errors import InvalidInput
+from congress_desktop.reports import layout
+from congress_desktop.reports.layout import Cancel, Progress
 
 if TYPE_CHECKING:
-    from ..services.deputies import DeputyRow
+    from congress_desktop.services.deputies import DeputyRow
 
 GROUP_BY = {"village": "按所在村（社区）分组", "group": "按代表小组分组"}
 NO_VILLAGE = "未填写所在村（社区）"

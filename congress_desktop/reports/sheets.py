@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..domain.text import clean
-from ..errors import CongressError, InvalidInput, os_error_text
+from congress_desktop.domain.text import clean
+from congress_desktop.errors import CongressError, InvalidInput, os_error_text
 
 HEADER_SCAN_ROWS = 15
 FOOTER_WORDS = ("合计", "总计", "小计", "共计", "制表", "填表", "审核", "注：", "注:", "说明", "备注：")

@@ -9,8 +9,8 @@ from pathlib import Path
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer, Table, TableStyle
 
-from . import layout
-from .layout import Cancel, Progress
+from congress_desktop.reports import layout
+from congress_desktop.reports.layout import Cancel, Progress
 
 
 def render_fingerprint_form(path: str | Path, *, office_name: str, code: str, role_label: str, key_id: str,

@@ -13,14 +13,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 
-from ..domain.idcard import mask_id_number
-from ..domain.opinions import REPLY_KINDS
-from ..domain.opinions import opinion_number as referral_number
-from . import layout
+from congress_desktop.domain.idcard import mask_id_number
+from congress_desktop.domain.opinions import REPLY_KINDS
+from congress_desktop.domain.opinions import opinion_number as referral_number
+from congress_desktop.reports import layout
 
 if TYPE_CHECKING:
-    from ..services.opinions import OpinionDetail, OpinionSummary, SummaryLine
-    from ..services.visits import VisitDetail
+    from congress_desktop.services.opinions import OpinionDetail, OpinionSummary, SummaryLine
+    from congress_desktop.services.visits import VisitDetail
 
 
 def _form_table(rows: Sequence[Sequence[tuple[str, object]]], widths_mm: Sequence[float]) -> Table:

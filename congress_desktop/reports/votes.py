@@ -17,13 +17,13 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Spacer, Table, TableStyle
 
-from ..domain import votes as dv
-from ..errors import InvalidInput
-from . import layout
-from .layout import Cancel, Progress
+from congress_desktop.domain import votes as dv
+from congress_desktop.errors import InvalidInput
+from congress_desktop.reports import layout
+from congress_desktop.reports.layout import Cancel, Progress
 
 if TYPE_CHECKING:
-    from ..services.votes import AttendanceRow, FinalOutcome, ItemRow, RoundRow, SessionRow
+    from congress_desktop.services.votes import AttendanceRow, FinalOutcome, ItemRow, RoundRow, SessionRow
 
 PROJECT_COLUMNS = ("赞成", "反对", "弃权")
 SATISFACTION_COLUMNS = ("满意", "基本满意", "不满意")

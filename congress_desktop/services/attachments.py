@@ -19,11 +19,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import paths
-from ..domain.files import clean_file_name
-from ..errors import CongressError, InvalidInput, NotFound, os_error_text, storage_error
-from ..store.models_visits import Attachment, Opinion, Visit
-from .context import Context
+from congress_desktop import paths
+from congress_desktop.domain.files import clean_file_name
+from congress_desktop.errors import CongressError, InvalidInput, NotFound, os_error_text, storage_error
+from congress_desktop.services.context import Context
+from congress_desktop.store.models_visits import Attachment, Opinion, Visit
 
 OWNERS = {"visit": Visit, "opinion": Opinion}
 MAX_BYTES = 100 * 1024 * 1024

@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import APP_NAME, __version__, paths
-from ..errors import (
+from congress_desktop import APP_NAME, __version__, paths
+from congress_desktop.errors import (
     NEWER_SCHEMA_TEXT,
     CongressError,
     DatabaseDamaged,
@@ -43,12 +43,19 @@ from ..errors import (
     UnsafeLocation,
     os_error_text,
 )
-from ..store import backups as files
-from ..store.backups import BackupInfo, Interrupter, human_size
-from ..store.db import unknown_revisions_fast
-from ..store.location import check_location
-from . import stick_backups as stick
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
+from congress_desktop.services import stick_backups as stick
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.store import backups as files
+from congress_desktop.store.backups import BackupInfo, Interrupter, human_size
+from congress_desktop.store.db import unknown_revisions_fast
+from congress_desktop.store.location import check_location
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +170,7 @@ def newer_schema_error(folder: Path, revision: str, unknown: list[str]) -> Newer
 def open_store(folder: Path):
     """The Store of a guarded folder; a pre-migration backup that fails its check, or a table missing,
     means a damaged file; a file of a newer program is refused with the backup that can be opened."""
-    from ..store.db import Store
+    from congress_desktop.store.db import Store
 
     try:
         return Store(paths.db_path(folder))
@@ -350,7 +357,7 @@ def _restore_attachments(source: Path, data_dir: Path, cancel: Cancel,
     """(copied, missing): from the encrypted store beside an encrypted backup, checked against the
     restored database's records; else the plain folder beside a plain backup, as it is."""
     if passphrase is not None and stick.is_sealed(source):
-        from .checks import attachment_rows
+        from congress_desktop.services.checks import attachment_rows
 
         shas = [sha for sha, _desc in attachment_rows(paths.db_path(Path(data_dir)))]
         got = stick.restore_attachments(source, passphrase, data_dir, shas, cancel=cancel)
@@ -398,13 +405,13 @@ def _owe_sync_epoch(folder: Path, source: Path) -> None:
     """The restored file's change log goes on from the backup's last number, which was used since for
     changes the other offices may hold: a new sync epoch keeps the two apart (store/epochs.py). Owed
     before the file is replaced, begun once it is open (or at the next open, after a crash)."""
-    from ..store.epochs import mark_pending
+    from congress_desktop.store.epochs import mark_pending
 
     mark_pending(folder, f"恢复 {source.name}")
 
 
 def _settle_sync_epoch(store, folder: Path) -> None:
-    from ..store.epochs import settle_pending
+    from congress_desktop.store.epochs import settle_pending
 
     settle_pending(store, folder)
 
@@ -507,6 +514,6 @@ def move_to_local(folder: str | Path, target: str | Path | None = None, *, progr
 def check_data(folder: str | Path, *, progress: Progress = no_progress, cancel: Cancel = never_cancel):
     """检查数据 (services/checks.py): the database's integrity, structure and indexes (missing ones are
     rebuilt), and the attachment store. Returns a checks.CheckReport."""
-    from .checks import check_data as run
+    from congress_desktop.services.checks import check_data as run
 
     return run(folder, progress=progress, cancel=cancel)

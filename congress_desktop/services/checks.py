@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import paths
-from ..errors import NEWER_SCHEMA_TEXT, storage_error
-from ..store import backups as files
-from .context import Cancel, Progress, check_cancel, never_cancel, no_progress
+from congress_desktop import paths
+from congress_desktop.errors import NEWER_SCHEMA_TEXT, storage_error
+from congress_desktop.services.context import Cancel, Progress, check_cancel, never_cancel, no_progress
+from congress_desktop.store import backups as files
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class DbState:
 
 
 def read_state(db: Path) -> DbState:
-    from ..store.db import script_heads_fast, unknown_revisions_fast
+    from congress_desktop.store.db import script_heads_fast, unknown_revisions_fast
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     try:
@@ -135,11 +135,11 @@ def read_state(db: Path) -> DbState:
 
 def schema_section(st: DbState) -> CheckSection:
     """The schema revision and every table of the current schema."""
-    from ..store.models import Base
+    from congress_desktop.store.models import Base
 
     title = "数据库结构"
     if st.state == "newer":
-        from .backups import newest_openable_backup
+        from congress_desktop.services.backups import newest_openable_backup
 
         good = newest_openable_backup(st.path.parent)
         notes = (f"本程序能打开的最新备份：{good.made_label}（{good.reason_label}；{good.counts_label}）{good.path}；"
@@ -170,8 +170,8 @@ def index_section(st: DbState) -> CheckSection:
     """Every index of the current schema on the tables that are there; missing ones are rebuilt now."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..store.db import make_engine, rebuild_indexes
-    from ..store.models import Base
+    from congress_desktop.store.db import make_engine, rebuild_indexes
+    from congress_desktop.store.models import Base
 
     title = "索引"
     if st.state != "current":
@@ -204,8 +204,8 @@ def index_section(st: DbState) -> CheckSection:
 
 def values_section(st: DbState) -> CheckSection:
     """Every stored value against its column's rule (dates, times, vocabularies, control characters)."""
-    from .sync import TABLE_LABELS, field_label
-    from .value_check import MAX_SHOWN, find_bad_values
+    from congress_desktop.services.sync import TABLE_LABELS, field_label
+    from congress_desktop.services.value_check import MAX_SHOWN, find_bad_values
 
     title = "记录内容"
     if st.state != "current":

@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInput
-from ..reports.sheets import write_xlsx
-from ..reports.sync_forms import render_city_summary
-from ..store.models_sync import SyncPeer
-from ..sync.engine import table_map
-from .context import Cancel, Context, Progress, never_cancel, no_progress
+from congress_desktop.errors import InvalidInput
+from congress_desktop.reports.sheets import write_xlsx
+from congress_desktop.reports.sync_forms import render_city_summary
+from congress_desktop.services.context import Cancel, Context, Progress, never_cancel, no_progress
+from congress_desktop.store.models_sync import SyncPeer
+from congress_desktop.sync.engine import table_map
 
 COLUMNS = [
     ("name", "乡镇（街道）"), ("deputies", "在任代表"), ("grid_rate", "入格率"), ("visits", "接待走访"),

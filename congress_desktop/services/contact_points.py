@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..domain.phone import PhoneError, normalise_phone
-from ..domain.places import CONTACT_POINT_KINDS
-from ..domain.text import clean, clean_name
-from ..errors import FieldErrors, InvalidInput, NotFound
-from ..store.models import ContactPoint, ContactPointDeputy, Deputy, Village
-from .context import Context
-from .ownership import ensure_owned
+from congress_desktop.domain.phone import PhoneError, normalise_phone
+from congress_desktop.domain.places import CONTACT_POINT_KINDS
+from congress_desktop.domain.text import clean, clean_name
+from congress_desktop.errors import FieldErrors, InvalidInput, NotFound
+from congress_desktop.services.context import Context
+from congress_desktop.services.ownership import ensure_owned
+from congress_desktop.store.models import ContactPoint, ContactPointDeputy, Deputy, Village
 
 KINDS = CONTACT_POINT_KINDS
 

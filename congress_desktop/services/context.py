@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .. import paths
-from ..errors import Cancelled, CongressError, os_error_text
-from ..store.db import Store
-from ..store.models import Office
+from congress_desktop import paths
+from congress_desktop.errors import Cancelled, CongressError, os_error_text
+from congress_desktop.store.db import Store
+from congress_desktop.store.models import Office
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Context:
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> Context:
-        from .backups import guard_folder, open_store
+        from congress_desktop.services.backups import guard_folder, open_store
 
         folder = paths.data_dir(data_dir)
         # never on a network share or a stick, never a damaged file silently (services/backups.py)
@@ -66,7 +66,7 @@ class Context:
         except OSError as e:
             raise CongressError(f"无法创建数据文件夹 {folder}：{os_error_text(e)}") from e
         store = open_store(folder)
-        from ..store.epochs import settle_pending
+        from congress_desktop.store.epochs import settle_pending
 
         settle_pending(store, folder)  # a restore cut short after it replaced the file: its new epoch
         return cls(folder, store)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ..domain.idcard import check_char
-from ..errors import Exists
-from .contact_points import save_contact_point
-from .context import Context, Progress, no_progress
-from .deputies import create_deputy
-from .office import setup_office
-from .villages import save_village
+from congress_desktop.domain.idcard import check_char
+from congress_desktop.errors import Exists
+from congress_desktop.services.contact_points import save_contact_point
+from congress_desktop.services.context import Context, Progress, no_progress
+from congress_desktop.services.deputies import create_deputy
+from congress_desktop.services.office import setup_office
+from congress_desktop.services.villages import save_village
 
 DEMO_OFFICE = ("丹江口市六里坪镇人大", "420381103000")
 
@@ -112,11 +112,17 @@ def create_demo(ctx: Context, progress: Progress = no_progress, *, seed: int = 2
             "liaison_phone": here[0].mobile if here else "", "reception_rule": "每月第一个周一",
             "deputy_ids": [d.id for d in here]})
     progress(4, 4)
-    from .grids import seed_demo_grids  # noqa: E402 (grid rosters, issue 4)
+    from congress_desktop.services.grids import seed_demo_grids  # noqa: E402 (grid rosters, issue 4)
     seed_demo_grids(ctx, rng)
-    from .votes import seed_demo_votes  # candidate projects for 票决 and 测评 (issue 5)
+    from congress_desktop.services.votes import (
+        seed_demo_votes,  # candidate projects for 票决 and 测评 (issue 5)
+    )
     seed_demo_votes(ctx, rng)
-    from .visits import seed_demo_visits  # a year of visits and opinions in every state (issue 3)
+    from congress_desktop.services.visits import (
+        seed_demo_visits,  # a year of visits and opinions in every state (issue 3)
+    )
     seed_demo_visits(ctx, rng)
-    from .duty import seed_demo_duty  # a year of duty records, trainings, evaluation periods (issue 8)
+    from congress_desktop.services.duty import (
+        seed_demo_duty,  # a year of duty records, trainings, evaluation periods (issue 8)
+    )
     seed_demo_duty(ctx, rng)

@@ -8,15 +8,29 @@ from pathlib import Path
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.deputies import FIELD_LABELS, LEVEL_SHORT, LEVELS, STATUSES, DeputyData, normalise_deputy
-from ..domain.idcard import mask_id_number
-from ..domain.text import clean, pinyin_keys, to_halfwidth
-from ..errors import CongressError, Exists, FieldErrors, InvalidInput, NotFound
-from ..reports.sheets import RowError, Sheet, read_sheet, write_error_report, write_xlsx
-from ..store.models import Deputy, Village
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
-from .ownership import ensure_owned
-from .villages import find_village_ids, village_key
+from congress_desktop.domain.deputies import (
+    FIELD_LABELS,
+    LEVEL_SHORT,
+    LEVELS,
+    STATUSES,
+    DeputyData,
+    normalise_deputy,
+)
+from congress_desktop.domain.idcard import mask_id_number
+from congress_desktop.domain.text import clean, pinyin_keys, to_halfwidth
+from congress_desktop.errors import CongressError, Exists, FieldErrors, InvalidInput, NotFound
+from congress_desktop.reports.sheets import RowError, Sheet, read_sheet, write_error_report, write_xlsx
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.services.ownership import ensure_owned
+from congress_desktop.services.villages import find_village_ids, village_key
+from congress_desktop.store.models import Deputy, Village
 
 
 @dataclass(frozen=True)

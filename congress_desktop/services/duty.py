@@ -21,24 +21,31 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain import evaluation as ev
-from ..domain.opinions import CLOSED
-from ..domain.opinions import opinion_number as referral_number
-from ..domain.text import clean, pinyin_keys
-from ..domain.votes import KINDS as VOTE_KINDS
-from ..errors import CongressError, FieldErrors, InvalidInput, NotFound
-from ..store.ids import uuid7
-from ..store.models import ContactPoint, Deputy, Village
-from ..store.models_duty import DutyRecord, EvalPeriod, Training, TrainingAttendee
-from ..store.models_grids import Grid, GridAssignment
-from ..store.models_visits import Opinion, Visit, VisitDeputy
-from ..store.models_votes import VoteAttendance, VoteSession
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
-from .deputies import DeputyRow, get_deputy
-from .ownership import ensure_owned
+from congress_desktop.domain import evaluation as ev
+from congress_desktop.domain.opinions import CLOSED
+from congress_desktop.domain.opinions import opinion_number as referral_number
+from congress_desktop.domain.text import clean, pinyin_keys
+from congress_desktop.domain.votes import KINDS as VOTE_KINDS
+from congress_desktop.errors import CongressError, FieldErrors, InvalidInput, NotFound
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.services.deputies import DeputyRow, get_deputy
+from congress_desktop.services.ownership import ensure_owned
+from congress_desktop.store.ids import uuid7
+from congress_desktop.store.models import ContactPoint, Deputy, Village
+from congress_desktop.store.models_duty import DutyRecord, EvalPeriod, Training, TrainingAttendee
+from congress_desktop.store.models_grids import Grid, GridAssignment
+from congress_desktop.store.models_visits import Opinion, Visit, VisitDeputy
+from congress_desktop.store.models_votes import VoteAttendance, VoteSession
 
 if TYPE_CHECKING:
-    from .evaluation import EvaluationRow, RatingRow
+    from congress_desktop.services.evaluation import EvaluationRow, RatingRow
 
 log = logging.getLogger(__name__)
 
@@ -703,7 +710,7 @@ def _grid_places(s: Session, deputy_id: str, date_from: str, date_to: str) -> li
 def duty_file(ctx: Context, deputy_id: str, date_from: str, date_to: str) -> DutyFile:
     """Everything about one deputy for one period: entered records, trainings, visits, opinions and how
     they ended, grids, roll calls, the points per item with rank and grade, the voter rating."""
-    from . import evaluation as evs
+    from congress_desktop.services import evaluation as evs
 
     date_from, date_to = ev.check_range(date_from, date_to)
     deputy = get_deputy(ctx, deputy_id)
@@ -739,7 +746,7 @@ def duty_file(ctx: Context, deputy_id: str, date_from: str, date_to: str) -> Dut
 
 def print_duty_file(ctx: Context, deputy_id: str, date_from: str, date_to: str, out: str | Path, *,
                     progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
-    from ..reports.duty import render_duty_file
+    from congress_desktop.reports.duty import render_duty_file
 
     office = ctx.require_office()
     check_cancel(cancel)
@@ -771,7 +778,7 @@ def seed_demo_duty(ctx: Context, rng: random.Random, *, today: dt.date | None = 
     """A year of duty activity (two congress sessions with their roll calls, six trainings, records of
     every kind), the default scheme, and quarters as periods: past quarters closed, the current one
     open, so the notice of a quarter has something to say. Written in one unit of work."""
-    from . import evaluation as evs
+    from congress_desktop.services import evaluation as evs
 
     today = today or dt.date.today()
     start = today - dt.timedelta(days=360)
@@ -780,7 +787,7 @@ def seed_demo_duty(ctx: Context, rng: random.Random, *, today: dt.date | None = 
         if not deputies:
             return
         active = [d for d in deputies if d.status == "在任"]
-        from ..store.models import ContactPointDeputy
+        from congress_desktop.store.models import ContactPointDeputy
 
         stationed = set(s.scalars(select(ContactPointDeputy.deputy_id).where(ContactPointDeputy.deleted.is_(False))))
         # deputies stationed nowhere receive no visits: among them a few do nothing at all this year,

@@ -20,14 +20,21 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain import evaluation as ev
-from ..domain.text import clean
-from ..errors import CongressError, FieldErrors, InvalidInput, NotFound
-from ..store.models import Village
-from ..store.models_duty import EvalPeriod, EvalScheme, VoterRating
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
-from .duty import SourceRef, collect_activity, deputies_in_office
-from .ownership import ensure_owned
+from congress_desktop.domain import evaluation as ev
+from congress_desktop.domain.text import clean
+from congress_desktop.errors import CongressError, FieldErrors, InvalidInput, NotFound
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.services.duty import SourceRef, collect_activity, deputies_in_office
+from congress_desktop.services.ownership import ensure_owned
+from congress_desktop.store.models import Village
+from congress_desktop.store.models_duty import EvalPeriod, EvalScheme, VoterRating
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +305,7 @@ class RatingRow:
 
 
 def _rating_rows(s: Session, period_id: str) -> list[RatingRow]:
-    from .duty import _names
+    from congress_desktop.services.duty import _names
 
     rows = s.scalars(select(VoterRating).where(VoterRating.period_id == period_id, VoterRating.deleted.is_(False))).all()
     names = _names(s, (r.deputy_id for r in rows))
@@ -329,7 +336,7 @@ def _count(value: object, label: str) -> int:
 def set_rating(ctx: Context, period_id: str, deputy_id: str, competent: object, basic: object,
                incompetent: object, *, rated_on: str = "", note: str = "") -> RatingRow:
     """Record (or correct) the 选民测评 votes of a deputy for a period."""
-    from ..domain.dates import DateError, parse_date
+    from congress_desktop.domain.dates import DateError, parse_date
 
     counts = [_count(competent, "称职"), _count(basic, "基本称职"), _count(incompetent, "不称职")]
     ev.rating_result(*counts)  # refuses an all-zero rating
@@ -342,7 +349,7 @@ def set_rating(ctx: Context, period_id: str, deputy_id: str, competent: object, 
         ensure_owned(ctx, p)
         if p.closed:
             raise CongressError(f"考评期间“{p.name}”已关闭，不能再修改测评结果；如需更正请先重新打开")
-        from .duty import _check_deputy
+        from congress_desktop.services.duty import _check_deputy
 
         _check_deputy(s, deputy_id)
         r = s.scalars(select(VoterRating).where(VoterRating.period_id == p.id, VoterRating.deputy_id == deputy_id)).first()
@@ -608,7 +615,7 @@ def export_evaluation(ctx: Context, evaluation: Evaluation, path: str | Path, *,
                       cancel: Cancel = never_cancel) -> int:
     """The evaluation table to .xlsx (numbers as numbers, the rows to remind highlighted), with a
     second sheet listing the records behind every number."""
-    from ..reports.duty import write_evaluation_xlsx
+    from congress_desktop.reports.duty import write_evaluation_xlsx
 
     check_cancel(cancel)
     n = write_evaluation_xlsx(path, evaluation)
@@ -619,7 +626,7 @@ def export_evaluation(ctx: Context, evaluation: Evaluation, path: str | Path, *,
 def print_duty_notice(ctx: Context, out: str | Path, date_from: str, date_to: str, *, period_id: str | None = None,
                       progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
     """履职情况通报 (A4 landscape): summary, charts, the table of every deputy, highlights, reminders."""
-    from ..reports.duty import render_duty_notice
+    from congress_desktop.reports.duty import render_duty_notice
 
     office = ctx.require_office()
     evaluation = evaluate(ctx, date_from, date_to, period_id=period_id, cancel=cancel)

@@ -18,20 +18,27 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ..domain import grids as rules
-from ..domain.dates import DateError, parse_date
-from ..domain.deputies import LEVEL_SHORT, LEVELS
-from ..domain.grids import ROLE_HELPER, ROLE_LEAD, ROLES
-from ..domain.phone import PhoneError, normalise_phone
-from ..domain.text import clean, clean_name, to_halfwidth
-from ..errors import CongressError, Exists, FieldErrors, InvalidInput, NotFound
-from ..reports.sheets import RowError, read_sheet, write_xlsx
-from ..store.models import Deputy, Village
-from ..store.models_grids import Grid, GridAssignment
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
-from .deputies import ImportResult
-from .office import get_setting, set_setting
-from .villages import find_village_ids, village_key
+from congress_desktop.domain import grids as rules
+from congress_desktop.domain.dates import DateError, parse_date
+from congress_desktop.domain.deputies import LEVEL_SHORT, LEVELS
+from congress_desktop.domain.grids import ROLE_HELPER, ROLE_LEAD, ROLES
+from congress_desktop.domain.phone import PhoneError, normalise_phone
+from congress_desktop.domain.text import clean, clean_name, to_halfwidth
+from congress_desktop.errors import CongressError, Exists, FieldErrors, InvalidInput, NotFound
+from congress_desktop.reports.sheets import RowError, read_sheet, write_xlsx
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.services.deputies import ImportResult
+from congress_desktop.services.office import get_setting, set_setting
+from congress_desktop.services.villages import find_village_ids, village_key
+from congress_desktop.store.models import Deputy, Village
+from congress_desktop.store.models_grids import Grid, GridAssignment
 
 log = logging.getLogger(__name__)
 
@@ -1372,7 +1379,7 @@ def _village_id_of(ctx: Context, village: str | None) -> str | None:
 def print_grid_roster(ctx: Context, out: str | Path, *, village: str | None = None, on: object = None,
                       progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
     """网格化履职名册 (A4 landscape) of the town, or of one village (code or name). Returns pages."""
-    from ..reports.grids import render_grid_roster
+    from congress_desktop.reports.grids import render_grid_roster
 
     office = ctx.require_office()
     day = _day(on)
@@ -1390,7 +1397,7 @@ def print_grid_roster(ctx: Context, out: str | Path, *, village: str | None = No
 def print_grid_boards(ctx: Context, out: str | Path, *, village: str | None = None, grid_id: str | None = None,
                       on: object = None, progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
     """代表公示牌: one A4 portrait page per grid (all grids, one village's, or one grid), in one file."""
-    from ..reports.grids import render_grid_boards
+    from congress_desktop.reports.grids import render_grid_boards
 
     office = ctx.require_office()
     day = _day(on)

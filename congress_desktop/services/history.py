@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..store.models import ChangeLog
-from .context import Context
+from congress_desktop.services.context import Context
+from congress_desktop.store.models import ChangeLog
 
 ACTIONS = {"insert": "新建", "update": "修改", "delete": "删除"}
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..domain.regioncode import RegionCodeError, validate_office_code
-from ..domain.text import clean
-from ..errors import Exists, FieldErrors
-from ..store.models import Office, Setting
-from .context import Context, OfficeInfo
+from congress_desktop.domain.regioncode import RegionCodeError, validate_office_code
+from congress_desktop.domain.text import clean
+from congress_desktop.errors import Exists, FieldErrors
+from congress_desktop.services.context import Context, OfficeInfo
+from congress_desktop.store.models import Office, Setting
 
 ROLES = {"town": "乡镇（街道）人大", "city": "市人大常委会"}
 

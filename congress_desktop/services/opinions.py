@@ -18,9 +18,9 @@ from sqlalchemy import Select, and_, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..domain import search
-from ..domain.dates import DateError, parse_date
-from ..domain.opinions import (
+from congress_desktop.domain import search
+from congress_desktop.domain.dates import DateError, parse_date
+from congress_desktop.domain.opinions import (
     ACTIONS,
     CLOSED,
     DEFAULT_CATEGORIES,
@@ -41,13 +41,22 @@ from ..domain.opinions import (
     due_soon_until,
     meeting_refusal,
 )
-from ..domain.phone import PhoneError, normalise_phone
-from ..domain.text import clean, clean_name
-from ..errors import Exists, FieldErrors, InvalidInput, NotFound
-from ..reports.sheets import write_xlsx
-from ..store.ids import uuid7
-from ..store.models import Deputy, Village
-from ..store.models_visits import (
+from congress_desktop.domain.phone import PhoneError, normalise_phone
+from congress_desktop.domain.text import clean, clean_name
+from congress_desktop.errors import Exists, FieldErrors, InvalidInput, NotFound
+from congress_desktop.reports.sheets import write_xlsx
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.services.history import HistoryEntry, record_history
+from congress_desktop.store.ids import uuid7
+from congress_desktop.store.models import Deputy, Village
+from congress_desktop.store.models_visits import (
     HandlingUnit,
     Opinion,
     OpinionCategory,
@@ -56,8 +65,6 @@ from ..store.models_visits import (
     Visit,
     VisitDeputy,
 )
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
-from .history import HistoryEntry, record_history
 
 # a text search with at most this many full-text matches sorts them; with more, it walks the list order
 FTS_SORT_LIMIT = 5000
@@ -436,7 +443,7 @@ def _ensure_stats(s: Session) -> None:
     size = s.scalar(select(func.max(Opinion.seq))) or 0
     if size < STATS_MIN_ROWS or size <= 2 * _STATS_SEEN.get(key, 0):
         return
-    from ..store.models import Setting
+    from congress_desktop.store.models import Setting
 
     row = s.get(Setting, "opinion_stats_rows")
     done = int(row.value) if row and row.value.isdigit() else 0
@@ -695,7 +702,9 @@ def get_opinion(ctx: Context, opinion_id: str, *, today: dt.date | None = None) 
         if row.visit_id:
             v = s.get(Visit, row.visit_id)
             if v is not None and not v.deleted:
-                from .visits import place_label  # a sibling service; imported late (it imports us)
+                from congress_desktop.services.visits import (
+                    place_label,  # a sibling service; imported late (it imports us)
+                )
 
                 visit_label = f"{v.visit_date} {v.form} · {place_label(s, v)}"
         return OpinionDetail(row, meetings, events, tuple(allowed_actions(row.flow(last_on))), visit_label)
@@ -845,7 +854,7 @@ def update_opinion(ctx: Context, opinion_id: str, raw: dict, *, today: dt.date |
 
 def delete_opinion(ctx: Context, opinion_id: str) -> None:
     """Mark deleted (kept in history); its meetings and attachments go with it."""
-    from .attachments import delete_attachments_in_session
+    from congress_desktop.services.attachments import delete_attachments_in_session
 
     with ctx.store.session() as s:
         o = _load(s, opinion_id)
@@ -1060,7 +1069,9 @@ def export_opinions(ctx: Context, path: str | Path, q: OpinionQuery = OpinionQue
 
 def print_referral(ctx: Context, opinion_id: str, out: str | Path) -> int:
     """意见建议交办单 with its 回执; returns the page count."""
-    from ..reports.visits import render_referral  # ReportLab loads when printing, not at start-up
+    from congress_desktop.reports.visits import (
+        render_referral,  # ReportLab loads when printing, not at start-up
+    )
 
     office = ctx.require_office()
     return render_referral(out, office.name, get_opinion(ctx, opinion_id))
@@ -1070,7 +1081,7 @@ def print_opinion_summary(ctx: Context, out: str | Path, date_from: str = "", da
                           today: dt.date | None = None, progress: Progress = no_progress,
                           cancel: Cancel = never_cancel) -> int:
     """办理情况汇总表 for opinions raised in the period."""
-    from ..reports.visits import render_opinion_summary
+    from congress_desktop.reports.visits import render_opinion_summary
 
     office = ctx.require_office()
     return render_opinion_summary(out, office.name, opinion_summary(ctx, date_from, date_to, today=today),

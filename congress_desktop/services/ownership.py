@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from ..errors import ReadOnlyRecord
-from ..store.models_sync import SyncPeer
-from .context import Context
+from congress_desktop.errors import ReadOnlyRecord
+from congress_desktop.services.context import Context
+from congress_desktop.store.models_sync import SyncPeer
 
 
 def office_name(ctx: Context, code: str) -> str:
@@ -36,7 +36,7 @@ def ensure_owned(ctx: Context, row) -> None:
 def record_owners(ctx: Context, table: str = "deputy") -> list[tuple[str, str]]:
     """(owner code, office name) of the records in a synced table, this office first: the choices of
     a list's 「单位」 filter (the city sees each town; a town sees itself and the city)."""
-    from ..sync.engine import table_map
+    from congress_desktop.sync.engine import table_map
 
     if table not in table_map():
         return []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..reports.roster import render_deputy_card, render_roster
-from .context import Cancel, Context, Progress, never_cancel, no_progress
-from .deputies import DeputyQuery, get_deputy, query_deputies
+from congress_desktop.reports.roster import render_deputy_card, render_roster
+from congress_desktop.services.context import Cancel, Context, Progress, never_cancel, no_progress
+from congress_desktop.services.deputies import DeputyQuery, get_deputy, query_deputies
 
 
 def print_roster(ctx: Context, out: str | Path, *, group_by: str = "village", status: str = "在任",

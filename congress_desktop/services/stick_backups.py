@@ -36,12 +36,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
-from ..errors import CongressError, InvalidInput, PassphraseNeeded, WrongPassphrase, os_error_text
-from ..store import backups as files
-from ..store import sealed
-from ..store.backups import BackupInfo
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
+from congress_desktop import __version__
+from congress_desktop.errors import (
+    CongressError,
+    InvalidInput,
+    PassphraseNeeded,
+    WrongPassphrase,
+    os_error_text,
+)
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.store import backups as files
+from congress_desktop.store import sealed
+from congress_desktop.store.backups import BackupInfo
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +102,7 @@ class Verifier:
 
 
 def _get_setting(ctx: Context) -> str:
-    from .office import get_setting
+    from congress_desktop.services.office import get_setting
 
     return get_setting(ctx, SETTING)
 
@@ -117,7 +130,7 @@ def passphrase_is_set(ctx: Context) -> bool:
 def set_passphrase(ctx: Context, passphrase: str, again: str | None = None) -> Verifier:
     """Set (or change) the office's stick-backup passphrase: only its verifier is stored. Backups
     made before keep the passphrase they were made with."""
-    from .office import set_setting
+    from congress_desktop.services.office import set_setting
 
     problem = passphrase_problem(passphrase, again)
     if problem:

@@ -32,13 +32,22 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from ..errors import CongressError, Exists, InvalidInput, NotFound
-from ..store import epochs as store_epochs
-from ..store.content import FORBIDDEN
-from ..store.db import backup_copy
-from ..store.ids import uuid7
-from ..store.models import ChangeLog, utcnow
-from ..store.models_sync import (
+from congress_desktop.errors import CongressError, Exists, InvalidInput, NotFound
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    OfficeInfo,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.store import epochs as store_epochs
+from congress_desktop.store.content import FORBIDDEN
+from congress_desktop.store.db import backup_copy
+from congress_desktop.store.ids import uuid7
+from congress_desktop.store.models import ChangeLog, utcnow
+from congress_desktop.store.models_sync import (
     SyncKeptHere,
     SyncKeptThere,
     SyncOwnKey,
@@ -48,12 +57,12 @@ from ..store.models_sync import (
     SyncSeenEpoch,
     SyncState,
 )
-from ..sync import apply as sync_apply
-from ..sync import engine, stick, streams
-from ..sync import keys as keymod
-from ..sync.checks import ValueRefused
-from ..sync.keys import KeyPair, PublicKeys, normalise_fingerprint
-from ..sync.package import (
+from congress_desktop.sync import apply as sync_apply
+from congress_desktop.sync import engine, stick, streams
+from congress_desktop.sync import keys as keymod
+from congress_desktop.sync.checks import ValueRefused
+from congress_desktop.sync.keys import KeyPair, PublicKeys, normalise_fingerprint
+from congress_desktop.sync.package import (
     CORRUPT,
     DOC_FORMAT,
     MAX_SEQ,
@@ -72,7 +81,6 @@ from ..sync.package import (
     sign_document,
     utc_text,
 )
-from .context import Cancel, Context, OfficeInfo, Progress, check_cancel, never_cancel, no_progress
 
 log = logging.getLogger(__name__)
 
@@ -982,7 +990,7 @@ class _Prepared:
 
 def _prepare(data_dir: Path, path: Path, header: Header, keys: PublicKeys, pair: KeyPair) -> _Prepared:
     """Runs on the read-ahead thread: files only, never the database."""
-    from ..sync.package import check_signature
+    from congress_desktop.sync.package import check_signature
 
     try:
         check_signature(path, header, keys)
@@ -1554,9 +1562,9 @@ _COMMON_LABELS = {"id": "记录编号", "owner_code": "所属单位", "version":
 
 def field_label(table: str, column: str) -> str:
     """The Chinese name of a column for the review of held-back records (the column name if none)."""
-    from ..domain.deputies import FIELD_LABELS as DEPUTY_LABELS
-    from .opinions import FIELD_LABELS as OPINION_LABELS
-    from .visits import VISIT_LABELS
+    from congress_desktop.domain.deputies import FIELD_LABELS as DEPUTY_LABELS
+    from congress_desktop.services.opinions import FIELD_LABELS as OPINION_LABELS
+    from congress_desktop.services.visits import VISIT_LABELS
 
     for labels in ({"deputy": DEPUTY_LABELS, "opinion": OPINION_LABELS, "visit": VISIT_LABELS}.get(table, {}),
                    _COMMON_LABELS):
@@ -1648,7 +1656,7 @@ def resolve_quarantine(ctx: Context, quarantine_id: int, *, take_incoming: bool)
 
 def print_fingerprint_form(ctx: Context, path: str | Path, *, enrolment: str | Path | None = None) -> int:
     """密钥登记表: this office's key (to stamp and send), or a received enrolment file (city)."""
-    from ..reports.sync_forms import render_fingerprint_form
+    from congress_desktop.reports.sync_forms import render_fingerprint_form
 
     office = _office(ctx)
     if enrolment:

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..domain.opinions import CLOSED
-from ..domain.phone import PhoneError, normalise_phone
-from ..domain.places import UNIT_KINDS
-from ..domain.text import clean, clean_name
-from ..errors import Exists, FieldErrors, InvalidInput, NotFound
-from ..store.models_visits import HandlingUnit, Opinion
-from .context import Context
+from congress_desktop.domain.opinions import CLOSED
+from congress_desktop.domain.phone import PhoneError, normalise_phone
+from congress_desktop.domain.places import UNIT_KINDS
+from congress_desktop.domain.text import clean, clean_name
+from congress_desktop.errors import Exists, FieldErrors, InvalidInput, NotFound
+from congress_desktop.services.context import Context
+from congress_desktop.store.models_visits import HandlingUnit, Opinion
 
 
 @dataclass(frozen=True)

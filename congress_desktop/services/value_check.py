@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..store.content import table_rules
+from congress_desktop.store.content import table_rules
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ class BadValue:
 
 def find_bad_values(db: Path, *, cancel=lambda: False) -> list[BadValue]:
     """Every stored value that breaks its column's rule, in table order (read-only)."""
-    from ..store import schema  # noqa: F401  (every model registered)
-    from ..store.models import Base
-    from ..sync.checks import label
+    from congress_desktop.store import schema  # noqa: F401  (every model registered)
+    from congress_desktop.store.models import Base
+    from congress_desktop.sync.checks import label
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     out: list[BadValue] = []
@@ -86,7 +86,7 @@ _PLACEHOLDERS = {"date": "1970-01-01", "month|date": "1970-01", "time": "00:00",
 def _safe(table, column: str):
     """A value its rule accepts, for a field whose stored value cannot be read (the original stays in
     the quarantine row): the column's default, else a placeholder of its format."""
-    from ..store.content import column_rule
+    from congress_desktop.store.content import column_rule
 
     col = table.c[column]
     rule = column_rule(table, column)
@@ -108,7 +108,7 @@ def _safe(table, column: str):
 
 def hold_received(engine, office_code: str, bad: list[BadValue]) -> int:
     """Put every received record among ``bad`` aside as 待核查 (one transaction). Returns how many."""
-    from ..store.models import Base, utcnow
+    from congress_desktop.store.models import Base, utcnow
 
     by_record: dict[tuple[str, str], list[str]] = {}
     for b in bad:

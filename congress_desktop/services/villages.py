@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..domain.regioncode import RegionCodeError, validate_village_code
-from ..domain.text import clean
-from ..errors import Exists, FieldErrors, NotFound
-from ..store.models import Deputy, Village
-from .context import Context
-from .ownership import ensure_owned
+from congress_desktop.domain.regioncode import RegionCodeError, validate_village_code
+from congress_desktop.domain.text import clean
+from congress_desktop.errors import Exists, FieldErrors, NotFound
+from congress_desktop.services.context import Context
+from congress_desktop.services.ownership import ensure_owned
+from congress_desktop.store.models import Deputy, Village
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from ..domain import search
-from ..domain.dates import DateError, parse_date
-from ..domain.idcard import mask_id_number
-from ..domain.opinions import (
+from congress_desktop.domain import search
+from congress_desktop.domain.dates import DateError, parse_date
+from congress_desktop.domain.idcard import mask_id_number
+from congress_desktop.domain.opinions import (
     CLOSED,
     OPEN_STATES,
     RUNNING,
@@ -29,9 +29,9 @@ from ..domain.opinions import (
     state_of_ledger,
     steps_to,
 )
-from ..domain.phone import PhoneError, normalise_phone
-from ..domain.text import clean, clean_name
-from ..domain.visits import (
+from congress_desktop.domain.phone import PhoneError, normalise_phone
+from congress_desktop.domain.text import clean, clean_name
+from congress_desktop.domain.visits import (
     FORMS,
     TimeError,
     VisitData,
@@ -39,17 +39,36 @@ from ..domain.visits import (
     opinion_source,
     parse_time,
 )
-from ..errors import CongressError, FieldErrors, InvalidInput, NotFound
-from ..reports.sheets import RowError, Sheet, read_sheet, write_error_report, write_xlsx
-from ..store.models import ContactPoint, Deputy, Village
-from ..store.models_visits import Opinion, OpinionCategory, OpinionEvent, Visit, VisitDeputy, Visitor
-from . import opinions as op_svc
-from .attachments import AttachmentRow, attach_in_session, delete_attachments_in_session, list_attachments
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
-from .history import HistoryEntry, record_history
-from .opinions import OpinionRow
-from .units import find_unit_ids, seed_units, unit_key
-from .villages import find_village_ids, village_key
+from congress_desktop.errors import CongressError, FieldErrors, InvalidInput, NotFound
+from congress_desktop.reports.sheets import RowError, Sheet, read_sheet, write_error_report, write_xlsx
+from congress_desktop.services import opinions as op_svc
+from congress_desktop.services.attachments import (
+    AttachmentRow,
+    attach_in_session,
+    delete_attachments_in_session,
+    list_attachments,
+)
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.services.history import HistoryEntry, record_history
+from congress_desktop.services.opinions import OpinionRow
+from congress_desktop.services.units import find_unit_ids, seed_units, unit_key
+from congress_desktop.services.villages import find_village_ids, village_key
+from congress_desktop.store.models import ContactPoint, Deputy, Village
+from congress_desktop.store.models_visits import (
+    Opinion,
+    OpinionCategory,
+    OpinionEvent,
+    Visit,
+    VisitDeputy,
+    Visitor,
+)
 
 log = logging.getLogger(__name__)
 
@@ -512,7 +531,9 @@ def visit_history(ctx: Context, visit_id: str) -> list[tuple[str, HistoryEntry]]
 
 def print_visit_form(ctx: Context, visit_id: str, out: str | Path) -> int:
     """接待登记表 of one visit; returns the page count."""
-    from ..reports.visits import render_visit_form  # ReportLab loads when printing, not at start-up
+    from congress_desktop.reports.visits import (
+        render_visit_form,  # ReportLab loads when printing, not at start-up
+    )
 
     office = ctx.require_office()
     return render_visit_form(out, office.name, get_visit(ctx, visit_id))
@@ -773,7 +794,7 @@ def import_ledger(ctx: Context, path: str | Path, progress: Progress = no_progre
             head = 1
         id_number = ""
         if clean(r.get("id_number")):
-            from ..domain.idcard import IdNumberError, parse_id_number
+            from congress_desktop.domain.idcard import IdNumberError, parse_id_number
 
             try:
                 id_number = parse_id_number(r.get("id_number")).number
@@ -1017,7 +1038,7 @@ def seed_demo_visits(ctx: Context, rng: random.Random, *, today: dt.date | None 
     with ctx.store.session() as s:
         points = s.scalars(select(ContactPoint).where(ContactPoint.deleted.is_(False))).all()
         stationed: dict[str, list[str]] = {}
-        from ..store.models import ContactPointDeputy
+        from congress_desktop.store.models import ContactPointDeputy
 
         for link in s.scalars(select(ContactPointDeputy).where(ContactPointDeputy.deleted.is_(False))):
             stationed.setdefault(link.contact_point_id, []).append(link.deputy_id)
@@ -1128,7 +1149,7 @@ def _demo_steps(rng: random.Random, raised: dt.date, today: dt.date, unit_id: st
 
 def names_of_ids(ctx: Context, ids: set[str]) -> dict[str, str]:
     """Names for record ids shown in a history (deputies, places, villages, units, categories)."""
-    from ..store.models_visits import HandlingUnit, OpinionCategory
+    from congress_desktop.store.models_visits import HandlingUnit, OpinionCategory
 
     ids = {i for i in ids if isinstance(i, str) and len(i) == 36}
     out: dict[str, str] = {}

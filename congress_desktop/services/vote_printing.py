@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import CongressError
-from ..reports import votes as rv
-from .context import Cancel, Context, Progress, never_cancel, no_progress
-from .votes import attendance, get_session, round_view, session_outcomes
+from congress_desktop.errors import CongressError
+from congress_desktop.reports import votes as rv
+from congress_desktop.services.context import Cancel, Context, Progress, never_cancel, no_progress
+from congress_desktop.services.votes import attendance, get_session, round_view, session_outcomes
 
 DOCUMENTS = {
     "attendance": "出席情况报告单",
@@ -45,7 +45,7 @@ def print_ballots(ctx: Context, session_id: str, out: str | Path, *, copies: int
         items = view.items
     else:
         # before voting opens, a ballot of all the items for the printer (round 1)
-        from .votes import RoundRow
+        from congress_desktop.services.votes import RoundRow
 
         r = RoundRow("", 1, "first", tuple(i.id for i in sess.items), sess.seats, sess.present, "single",
                      None, None, None, "voting", "", "", "")

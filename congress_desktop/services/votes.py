@@ -23,14 +23,31 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain import votes as dv
-from ..domain.dates import DateError, parse_date
-from ..domain.text import clean
-from ..domain.votes import ATTENDANCE, CLERKS, MODES, NOT_ON_ROLL, PROJECT_STATES, ROUND_REASONS, ROUND_STATES
-from ..errors import CongressError, FieldErrors, InvalidInput, NotFound
-from ..reports.sheets import RowError, read_sheet, write_xlsx
-from ..store.models import Deputy, Village, utcnow
-from ..store.models_votes import (
+from congress_desktop.domain import votes as dv
+from congress_desktop.domain.dates import DateError, parse_date
+from congress_desktop.domain.text import clean
+from congress_desktop.domain.votes import (
+    ATTENDANCE,
+    CLERKS,
+    MODES,
+    NOT_ON_ROLL,
+    PROJECT_STATES,
+    ROUND_REASONS,
+    ROUND_STATES,
+)
+from congress_desktop.errors import CongressError, FieldErrors, InvalidInput, NotFound
+from congress_desktop.reports.sheets import RowError, read_sheet, write_xlsx
+from congress_desktop.services.context import (
+    Cancel,
+    Context,
+    Progress,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from congress_desktop.services.deputies import ImportResult
+from congress_desktop.store.models import Deputy, Village, utcnow
+from congress_desktop.store.models_votes import (
     VoteAttendance,
     VoteBallot,
     VoteItem,
@@ -41,8 +58,6 @@ from ..store.models_votes import (
     VoteSession,
     VoteTotals,
 )
-from .context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
-from .deputies import ImportResult
 
 CATEGORIES = ("乡村振兴", "社会保障", "教育", "医疗", "交通", "人居环境", "文化体育", "农业农村", "其他")
 GENESIS = "0" * 64
@@ -116,7 +131,7 @@ def _place_code(value: object, places: Mapping[str, str]) -> str:
         return ""
     if text in places:
         return text
-    from .villages import village_key
+    from congress_desktop.services.villages import village_key
 
     for code, name in places.items():
         if text == name or village_key(text) == village_key(name):

@@ -25,8 +25,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
-from ..errors import Cancelled, CongressError, StorageFull, drive_label, os_error_text, storage_error
+from congress_desktop import __version__
+from congress_desktop.errors import (
+    Cancelled,
+    CongressError,
+    StorageFull,
+    drive_label,
+    os_error_text,
+    storage_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -677,7 +684,7 @@ def unknown_revisions(revision: str) -> list[str]:
     made by a newer version)."""
     from alembic.script import ScriptDirectory
 
-    from .db import alembic_config
+    from congress_desktop.store.db import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config())
     out = []

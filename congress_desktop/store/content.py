@@ -25,14 +25,14 @@ from functools import cache
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, Table
 
-from ..domain import deputies as d_deputies
-from ..domain import evaluation as d_eval
-from ..domain import grids as d_grids
-from ..domain import opinions as d_opinions
-from ..domain import places as d_places
-from ..domain import visits as d_visits
-from ..domain import votes as d_votes
-from ..domain.text import INVISIBLE
+from congress_desktop.domain import deputies as d_deputies
+from congress_desktop.domain import evaluation as d_eval
+from congress_desktop.domain import grids as d_grids
+from congress_desktop.domain import opinions as d_opinions
+from congress_desktop.domain import places as d_places
+from congress_desktop.domain import visits as d_visits
+from congress_desktop.domain import votes as d_votes
+from congress_desktop.domain.text import INVISIBLE
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
@@ -243,7 +243,7 @@ def _levels(values: Sequence[str]) -> bool:
 
 
 def _filenames(values: Sequence[str]) -> bool:
-    from ..domain.files import file_name_problem
+    from congress_desktop.domain.files import file_name_problem
 
     return all(file_name_problem(v) is None for v in set(values))
 

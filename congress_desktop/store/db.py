@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import (
+from congress_desktop.errors import (
     NEWER_SCHEMA_TEXT,
     CongressError,
     NewerSchema,
@@ -26,9 +26,9 @@ from ..errors import (
     StorageError,
     storage_error,
 )
-from . import schema  # noqa: F401  (every table registered before the first session)
-from .backups import make_backup
-from .models import Base, ChangeLog, Synced, utcnow
+from congress_desktop.store import schema  # noqa: F401  (every table registered before the first session)
+from congress_desktop.store.backups import make_backup
+from congress_desktop.store.models import Base, ChangeLog, Synced, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def _record_changes(session: Session, _ctx, _instances) -> None:
     for obj in list(session.new):
         if isinstance(obj, Synced):
             if obj.id is None:
-                from .ids import uuid7
+                from congress_desktop.store.ids import uuid7
 
                 obj.id = uuid7()
             if not obj.owner_code:

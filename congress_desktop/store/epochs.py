@@ -28,9 +28,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .ids import uuid7
-from .models import ChangeLog, utcnow
-from .models_sync import SyncEpoch, SyncPackage
+from congress_desktop.store.ids import uuid7
+from congress_desktop.store.models import ChangeLog, utcnow
+from congress_desktop.store.models_sync import SyncEpoch, SyncPackage
 
 log = logging.getLogger(__name__)
 

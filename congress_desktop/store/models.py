@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .ids import uuid7
+from congress_desktop.store.ids import uuid7
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

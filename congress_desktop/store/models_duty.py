@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, Synced
+from congress_desktop.store.models import Base, Synced
 
 
 class DutyRecord(Synced, Base):

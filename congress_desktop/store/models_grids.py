@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, Synced
+from congress_desktop.store.models import Base, Synced
 
 
 class Grid(Synced, Base):

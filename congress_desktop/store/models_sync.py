@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, utcnow
+from congress_desktop.store.models import Base, utcnow
 
 
 class SyncOwnKey(Base):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, Synced
+from congress_desktop.store.models import Base, Synced
 
 
 class HandlingUnit(Synced, Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, Synced
+from congress_desktop.store.models import Base, Synced
 
 
 class VoteProject(Synced, Base):

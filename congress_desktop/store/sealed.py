@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
-from ..errors import Cancelled
+from congress_desktop.errors import Cancelled
 
 BACKUP_MAGIC = b"CDBACKUP"
 ATTACHMENT_MAGIC = b"CDATTACH"

@@ -31,12 +31,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from ..errors import Cancelled
-from ..store.models import utcnow
-from . import engine
-from .checks import LABEL_COLUMNS, check_columns, check_values, label
-from .engine import DERIVED, OTHER_OWNER, SAME_VERSION, SyncTable, _q, attachment_path
-from .package import BodyReader, SyncError, TableData
+from congress_desktop.errors import Cancelled
+from congress_desktop.store.models import utcnow
+from congress_desktop.sync import engine
+from congress_desktop.sync.checks import LABEL_COLUMNS, check_columns, check_values, label
+from congress_desktop.sync.engine import DERIVED, OTHER_OWNER, SAME_VERSION, SyncTable, _q, attachment_path
+from congress_desktop.sync.package import BodyReader, SyncError, TableData
 
 SUPERSEDED = "对方恢复备份后重新修改了这条记录，已采用对方现在的内容（本机原来的内容留存备查）"
 KEPT_LIST_MAX = 2000  # items of sync_kept_here named in one receipt (the count is always exact)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from ..store.content import FORBIDDEN, ColumnRule, column_rule
-from .package import SyncError, TableData
+from congress_desktop.store.content import FORBIDDEN, ColumnRule, column_rule
+from congress_desktop.sync.package import SyncError, TableData
 
 if TYPE_CHECKING:
-    from .engine import SyncTable
+    from congress_desktop.sync.engine import SyncTable
 
 IDENTITY = ("id", "owner_code", "version", "deleted")
 LABEL_COLUMNS = ("name", "title", "content", "topic", "visit_date", "held_on", "record_date", "file_name")

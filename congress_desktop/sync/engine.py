@@ -30,10 +30,10 @@ from pathlib import Path
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, Numeric, Table
 from sqlalchemy.schema import CreateIndex
 
-from ..errors import Cancelled
-from ..store import schema  # noqa: F401  (every model registered)
-from ..store.models import Base, Synced
-from .package import BodyWriter, SyncError
+from congress_desktop.errors import Cancelled
+from congress_desktop.store import schema  # noqa: F401  (every model registered)
+from congress_desktop.store.models import Base, Synced
+from congress_desktop.sync.package import BodyWriter, SyncError
 
 IDENTITY = ("id", "owner_code", "version", "deleted")
 ATTACHMENT_TABLE = "attachment"
@@ -193,7 +193,7 @@ def write_body(conn: Connection, writer: BodyWriter, owner: str, seq_from: int, 
     """Every record of ``owner`` changed in seq_from..seq_to, table by table, checked by the same rules
     the receiver applies (sync/checks.py). ``fresh_after``: the start of our current epoch when it
     replaced an earlier one (store/epochs.py); the records changed since are marked fresh."""
-    from .checks import check_outgoing
+    from congress_desktop.sync.checks import check_outgoing
 
     counts = ExportCounts()
     tables = synced_tables()

@@ -40,13 +40,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from . import keystore
-from .keystore import (  # noqa: F401 (re-exported: callers name them keys.X)
-    DPAPI_MAGIC,
+from congress_desktop.sync import keystore
+from congress_desktop.sync.keystore import (
     KEK_FILE,
-    KEK_MAGIC,
-    PASS_MAGIC,
-    SECRET_MAGIC,
     KeyError_,
     WrongPassphrase,
 )

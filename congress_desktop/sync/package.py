@@ -50,8 +50,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..errors import CongressError
-from .keys import KeyPair, PublicKeys
+from congress_desktop.errors import CongressError
+from congress_desktop.sync.keys import KeyPair, PublicKeys
 
 FORMAT = 2
 READABLE = (1, 2)              # format 1: before epochs (read as the sender's epoch '')

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..store.models import utcnow
-from ..store.models_sync import SyncKeptHere, SyncPackage, SyncSeenEpoch
-from .apply import Stream
-from .package import Header
+from congress_desktop.store.models import utcnow
+from congress_desktop.store.models_sync import SyncKeptHere, SyncPackage, SyncSeenEpoch
+from congress_desktop.sync.apply import Stream
+from congress_desktop.sync.package import Header
 
 LEGACY_PREV = "-"  # prev_id of a format-1 package: it named no predecessor
 

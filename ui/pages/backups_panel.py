@@ -31,8 +31,7 @@ from PySide6.QtWidgets import (
 from congress_desktop.errors import WrongPassphrase
 from congress_desktop.services import backups, stick_backups
 from congress_desktop.services.context import Context
-
-from .. import data_safety, errors, passphrase, tasks, widgets
+from ui import data_safety, errors, passphrase, tasks, widgets
 
 log = logging.getLogger(__name__)
 

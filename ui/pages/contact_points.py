@@ -31,11 +31,10 @@ from congress_desktop.services.contact_points import (
 from congress_desktop.services.context import Context
 from congress_desktop.services.deputies import DeputyQuery, DeputyRow
 from congress_desktop.services.villages import list_villages
-
-from .. import widgets
-from ..models import KIND_LABELS, ContactPointTableModel
-from .deputy_form import field_box, make_error_label, set_combo_text
-from .list_page import RecordListPage
+from ui import widgets
+from ui.models import KIND_LABELS, ContactPointTableModel
+from ui.pages.deputy_form import field_box, make_error_label, set_combo_text
+from ui.pages.list_page import RecordListPage
 
 log = logging.getLogger(__name__)
 

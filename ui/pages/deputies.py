@@ -38,13 +38,12 @@ from congress_desktop.services.context import Context
 from congress_desktop.services.deputies import DeputyQuery, DeputyRow, ImportResult
 from congress_desktop.services.ownership import record_owners
 from congress_desktop.services.villages import list_villages
-
-from .. import errors as ui_errors
-from .. import tasks, widgets
-from ..files import ask_open_file, ask_save_file, info, open_file, printout_path, with_suffix
-from ..models import DEPUTY_SORT_KEYS, DeputyTableModel
-from .deputy_form import STATUS_REASONS, DeputyForm, field_box, make_error_label, today_text
-from .import_dialog import ImportErrorsDialog
+from ui import errors as ui_errors
+from ui import tasks, widgets
+from ui.files import ask_open_file, ask_save_file, info, open_file, printout_path, with_suffix
+from ui.models import DEPUTY_SORT_KEYS, DeputyTableModel
+from ui.pages.deputy_form import STATUS_REASONS, DeputyForm, field_box, make_error_label, today_text
+from ui.pages.import_dialog import ImportErrorsDialog
 
 log = logging.getLogger(__name__)
 

@@ -41,9 +41,8 @@ from congress_desktop.services import deputies as deputy_service
 from congress_desktop.services.context import Context
 from congress_desktop.services.deputies import DeputyRow
 from congress_desktop.services.villages import list_villages
-
-from .. import errors as ui_errors
-from ..widgets import FieldError
+from ui import errors as ui_errors
+from ui.widgets import FieldError
 
 log = logging.getLogger(__name__)
 

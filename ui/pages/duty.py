@@ -46,11 +46,10 @@ from congress_desktop.services import evaluation as eval_service
 from congress_desktop.services.context import Context
 from congress_desktop.services.duty import DeputyOption, SourceRef
 from congress_desktop.services.evaluation import Evaluation, EvaluationRow
-
-from .. import errors as ui_errors
-from .. import tasks, widgets
-from ..models import ROW_ROLE, RowListModel
-from . import visits_common as common
+from ui import errors as ui_errors
+from ui import tasks, widgets
+from ui.models import ROW_ROLE, RowListModel
+from ui.pages import visits_common as common
 
 log = logging.getLogger(__name__)
 
@@ -612,12 +611,11 @@ def open_source(page: QWidget, ctx: Context, ref: SourceRef) -> QWidget | None:
             dlg = TrainingDialog(ctx, duty_service.get_training(ctx, ref.id), page)
         elif ref.kind == "visit":
             from congress_desktop.services import visits as visit_service
-
-            from .visits import VisitForm
+            from ui.pages.visits import VisitForm
 
             dlg = VisitForm(ctx, visit_service.get_visit(ctx, ref.id), page)
         elif ref.kind == "opinion":
-            from .opinions import OpinionDialog
+            from ui.pages.opinions import OpinionDialog
 
             dlg = OpinionDialog(ctx, ref.id, page)
         elif ref.kind == "vote":

@@ -56,12 +56,11 @@ from congress_desktop.services.grids import (
     SuggestionResult,
 )
 from congress_desktop.services.villages import list_villages
-
-from .. import errors as ui_errors
-from .. import tasks, widgets
-from ..files import ask_open_file, ask_save_file, info, open_file, printout_path
-from .deputy_form import field_box, make_error_label
-from .import_dialog import ImportErrorsDialog
+from ui import errors as ui_errors
+from ui import tasks, widgets
+from ui.files import ask_open_file, ask_save_file, info, open_file, printout_path
+from ui.pages.deputy_form import field_box, make_error_label
+from ui.pages.import_dialog import ImportErrorsDialog
 
 log = logging.getLogger(__name__)
 

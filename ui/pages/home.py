@@ -19,9 +19,8 @@ from congress_desktop.services import contact_points as cp_svc
 from congress_desktop.services import deputies as dep_svc
 from congress_desktop.services import villages as vil_svc
 from congress_desktop.services.context import Context
-
-from .. import widgets
-from .visits import VisitSummaryCard
+from ui import widgets
+from ui.pages.visits import VisitSummaryCard
 
 
 def _card(*children: QWidget) -> QFrame:

@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.errors import CongressError
 from congress_desktop.services.deputies import ImportResult, save_import_errors
-
-from .. import errors as ui_errors
-from ..files import ask_save_file
+from ui import errors as ui_errors
+from ui.files import ask_save_file
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.errors import CongressError
 from congress_desktop.services.context import Context
-
-from .. import errors as ui_errors
-from .. import widgets
+from ui import errors as ui_errors
+from ui import widgets
 
 
 class RecordListPage(QWidget):

@@ -51,11 +51,10 @@ from congress_desktop.services import visits as visit_service
 from congress_desktop.services.context import Context
 from congress_desktop.services.opinions import OpinionDetail, OpinionQuery, OpinionRow
 from congress_desktop.services.villages import list_villages
-
-from .. import errors as ui_errors
-from .. import tasks, widgets
-from . import visits_common as common
-from .visits_common import PagedModel
+from ui import errors as ui_errors
+from ui import tasks, widgets
+from ui.pages import visits_common as common
+from ui.pages.visits_common import PagedModel
 
 log = logging.getLogger(__name__)
 
@@ -527,7 +526,7 @@ class OpinionDialog(QDialog):
             self.accept()  # back to the visit form that opened us
             return
         assert self.detail is not None
-        from .visits import VisitForm
+        from ui.pages.visits import VisitForm
 
         try:
             visit = visit_service.get_visit(self.ctx, self.detail.row.visit_id)
@@ -1095,7 +1094,7 @@ class OpinionsPage(QWidget):
         o = self.selected()
         if o is None or not o.visit_id:
             return
-        from .visits import VisitForm
+        from ui.pages.visits import VisitForm
 
         try:
             visit = visit_service.get_visit(self.ctx, o.visit_id)

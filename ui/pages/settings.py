@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
 
 from congress_desktop import APP_NAME, __version__, paths
 from congress_desktop.services.context import Context
-
-from .. import widgets
+from ui import widgets
 
 
 def _value(text: str) -> QLabel:
@@ -81,7 +80,7 @@ class SettingsPage(QWidget):
         note.setWordWrap(True)
 
         # 备份与恢复 (issue 7): its own card, built by ui/pages/backups_panel.py
-        from .backups_panel import BackupsPanel
+        from ui.pages.backups_panel import BackupsPanel
 
         backup_card = QFrame()
         backup_card.setObjectName("card")

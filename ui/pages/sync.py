@@ -42,11 +42,18 @@ from congress_desktop.services import sync as sync_service
 from congress_desktop.services.context import Context
 from congress_desktop.sync.keys import PassphraseNeeded
 from congress_desktop.sync.stick import list_removable_drives
-
-from .. import errors as ui_errors
-from .. import key_passphrase, tasks, widgets
-from ..files import ask_folder, ask_open_file, ask_save_file, info, open_file
-from .sync_dialogs import KeptDialog, QuarantineDialog, ReportDialog, fill, local_time, muted, receipt_lines
+from ui import errors as ui_errors
+from ui import key_passphrase, tasks, widgets
+from ui.files import ask_folder, ask_open_file, ask_save_file, info, open_file
+from ui.pages.sync_dialogs import (
+    KeptDialog,
+    QuarantineDialog,
+    ReportDialog,
+    fill,
+    local_time,
+    muted,
+    receipt_lines,
+)
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 from congress_desktop.errors import CongressError
 from congress_desktop.services import sync as sync_service
 from congress_desktop.services.context import Context
-
-from .. import widgets
+from ui import widgets
 
 STATUS_LABELS = {"applied": "已导入", "already": "已导入过", "refused": "已拒绝"}
 

@@ -17,12 +17,11 @@ from congress_desktop.domain.regioncode import RegionCodeError, validate_village
 from congress_desktop.errors import CongressError, Exists, FieldErrors
 from congress_desktop.services.context import Context
 from congress_desktop.services.villages import VillageRow, delete_village, list_villages, save_village
-
-from .. import errors as ui_errors
-from .. import widgets
-from ..models import VillageTableModel
-from .deputy_form import field_box, make_error_label
-from .list_page import RecordListPage
+from ui import errors as ui_errors
+from ui import widgets
+from ui.models import VillageTableModel
+from ui.pages.deputy_form import field_box, make_error_label
+from ui.pages.list_page import RecordListPage
 
 log = logging.getLogger(__name__)
 

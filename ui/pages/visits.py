@@ -53,11 +53,10 @@ from congress_desktop.services import visits as visit_service
 from congress_desktop.services.context import Context
 from congress_desktop.services.villages import list_villages
 from congress_desktop.services.visits import VisitDetail, VisitQuery, VisitRow
-
-from .. import errors as ui_errors
-from .. import tasks, widgets
-from . import visits_common as common
-from .visits_common import PagedModel
+from ui import errors as ui_errors
+from ui import tasks, widgets
+from ui.pages import visits_common as common
+from ui.pages.visits_common import PagedModel
 
 log = logging.getLogger(__name__)
 
@@ -810,7 +809,7 @@ class VisitForm(QDialog):
         widgets.exec_modal(dlg)
 
     def open_opinion(self, opinion_id: str) -> None:
-        from .opinions import OpinionDialog
+        from ui.pages.opinions import OpinionDialog
 
         dlg = OpinionDialog(self.ctx, opinion_id, self, from_visit=True)
         widgets.exec_modal(dlg)
@@ -1076,7 +1075,7 @@ class VisitsPage(QWidget):
 
     def _import_done(self, result, path: str) -> None:
         if not result.ok:
-            from .import_dialog import ImportErrorsDialog
+            from ui.pages.import_dialog import ImportErrorsDialog
 
             widgets.exec_modal(ImportErrorsDialog(result, path, self, what="接待台账"))
             return

@@ -23,13 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from congress_desktop.services.history import HistoryEntry, describe_changes
-
-from ..files import ask_open_files
-from ..files import ask_save_file as ask_save_file  # re-exported: the pages call common.<seam>
-from ..files import info as info
-from ..files import open_file as open_file
-from ..files import printout_path as printout_path
-from ..files import with_suffix as with_suffix
+from ui.files import ask_open_files
+from ui.files import ask_save_file as ask_save_file  # re-exported: the pages call common.<seam>
+from ui.files import info as info
+from ui.files import open_file as open_file
+from ui.files import printout_path as printout_path
+from ui.files import with_suffix as with_suffix
 
 log = logging.getLogger(__name__)
 

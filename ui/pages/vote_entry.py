@@ -39,9 +39,8 @@ from congress_desktop.domain import votes as dv
 from congress_desktop.errors import CongressError
 from congress_desktop.services import votes as vote_service
 from congress_desktop.services.context import Context
-
-from .. import errors as ui_errors
-from .. import widgets
+from ui import errors as ui_errors
+from ui import widgets
 
 log = logging.getLogger(__name__)
 

@@ -46,12 +46,11 @@ from congress_desktop.services import vote_printing
 from congress_desktop.services import votes as vote_service
 from congress_desktop.services.context import Context
 from congress_desktop.services.deputies import ImportResult
-
-from .. import errors as ui_errors
-from .. import tasks, widgets
-from ..files import ask_open_file, ask_save_file, info, open_file, printout_path
-from .import_dialog import ImportErrorsDialog
-from .vote_entry import VOID_FILL, VOID_INK, WARN_FILL, CountTab, _item, _table
+from ui import errors as ui_errors
+from ui import tasks, widgets
+from ui.files import ask_open_file, ask_save_file, info, open_file, printout_path
+from ui.pages.import_dialog import ImportErrorsDialog
+from ui.pages.vote_entry import VOID_FILL, VOID_INK, WARN_FILL, CountTab, _item, _table
 
 log = logging.getLogger(__name__)
 
