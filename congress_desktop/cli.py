@@ -11,10 +11,11 @@ import logging
 import os
 import sys
 
-from congress_desktop import APP_NAME, __version__, paths
+from congress_desktop import APP_NAME, __version__
 from congress_desktop.commands import MODULES
-from congress_desktop.errors import CongressError, os_error_text, translate
-from congress_desktop.logsetup import quiet_without_log_file, setup_logging
+from congress_desktop.core import paths
+from congress_desktop.core.errors import CongressError, os_error_text, translate
+from congress_desktop.core.logsetup import quiet_without_log_file, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def build_parser(prog: str = "congress-desktop") -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from congress_desktop.services.context import Context
+    from congress_desktop.core.context import Context
 
     if not getattr(args, "needs_data", True):  # e.g. votes tally: a file in, a result out
         return args.handler(None, args)

@@ -31,7 +31,7 @@ atexit.register(shutil.rmtree, _run_dir, True)
 
 from hypothesis import settings  # noqa: E402
 
-from congress_desktop.services.context import Context  # noqa: E402
+from congress_desktop.core.context import Context  # noqa: E402
 
 # No example database on disk (nothing left in the checkout, no lock shared between runs) and no
 # per-example deadline: a loaded 2-core CI machine must not turn a slow example into a failure.
@@ -49,7 +49,7 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def ctx(data_dir: Path):
     """An empty database with a town office set up."""
-    from congress_desktop.services.office import setup_office
+    from congress_desktop.core.office import setup_office
 
     c = Context.open(data_dir)
     setup_office(c, "丹江口市六里坪镇人大", "420381103000", "town")
@@ -67,7 +67,7 @@ def blank_ctx(data_dir: Path):
 
 @pytest.fixture(scope="session")
 def _demo_template(tmp_path_factory) -> Path:
-    from congress_desktop.services.demo import create_demo
+    from congress_desktop.demo import create_demo
 
     folder = tmp_path_factory.mktemp("demo-template")
     c = Context.open(folder)

@@ -13,11 +13,12 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from congress_desktop.services import deputies, sync
-from congress_desktop.services.context import Context
-from congress_desktop.services.office import setup_office
-from congress_desktop.services.villages import save_village
+from congress_desktop.core.context import Context
+from congress_desktop.core.office import setup_office
+from congress_desktop.deputies import service as deputies
+from congress_desktop.places.villages import save_village
 from congress_desktop.sync import keys, package
+from congress_desktop.sync import service as sync
 from congress_desktop.sync.package import Header, seal
 
 CITY = ("丹江口市人大常委会", "420381000000")
@@ -85,7 +86,7 @@ def make_conflict(town: Context, city: Context, tmp: Path) -> tuple[str, sync.Im
     edited again): the city's copy of a deputy differs from the town's at the same version. Returns
     the deputy's id and the report of the import that held it back; the town's note is 「本镇备注」,
     the city's 「不同」."""
-    from congress_desktop.store.models import Deputy
+    from congress_desktop.core.store.models import Deputy
 
     sync.export_packages(town, tmp / "s1")
     sync.import_from(city, tmp / "s1")
@@ -187,7 +188,8 @@ class PackageLab:
 
     def lists_open(self) -> None:
         """Every list the city shows still opens (a bad value once made them fail for all towns)."""
-        from congress_desktop.services import opinions, visits
+        from congress_desktop.visits import opinions
+        from congress_desktop.visits import service as visits
 
         c = self.city
         deputies.query_deputies(c, deputies.DeputyQuery(), 0, None)

@@ -16,8 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 CORE_MUST_NOT = ("PySide6", "shiboken6", "ui")
-GUI_MUST_NOT = ("congress_desktop.store", "sqlalchemy", "alembic")
-DOMAIN_MUST_NOT = ("congress_desktop.store", "congress_desktop.services", "congress_desktop.reports",
+GUI_MUST_NOT = ("congress_desktop.core.store", "sqlalchemy", "alembic")
+DOMAIN_MUST_NOT = ("congress_desktop.core.store", "congress_desktop.services", "congress_desktop.reports",
                    "congress_desktop.sync", "ui", "sqlalchemy", "PySide6")
 
 

@@ -3,7 +3,7 @@ would in the window. Import as ``from tests.votehelp import ...``."""
 
 from __future__ import annotations
 
-from congress_desktop.services import votes as svc
+from congress_desktop.votes import service as svc
 
 # 58 ballots for the 10 demo candidates, N = 8 (1 赞成 2 反对 3 弃权):
 #  40 x projects 1-8 for, 9-10 against; 10 x project 1 against, 2-8 and 10 for, 9 against;

@@ -18,8 +18,9 @@ from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 import resources
-from congress_desktop import APP_ID, APP_NAME, __version__, paths
-from congress_desktop.errors import CongressError
+from congress_desktop import APP_ID, APP_NAME, __version__
+from congress_desktop.core import paths
+from congress_desktop.core.errors import CongressError
 
 log = logging.getLogger(__name__)
 REPORT = os.environ.get("CONGRESS_REPORT_SHOWN") == "1"  # start-up benchmarks: print marks, then quit
@@ -195,7 +196,7 @@ def _report_first_show(window: QWidget) -> None:
 
 
 def _start_logging(folder: Path) -> None:
-    from congress_desktop.logsetup import setup_logging
+    from congress_desktop.core.logsetup import setup_logging
 
     try:
         setup_logging(paths.log_dir(folder), console=sys.stderr is not None)
@@ -253,7 +254,7 @@ def run_gui(data_dir: str | Path | None = None, *, demo: bool = False) -> int:
     try:
         if ctx.office is None:
             if demo:
-                from congress_desktop.services.demo import create_demo
+                from congress_desktop.demo import create_demo
 
                 create_demo(ctx)
                 log.info("demo data created in %s", folder)

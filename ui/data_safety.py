@@ -1,4 +1,4 @@
-"""The window's side of keeping the data safe (the rules live in congress_desktop.services.backups):
+"""The window's side of keeping the data safe (the rules live in congress_desktop.backups.service):
 
 - ``open_context(folder, parent)``: open the data folder; a folder on a network share or a removable
   drive is refused with the reason and the offer to copy the data to the local default folder; a
@@ -24,7 +24,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from congress_desktop.errors import (
+from congress_desktop.backups import service as backups
+from congress_desktop.backups import stick as stick_backups
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import (
     NEWER_SCHEMA_TEXT,
     CongressError,
     DatabaseDamaged,
@@ -33,8 +36,6 @@ from congress_desktop.errors import (
     UnsafeLocation,
     WrongPassphrase,
 )
-from congress_desktop.services import backups, stick_backups
-from congress_desktop.services.context import Context
 from ui import errors, passphrase, tasks, widgets
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def open_context(folder: Path, parent: QWidget | None = None) -> Context | None:
 
 def _offer_move(parent: QWidget | None, err: UnsafeLocation, folder: Path) -> Path | None:
     local = Path(err.local_folder)
-    from congress_desktop import paths
+    from congress_desktop.core import paths
 
     if paths.db_path(local).exists():
         answer = choose(parent, "数据文件夹位置不安全",

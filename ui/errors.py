@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.errors import Cancelled, CongressError, translate
+from congress_desktop.core.errors import Cancelled, CongressError, translate
 from ui import widgets
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ UNEXPECTED_TEXT = "操作失败，详细信息已写入日志"
 
 
 def current_log_file() -> Path | None:
-    """The rotating log file set up by congress_desktop.logsetup, if any."""
+    """The rotating log file set up by congress_desktop.core.logsetup, if any."""
     for h in logging.getLogger().handlers:
         if getattr(h, "_congress", False) and hasattr(h, "baseFilename"):
             return Path(h.baseFilename)
@@ -116,7 +116,7 @@ def data_file_of(parent: QWidget | None) -> Path | None:
 
 def as_shown(exc: BaseException, parent: QWidget | None = None) -> BaseException:
     """The error the user should see: a full disk, a read-only folder or a failing drive becomes its
-    Chinese StorageError (congress_desktop.errors.translate), whichever layer raised it."""
+    Chinese StorageError (congress_desktop.core.errors.translate), whichever layer raised it."""
     try:
         return translate(exc, data_file_of(parent))
     except Exception:  # judging the error must not hide it

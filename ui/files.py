@@ -16,7 +16,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
 from ui import widgets
 
 

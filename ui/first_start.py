@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from congress_desktop import APP_NAME
-from congress_desktop.domain.regioncode import RegionCodeError, validate_office_code
-from congress_desktop.domain.text import clean
-from congress_desktop.errors import CongressError, FieldErrors
-from congress_desktop.services import demo as demo_svc
-from congress_desktop.services import office as office_svc
-from congress_desktop.services.context import Context
+from congress_desktop import demo as demo_svc
+from congress_desktop.core import office as office_svc
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.core.regioncode import RegionCodeError, validate_office_code
+from congress_desktop.core.text import clean
 from ui import errors, widgets
 
 log = logging.getLogger(__name__)

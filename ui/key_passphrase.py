@@ -11,10 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from congress_desktop.errors import CongressError
-from congress_desktop.services import sync as sync_service
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError
 from congress_desktop.sync import keys as keymod
+from congress_desktop.sync import service as sync_service
 from congress_desktop.sync.keystore import passphrase_problem
 from ui import errors as ui_errors
 from ui import widgets

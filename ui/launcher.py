@@ -132,13 +132,13 @@ class _Steps:
 
 def _self_test_steps(tmp: Path, step) -> None:
     step("打开数据库（迁移）")
-    from congress_desktop.services.context import Context
+    from congress_desktop.core.context import Context
 
     ctx = Context.open(tmp / "data")
     try:
         step("建立演示数据")
-        from congress_desktop.services import deputies
-        from congress_desktop.services.demo import create_demo
+        from congress_desktop.demo import create_demo
+        from congress_desktop.deputies import service as deputies
 
         create_demo(ctx)
         n = deputies.count_deputies(ctx)
@@ -146,7 +146,7 @@ def _self_test_steps(tmp: Path, step) -> None:
             raise RuntimeError(f"演示数据应有 64 名代表，实际 {n} 名")
 
         step("生成 PDF")
-        from congress_desktop.services import printing
+        from congress_desktop.deputies import printing
 
         first = deputies.query_deputies(ctx, deputies.DeputyQuery(), 0, 1)[0]
         pdf = tmp / "card.pdf"
@@ -155,7 +155,7 @@ def _self_test_steps(tmp: Path, step) -> None:
             raise RuntimeError("PDF 文件未生成或格式不正确")
 
         step("备份、完整性检查与恢复")
-        from congress_desktop.services import backups
+        from congress_desktop.backups import service as backups
 
         made = backups.backup_before(ctx, "manual")
         if not made.checked or made.count("代表") != 64:

@@ -35,7 +35,7 @@ from congress_desktop import APP_NAME, __version__
 from ui import badges
 
 if TYPE_CHECKING:  # the core (SQLAlchemy) loads after the window is on screen: see ui.app.run_gui
-    from congress_desktop.services.context import Context
+    from congress_desktop.core.context import Context
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from congress_desktop.services import deputies as deputy_service
-from congress_desktop.services.contact_points import ContactPointRow
-from congress_desktop.services.context import Context
-from congress_desktop.services.deputies import DeputyQuery, DeputyRow
-from congress_desktop.services.villages import VillageRow
+from congress_desktop.core.context import Context
+from congress_desktop.deputies import service as deputy_service
+from congress_desktop.deputies.service import DeputyQuery, DeputyRow
+from congress_desktop.places.contact_points import ContactPointRow
+from congress_desktop.places.villages import VillageRow
 
 PAGE_SIZE = 200
 

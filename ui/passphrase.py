@@ -1,6 +1,6 @@
 """The stick-backup passphrase in the window: set it (typed twice, with the warning that a forgotten
 passphrase cannot be recovered), or type it for a backup to a stick or a restore from one. The rules
-(length, the verifier) are in congress_desktop.services.stick_backups; the dialog asks the same rule
+(length, the verifier) are in congress_desktop.backups.stick; the dialog asks the same rule
 for comfort and the service decides.
 
 Seam for tests: ``ask_passphrase(parent, request)`` (returns the passphrase, or None when cancelled);
@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from congress_desktop.services import stick_backups
+from congress_desktop.backups import stick as stick_backups
 from ui import widgets
 
 TITLES = {"set": "设置U盘备份口令", "change": "更改U盘备份口令", "backup": "备份到U盘：输入口令",

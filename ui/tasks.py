@@ -10,7 +10,7 @@
 - ``progress(done, total)`` may be called from the worker as often as it likes (it only stores the
   latest numbers; the dialog reads them ten times a second). ``total <= 0`` shows a busy bar.
 - ``cancel()`` returns True once the user pressed 取消 (or Esc / closed the dialog); the core checks
-  it and raises ``congress_desktop.errors.Cancelled``.
+  it and raises ``congress_desktop.core.errors.Cancelled``.
 - The progress dialog appears only after ``show_after_ms`` (600 ms), so quick work shows nothing.
 - When ``fn`` ends, on the GUI thread: ``on_success(result)``; or, for ``Cancelled``, only 已取消 in
   the status bar; or ``on_error(exc)`` if given, else ``ui.errors.show_error``. Then the handle's
@@ -28,7 +28,7 @@ from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTim
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
-from congress_desktop.errors import Cancelled
+from congress_desktop.core.errors import Cancelled
 from ui import errors, widgets
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ import getpass
 import sys
 from pathlib import Path
 
-from congress_desktop import paths
 from congress_desktop.commands import out, out_json
-from congress_desktop.errors import CongressError, DatabaseDamaged, NewerSchema, PassphraseNeeded
+from congress_desktop.core import paths
+from congress_desktop.core.errors import CongressError, DatabaseDamaged, NewerSchema, PassphraseNeeded
 
 PASSPHRASE_FILE_HELP = "从这个文件读取U盘备份口令（文件中只写口令一行；供脚本使用，用后请删除该文件）"
 
@@ -45,7 +45,7 @@ def register(sub, printers) -> None:
 
 def _folder(args) -> Path:
     """These commands open the data folder themselves: they must work when the database is damaged."""
-    from congress_desktop.logsetup import quiet_without_log_file, setup_logging
+    from congress_desktop.core.logsetup import quiet_without_log_file, setup_logging
 
     folder = paths.data_dir(args.data_dir)
     try:
@@ -98,7 +98,8 @@ def _passphrase(args, prompt: str) -> str:
 
 
 def _backup(ctx, args) -> int:
-    from congress_desktop.services import backups, stick_backups
+    from congress_desktop.backups import service as backups
+    from congress_desktop.backups import stick as stick_backups
 
     if args.to:
         if not stick_backups.passphrase_is_set(ctx):
@@ -120,7 +121,7 @@ def _backup(ctx, args) -> int:
 
 
 def _set_passphrase(ctx, args) -> int:
-    from congress_desktop.services import stick_backups as stick
+    from congress_desktop.backups import stick
 
     changing = stick.passphrase_is_set(ctx)
     if args.passphrase_file:
@@ -145,8 +146,8 @@ def _set_passphrase(ctx, args) -> int:
 
 
 def _list(_ctx, args) -> int:
-    from congress_desktop.services import backups
-    from congress_desktop.store.backups import list_backups
+    from congress_desktop.backups import service as backups
+    from congress_desktop.core.store.backup_files import list_backups
 
     folder = Path(args.dir) if args.dir else backups.backups_dir(_folder(args))
     rows = backups.list_folder_backups(folder) if args.dir else list_backups(folder)
@@ -177,8 +178,9 @@ def _confirm(question: str) -> bool | None:
 
 
 def _restore(_ctx, args) -> int:
-    from congress_desktop.services import backups, stick_backups
-    from congress_desktop.services.context import Context
+    from congress_desktop.backups import service as backups
+    from congress_desktop.backups import stick as stick_backups
+    from congress_desktop.core.context import Context
 
     folder = _folder(args)
     info = backups.inspect_backup(args.file)
@@ -230,17 +232,18 @@ def _restore(_ctx, args) -> int:
 
 
 def _check(_ctx, args) -> int:
-    from congress_desktop.services import backups
+    from congress_desktop.backups import service as backups
+    from congress_desktop.core.opening import guard_location
 
     folder = _folder(args)
     try:
-        backups.guard_location(folder)
+        guard_location(folder)
     except CongressError as e:
         _err(f"错误：{e.message}")
         return 1
     if args.hold:
-        from congress_desktop.services.context import Context
-        from congress_desktop.services.value_check import hold_bad_received
+        from congress_desktop.backups.values import hold_bad_received
+        from congress_desktop.core.context import Context
 
         ctx = Context.open(folder)
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from congress_desktop.commands import import_failed, out, out_json
-from congress_desktop.errors import CongressError
+from congress_desktop.core.errors import CongressError
 
 STATUS_CHOICES = ["在任", "暂停", "终止"]
 
@@ -42,7 +42,7 @@ def register(sub, printers) -> None:
 
 def find_deputy(ctx, key: str):
     """A deputy by id or by exact name; a clear message when none or several match."""
-    from congress_desktop.services import deputies as svc
+    from congress_desktop.deputies import service as svc
 
     try:
         return svc.get_deputy(ctx, key)
@@ -57,7 +57,7 @@ def find_deputy(ctx, key: str):
 
 
 def _import(ctx, args) -> int:
-    from congress_desktop.services import deputies as svc
+    from congress_desktop.deputies import service as svc
 
     res = svc.import_deputies(ctx, args.file)
     if res.ok:
@@ -68,7 +68,7 @@ def _import(ctx, args) -> int:
 
 
 def _export(ctx, args) -> int:
-    from congress_desktop.services import deputies as svc
+    from congress_desktop.deputies import service as svc
 
     n = svc.export_deputies(ctx, args.file, svc.DeputyQuery(status=args.status or ""))
     out(f"已导出 {n} 名代表到 {args.file}")
@@ -76,7 +76,7 @@ def _export(ctx, args) -> int:
 
 
 def _list(ctx, args) -> int:
-    from congress_desktop.services import deputies as svc
+    from congress_desktop.deputies import service as svc
 
     rows = svc.query_deputies(ctx, svc.DeputyQuery(text=args.search, status=args.status or ""), 0, None)
     if args.json:
@@ -89,7 +89,7 @@ def _list(ctx, args) -> int:
 
 
 def _villages(ctx, args) -> int:
-    from congress_desktop.services.villages import list_villages
+    from congress_desktop.places.villages import list_villages
 
     rows = list_villages(ctx)
     if args.json:
@@ -101,7 +101,7 @@ def _villages(ctx, args) -> int:
 
 
 def _print_roster(ctx, args) -> int:
-    from congress_desktop.services import printing
+    from congress_desktop.deputies import printing
 
     pages = printing.print_roster(ctx, args.out, group_by=args.by,
                                   status="" if args.status == "全部" else args.status)
@@ -110,7 +110,7 @@ def _print_roster(ctx, args) -> int:
 
 
 def _print_card(ctx, args) -> int:
-    from congress_desktop.services import printing
+    from congress_desktop.deputies import printing
 
     pages = printing.print_deputy_card(ctx, find_deputy(ctx, args.deputy).id, args.out)
     out(f"已生成 {args.out}（{pages} 页）")

@@ -143,8 +143,8 @@ def _names(text: str) -> list[str]:
 
 def _dates(ctx, args) -> tuple[str, str, str | None]:
     """(from, to, period id) from --period or --from/--to."""
-    from congress_desktop.errors import InvalidInput
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.core.errors import InvalidInput
+    from congress_desktop.duty import evaluation as evs
 
     if getattr(args, "period", ""):
         p = evs.find_period(ctx, args.period)
@@ -157,7 +157,7 @@ def _dates(ctx, args) -> tuple[str, str, str | None]:
 # ------------------------------------------------------------------ evaluate
 
 def _evaluate(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     date_from, date_to, period_id = _dates(ctx, args)
     scheme_id = evs.find_scheme(ctx, args.scheme).id if args.scheme else None
@@ -180,13 +180,13 @@ def _evaluate(ctx, args) -> int:
 # ------------------------------------------------------------------ records
 
 def _deputy(ctx, key: str) -> str:
-    from congress_desktop.services.duty import find_deputy_id
+    from congress_desktop.duty.records import find_deputy_id
 
     return find_deputy_id(ctx, key)
 
 
 def _list_records(ctx, args) -> int:
-    from congress_desktop.services import duty as svc
+    from congress_desktop.duty import records as svc
 
     q = svc.RecordQuery(deputy_id=_deputy(ctx, args.deputy) if args.deputy else "", kind=args.kind,
                         date_from=args.date_from, date_to=args.date_to)
@@ -201,7 +201,7 @@ def _list_records(ctx, args) -> int:
 
 
 def _add_record(ctx, args) -> int:
-    from congress_desktop.services import duty as svc
+    from congress_desktop.duty import records as svc
 
     r = svc.save_record(ctx, {"deputy_id": _deputy(ctx, args.deputy), "kind": args.kind, "record_date": args.date,
                               "title": args.title, "attendance": args.attendance, "detail": args.detail,
@@ -211,7 +211,7 @@ def _add_record(ctx, args) -> int:
 
 
 def _delete_record(ctx, args) -> int:
-    from congress_desktop.services import duty as svc
+    from congress_desktop.duty import records as svc
 
     svc.delete_record(ctx, args.record)
     out("已删除")
@@ -219,9 +219,9 @@ def _delete_record(ctx, args) -> int:
 
 
 def _session(ctx, args) -> int:
-    from congress_desktop.errors import InvalidInput
-    from congress_desktop.services import duty as svc
-    from congress_desktop.services import votes as vote_svc
+    from congress_desktop.core.errors import InvalidInput
+    from congress_desktop.duty import records as svc
+    from congress_desktop.votes import service as vote_svc
 
     if args.from_vote:
         marks = svc.roll_from_vote(ctx, vote_svc.find_session(ctx, args.from_vote).id)
@@ -240,7 +240,7 @@ def _session(ctx, args) -> int:
 
 
 def _file(ctx, args) -> int:
-    from congress_desktop.services import duty as svc
+    from congress_desktop.duty import records as svc
 
     f = svc.duty_file(ctx, _deputy(ctx, args.deputy), args.date_from, args.date_to)
     if args.json:
@@ -260,7 +260,7 @@ def _file(ctx, args) -> int:
 # ------------------------------------------------------------------ training
 
 def _list_trainings(ctx, args) -> int:
-    from congress_desktop.services import duty as svc
+    from congress_desktop.duty import records as svc
 
     rows = svc.list_trainings(ctx, args.date_from, args.date_to)
     if args.json:
@@ -273,7 +273,7 @@ def _list_trainings(ctx, args) -> int:
 
 
 def _add_training(ctx, args) -> int:
-    from congress_desktop.services import duty as svc
+    from congress_desktop.duty import records as svc
 
     t = svc.save_training(ctx, {"held_on": args.date, "topic": args.topic, "kind": args.kind,
                                 "organiser": args.organiser, "place": args.place, "hours": args.hours,
@@ -283,7 +283,7 @@ def _add_training(ctx, args) -> int:
 
 
 def _delete_training(ctx, args) -> int:
-    from congress_desktop.services import duty as svc
+    from congress_desktop.duty import records as svc
 
     svc.delete_training(ctx, args.training)
     out("已删除")
@@ -293,8 +293,8 @@ def _delete_training(ctx, args) -> int:
 # ------------------------------------------------------------------ scheme
 
 def _show_scheme(ctx, args) -> int:
-    from congress_desktop.domain.evaluation import SOURCES, fmt
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
+    from congress_desktop.duty.rules import SOURCES, fmt
 
     row = evs.find_scheme(ctx, args.version) if args.version else evs.current_scheme(ctx)
     if args.json:
@@ -314,7 +314,7 @@ def _show_scheme(ctx, args) -> int:
 
 
 def _versions(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     for r in evs.list_schemes(ctx):
         out(f"{r.label}\t{r.created}\t{r.note}")
@@ -322,7 +322,7 @@ def _versions(ctx, args) -> int:
 
 
 def _set_item(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     row = evs.set_item(ctx, args.source, points=args.points, cap=args.cap, label=args.label, remove=args.remove,
                        note=args.note)
@@ -331,8 +331,8 @@ def _set_item(ctx, args) -> int:
 
 
 def _save_scheme(ctx, args) -> int:
-    from congress_desktop.errors import CongressError
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.core.errors import CongressError
+    from congress_desktop.duty import evaluation as evs
 
     try:
         raw = json.loads(Path(args.file).read_text(encoding="utf-8-sig"))
@@ -346,7 +346,7 @@ def _save_scheme(ctx, args) -> int:
 # ------------------------------------------------------------------ periods and ratings
 
 def _list_periods(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     rows = evs.list_periods(ctx)
     if args.json:
@@ -358,8 +358,8 @@ def _list_periods(ctx, args) -> int:
 
 
 def _add_period(ctx, args) -> int:
-    from congress_desktop.domain.evaluation import parse_period
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
+    from congress_desktop.duty.rules import parse_period
 
     date_from, date_to = parse_period(args.period) if args.period else (args.date_from, args.date_to)
     kind = args.kind or ("季度" if "Q" in args.period.upper() else "年度" if args.period else "其他")
@@ -369,7 +369,7 @@ def _add_period(ctx, args) -> int:
 
 
 def _close_period(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     p = evs.close_period(ctx, evs.find_period(ctx, args.period).id)
     out(f"已关闭：{p.name}，{p.state_label}")
@@ -377,7 +377,7 @@ def _close_period(ctx, args) -> int:
 
 
 def _reopen_period(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     p = evs.reopen_period(ctx, evs.find_period(ctx, args.period).id)
     out(f"已重新打开：{p.name}（仍按第 {p.scheme_number} 版办法计算）")
@@ -385,7 +385,7 @@ def _reopen_period(ctx, args) -> int:
 
 
 def _delete_period(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     evs.delete_period(ctx, evs.find_period(ctx, args.period).id)
     out("已删除")
@@ -393,7 +393,7 @@ def _delete_period(ctx, args) -> int:
 
 
 def _list_ratings(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     rows = evs.list_ratings(ctx, evs.find_period(ctx, args.period).id)
     if args.json:
@@ -406,7 +406,7 @@ def _list_ratings(ctx, args) -> int:
 
 
 def _set_rating(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     r = evs.set_rating(ctx, evs.find_period(ctx, args.period).id, _deputy(ctx, args.deputy), args.competent,
                        args.basic, args.incompetent, rated_on=args.date)
@@ -417,7 +417,7 @@ def _set_rating(ctx, args) -> int:
 # ------------------------------------------------------------------ printing
 
 def _print_file(ctx, args) -> int:
-    from congress_desktop.services import duty as svc
+    from congress_desktop.duty import records as svc
 
     n = svc.print_duty_file(ctx, _deputy(ctx, args.deputy), args.date_from, args.date_to, args.out)
     out(f"已生成 {args.out}（{n} 页）")
@@ -425,7 +425,7 @@ def _print_file(ctx, args) -> int:
 
 
 def _print_notice(ctx, args) -> int:
-    from congress_desktop.services import evaluation as evs
+    from congress_desktop.duty import evaluation as evs
 
     date_from, date_to, period_id = _dates(ctx, args)
     n = evs.print_duty_notice(ctx, args.out, date_from, date_to, period_id=period_id)

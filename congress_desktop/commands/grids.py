@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 
 from congress_desktop.commands import import_failed, out, out_json
-from congress_desktop.errors import CongressError
+from congress_desktop.core.errors import CongressError
 
 ROLE_CHOICES = ["责任代表", "协助代表"]
 
@@ -70,8 +70,8 @@ def register(sub, printers) -> None:
 
 def find_grid(ctx, key: str):
     """A grid by id, by code, by name, or by 「村名/网格名称」."""
-    from congress_desktop.services import grids as svc
-    from congress_desktop.services.villages import village_key
+    from congress_desktop.grids import service as svc
+    from congress_desktop.places.villages import village_key
 
     rows = svc.list_grids(ctx)
     hits = [g for g in rows if key in (g.id, g.code)]
@@ -88,8 +88,8 @@ def find_grid(ctx, key: str):
 
 
 def _import(ctx, args) -> int:
-    from congress_desktop.services import grids as svc
-    from congress_desktop.services.deputies import save_import_errors
+    from congress_desktop.deputies.service import save_import_errors
+    from congress_desktop.grids import service as svc
 
     kind, res = svc.import_grid_file(ctx, args.file, args.kind, args.on)
     what = "入格名册" if kind == "roster" else "网格名单"
@@ -101,13 +101,13 @@ def _import(ctx, args) -> int:
 
 
 def _village_id(ctx, village):
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     return svc._village_id_of(ctx, village)
 
 
 def _export(ctx, args) -> int:
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     n = svc.export_roster(ctx, args.file, args.on, _village_id(ctx, args.village))
     out(f"已导出 {n} 名入格代表到 {args.file}")
@@ -115,7 +115,7 @@ def _export(ctx, args) -> int:
 
 
 def _check(ctx, args) -> int:
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     r = svc.check_grids(ctx, args.on)
     failed = r.holes > 0 or (args.strict and r.reminders > 0)
@@ -140,7 +140,7 @@ def _check(ctx, args) -> int:
 
 def _assign(ctx, args) -> int:
     from congress_desktop.commands.deputies import find_deputy
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     d = find_deputy(ctx, args.deputy)
     g = find_grid(ctx, args.grid)
@@ -154,7 +154,7 @@ def _assign(ctx, args) -> int:
 
 def _end(ctx, args) -> int:
     from congress_desktop.commands.deputies import find_deputy
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     d = find_deputy(ctx, args.deputy)
     current = [a for a in svc.deputy_history(ctx, d.id) if a.end_on == ""]
@@ -167,7 +167,7 @@ def _end(ctx, args) -> int:
 
 
 def _list(ctx, args) -> int:
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     rows = svc.list_grids(ctx, _village_id(ctx, args.village))
     if args.json:
@@ -181,7 +181,7 @@ def _list(ctx, args) -> int:
 
 
 def _roster(ctx, args) -> int:
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     grids = svc.roster_on(ctx, args.on)
     if args.json:
@@ -194,7 +194,7 @@ def _roster(ctx, args) -> int:
 
 
 def _suggest(ctx, args) -> int:
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     sug = svc.suggest_placements(ctx, args.on)
     if args.json and not args.accept:
@@ -216,7 +216,7 @@ def _suggest(ctx, args) -> int:
 
 
 def _print_roster(ctx, args) -> int:
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     pages = svc.print_grid_roster(ctx, args.out, village=args.village, on=args.on)
     out(f"已生成 {args.out}（{pages} 页）")
@@ -224,7 +224,7 @@ def _print_roster(ctx, args) -> int:
 
 
 def _print_boards(ctx, args) -> int:
-    from congress_desktop.services import grids as svc
+    from congress_desktop.grids import service as svc
 
     pages = svc.print_grid_boards(ctx, args.out, village=args.village, on=args.on)
     out(f"已生成 {args.out}（{pages} 页）")

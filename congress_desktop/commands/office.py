@@ -18,7 +18,7 @@ def register(sub, printers) -> None:
 
 
 def _init(ctx, args) -> int:
-    from congress_desktop.services.office import setup_office
+    from congress_desktop.core.office import setup_office
 
     o = setup_office(ctx, args.name, args.code, args.role)
     out(f"已设置本单位：{o.name}（{o.code}，{o.role_label}），数据文件：{ctx.db_path}")
@@ -26,8 +26,8 @@ def _init(ctx, args) -> int:
 
 
 def _demo(ctx, args) -> int:
-    from congress_desktop.services.demo import create_demo
-    from congress_desktop.services.deputies import count_deputies
+    from congress_desktop.demo import create_demo
+    from congress_desktop.deputies.service import count_deputies
 
     create_demo(ctx)
     out(f"已建立演示乡镇：{ctx.office.name}，代表 {count_deputies(ctx)} 名；数据文件：{ctx.db_path}")
@@ -35,7 +35,7 @@ def _demo(ctx, args) -> int:
 
 
 def _info(ctx, args) -> int:
-    from congress_desktop.services.deputies import status_counts
+    from congress_desktop.deputies.service import status_counts
 
     o = ctx.office
     out(f"单位：{o.name}（{o.code}，{o.role_label}）" if o else "单位：尚未设置")

@@ -96,7 +96,7 @@ def _utc(t: dt.datetime | None) -> str | None:
 
 
 def _keys_init(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     k = svc.init_keys(ctx, replace=args.replace)
     out(f"已生成本单位同步密钥。密钥编号 {k.key_id}")
@@ -110,7 +110,7 @@ def _keys_init(ctx, args) -> int:
 
 
 def _keys_show(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     k = svc.own_keys(ctx)
     peers = svc.list_peers(ctx)
@@ -139,7 +139,7 @@ def _keys_show(ctx, args) -> int:
 
 
 def _keys_export_enrolment(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     k = svc.export_enrolment(ctx, args.file)
     out(f"已导出登记文件 {args.file}")
@@ -148,7 +148,7 @@ def _keys_export_enrolment(ctx, args) -> int:
 
 
 def _keys_enrol(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     preview = svc.read_enrolment(ctx, args.file)
     out(f"登记文件：{preview.name}（{preview.code}），密钥编号 {preview.key_id}")
@@ -165,7 +165,7 @@ def _keys_enrol(ctx, args) -> int:
 
 
 def _keys_revoke(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     p = svc.revoke_office(ctx, args.code, args.reason)
     out(f"已吊销 {p.name}（{p.code}）的密钥 {p.key_id}：此后该密钥签发的数据包一律拒收。")
@@ -173,7 +173,7 @@ def _keys_revoke(ctx, args) -> int:
 
 
 def _keys_export_trust(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     k = svc.export_trust_bundle(ctx, args.file)
     out(f"已导出信任包 {args.file}；市人大密钥指纹：{k.fingerprint}")
@@ -181,7 +181,7 @@ def _keys_export_trust(ctx, args) -> int:
 
 
 def _keys_trust(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     preview = svc.read_trust_bundle(ctx, args.file)
     if not preview.known and not args.fingerprint:
@@ -201,7 +201,7 @@ def _keys_trust(ctx, args) -> int:
 
 
 def _sync_export(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     r = svc.export_packages(ctx, args.to, recipients=args.town)
     for rc in r.receipts:
@@ -218,7 +218,7 @@ def _sync_export(ctx, args) -> int:
 
 
 def _sync_import(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     r = svc.import_from(ctx, args.source)
     if args.json:
@@ -244,7 +244,7 @@ def _sync_import(ctx, args) -> int:
 
 
 def _sync_status(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     st = svc.sync_status(ctx)
     if args.json:
@@ -272,7 +272,7 @@ def _sync_status(ctx, args) -> int:
 
 
 def _sync_kept(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     rows = svc.list_kept(ctx)
     if args.json:
@@ -296,7 +296,7 @@ def _sync_kept(ctx, args) -> int:
 
 
 def _sync_quarantine(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     rows = svc.list_quarantine(ctx)
     if args.json:
@@ -312,14 +312,14 @@ def _sync_quarantine(ctx, args) -> int:
 
 
 def _sync_resolve(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     out(svc.resolve_quarantine(ctx, args.id, take_incoming=args.take))
     return 0
 
 
 def _sync_towns(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     rows = svc.list_towns(ctx, quiet_days=args.quiet_days)
     if args.json:
@@ -334,7 +334,7 @@ def _sync_towns(ctx, args) -> int:
 
 
 def _sync_summary(ctx, args) -> int:
-    from congress_desktop.services import city_summary as cs
+    from congress_desktop.sync import summary as cs
 
     s = cs.city_summary(ctx, args.date_from, args.date_to)
     if args.json:
@@ -350,7 +350,7 @@ def _sync_summary(ctx, args) -> int:
 
 
 def _print_form(ctx, args) -> int:
-    from congress_desktop.services import sync as svc
+    from congress_desktop.sync import service as svc
 
     pages = svc.print_fingerprint_form(ctx, args.out, enrolment=args.enrolment)
     out(f"已生成 {args.out}（{pages} 页）")
@@ -358,7 +358,7 @@ def _print_form(ctx, args) -> int:
 
 
 def _print_summary(ctx, args) -> int:
-    from congress_desktop.services import city_summary as cs
+    from congress_desktop.sync import summary as cs
 
     pages = cs.print_city_summary(ctx, args.out, args.date_from, args.date_to)
     out(f"已生成 {args.out}（{pages} 页）")

@@ -97,9 +97,9 @@ def _filters(p) -> None:
 
 
 def _query(ctx, args):
-    from congress_desktop.errors import CongressError
-    from congress_desktop.services import opinions as svc
-    from congress_desktop.services.units import find_unit_ids, unit_key
+    from congress_desktop.core.errors import CongressError
+    from congress_desktop.places.units import find_unit_ids, unit_key
+    from congress_desktop.visits import opinions as svc
 
     unit_id = category_id = ""
     if args.unit:
@@ -116,7 +116,7 @@ def _query(ctx, args):
 
 
 def _import(ctx, args) -> int:
-    from congress_desktop.services import visits as svc
+    from congress_desktop.visits import service as svc
 
     res = svc.import_ledger(ctx, args.file)
     if res.ok:
@@ -127,7 +127,7 @@ def _import(ctx, args) -> int:
 
 
 def _export(ctx, args) -> int:
-    from congress_desktop.services import visits as svc
+    from congress_desktop.visits import service as svc
 
     n = svc.export_ledger(ctx, args.file, svc.VisitQuery(date_from=args.date_from, date_to=args.date_to))
     out(f"已导出 {n} 行到 {args.file}")
@@ -135,7 +135,7 @@ def _export(ctx, args) -> int:
 
 
 def _list_visits(ctx, args) -> int:
-    from congress_desktop.services import visits as svc
+    from congress_desktop.visits import service as svc
 
     rows = svc.query_visits(ctx, svc.VisitQuery(text=args.search, date_from=args.date_from, date_to=args.date_to),
                             0, None)
@@ -150,7 +150,7 @@ def _list_visits(ctx, args) -> int:
 
 
 def _opinion_line(o) -> str:
-    from congress_desktop.domain.opinions import opinion_number as referral_number
+    from congress_desktop.visits.opinion_rules import opinion_number as referral_number
 
     flag = f"\t【{o.deadline_label}】" if o.deadline_label else ""
     return (f"{referral_number(o.seq, o.raised_on)}\t{o.raised_on}\t{o.category}\t{o.state_label}\t"
@@ -158,7 +158,7 @@ def _opinion_line(o) -> str:
 
 
 def _list_opinions(ctx, args) -> int:
-    from congress_desktop.services import opinions as svc
+    from congress_desktop.visits import opinions as svc
 
     rows = svc.query_opinions(ctx, _query(ctx, args), 0, args.limit or None)
     if args.json:
@@ -171,7 +171,7 @@ def _list_opinions(ctx, args) -> int:
 
 
 def _export_opinions(ctx, args) -> int:
-    from congress_desktop.services import opinions as svc
+    from congress_desktop.visits import opinions as svc
 
     n = svc.export_opinions(ctx, args.file, _query(ctx, args))
     out(f"已导出 {n} 条意见建议到 {args.file}")
@@ -179,7 +179,7 @@ def _export_opinions(ctx, args) -> int:
 
 
 def _show(ctx, args) -> int:
-    from congress_desktop.services import opinions as svc
+    from congress_desktop.visits import opinions as svc
 
     d = svc.get_opinion(ctx, svc.find_opinion_id(ctx, args.opinion))
     if args.json:
@@ -204,10 +204,10 @@ def _show(ctx, args) -> int:
 def _act(ctx, args) -> int:
     import datetime as dt
 
-    from congress_desktop.domain.opinions import ACTION_BY_LABEL, ACTIONS, Step
-    from congress_desktop.errors import CongressError
-    from congress_desktop.services import opinions as svc
-    from congress_desktop.services.units import find_unit_ids, unit_key
+    from congress_desktop.core.errors import CongressError
+    from congress_desktop.places.units import find_unit_ids, unit_key
+    from congress_desktop.visits import opinions as svc
+    from congress_desktop.visits.opinion_rules import ACTION_BY_LABEL, ACTIONS, Step
 
     key = ACTION_BY_LABEL.get(args.step.strip(), args.step.strip())
     if key not in ACTIONS:
@@ -228,14 +228,14 @@ def _act(ctx, args) -> int:
 
 
 def _reindex(ctx, args) -> int:
-    from congress_desktop.services import opinions as svc
+    from congress_desktop.visits import opinions as svc
 
     out(f"已重建 {svc.rebuild_search_index(ctx)} 条意见建议的检索索引")
     return 0
 
 
 def _units(ctx, args) -> int:
-    from congress_desktop.services.units import list_units
+    from congress_desktop.places.units import list_units
 
     rows = list_units(ctx, counts=True)
     if args.json:
@@ -249,7 +249,7 @@ def _units(ctx, args) -> int:
 
 
 def _add_unit(ctx, args) -> int:
-    from congress_desktop.services.units import save_unit
+    from congress_desktop.places.units import save_unit
 
     u = save_unit(ctx, {"name": args.name, "kind": args.kind, "contact_person": args.contact, "phone": args.phone})
     out(f"已添加承办单位“{u.name}”")
@@ -257,7 +257,7 @@ def _add_unit(ctx, args) -> int:
 
 
 def _categories(ctx, args) -> int:
-    from congress_desktop.services.opinions import list_categories
+    from congress_desktop.visits.opinions import list_categories
 
     for c in list_categories(ctx, include_inactive=True):
         out(c.label + ("" if c.active else "（已停用）"))
@@ -265,7 +265,7 @@ def _categories(ctx, args) -> int:
 
 
 def _print_visit(ctx, args) -> int:
-    from congress_desktop.services import visits as svc
+    from congress_desktop.visits import service as svc
 
     pages = svc.print_visit_form(ctx, args.visit, args.out)
     out(f"已生成 {args.out}（{pages} 页）")
@@ -273,7 +273,7 @@ def _print_visit(ctx, args) -> int:
 
 
 def _print_referral(ctx, args) -> int:
-    from congress_desktop.services import opinions as svc
+    from congress_desktop.visits import opinions as svc
 
     pages = svc.print_referral(ctx, svc.find_opinion_id(ctx, args.opinion), args.out)
     out(f"已生成 {args.out}（{pages} 页）")
@@ -281,7 +281,7 @@ def _print_referral(ctx, args) -> int:
 
 
 def _print_summary(ctx, args) -> int:
-    from congress_desktop.services import opinions as svc
+    from congress_desktop.visits import opinions as svc
 
     pages = svc.print_opinion_summary(ctx, args.out, args.date_from, args.date_to)
     out(f"已生成 {args.out}（{pages} 页）")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from congress_desktop.commands import import_failed, out, out_json
-from congress_desktop.errors import CongressError, os_error_text
+from congress_desktop.core.errors import CongressError, os_error_text
 
 
 def register(sub, printers) -> None:
@@ -125,7 +125,7 @@ def register(sub, printers) -> None:
 
 
 def _tally(_ctx, args) -> int:
-    from congress_desktop.domain import votes as dv
+    from congress_desktop.votes import tally as dv
 
     path = Path(args.case)
     try:
@@ -152,7 +152,7 @@ def _tally(_ctx, args) -> int:
 
 def describe_result(result) -> list[str]:
     """The result as lines of text (the command line and the log viewer)."""
-    from congress_desktop.domain import votes as dv
+    from congress_desktop.votes import tally as dv
 
     lines = [f"{dv.KINDS[result.kind]} · 全体代表 {result.all_deputies} · 实到 {result.present} · "
              f"发出 {result.issued} · 收回 {result.returned}"
@@ -182,7 +182,7 @@ def describe_result(result) -> list[str]:
 
 
 def _export_case(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
     path = svc.export_case(ctx, sess.id, args.file, args.round)
@@ -191,7 +191,7 @@ def _export_case(ctx, args) -> int:
 
 
 def _verify(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
     res = svc.verify_session(ctx, sess.id)
@@ -222,7 +222,7 @@ def _session_json(sess) -> dict:
 
 
 def _list(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     rows = svc.list_sessions(ctx)
     if args.json:
@@ -235,7 +235,7 @@ def _list(ctx, args) -> int:
 
 
 def _show(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
     data = _session_json(sess)
@@ -262,7 +262,7 @@ def _show(ctx, args) -> int:
 
 
 def _log(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
     entries = svc.log_entries(ctx, sess.id)
@@ -275,7 +275,7 @@ def _log(ctx, args) -> int:
 
 
 def _export_results(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
     n = svc.export_results(ctx, sess.id, args.file)
@@ -284,7 +284,7 @@ def _export_results(ctx, args) -> int:
 
 
 def _projects(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     rows = svc.list_projects(ctx, year=args.year)
     if args.json:
@@ -297,8 +297,8 @@ def _projects(ctx, args) -> int:
 
 
 def _import_projects(ctx, args) -> int:
-    from congress_desktop.services import deputies as dep
-    from congress_desktop.services import votes as svc
+    from congress_desktop.deputies import service as dep
+    from congress_desktop.votes import service as svc
 
     res = svc.import_projects(ctx, args.file)
     if res.ok:
@@ -309,8 +309,8 @@ def _import_projects(ctx, args) -> int:
 
 
 def _print(ctx, args) -> int:
-    from congress_desktop.services import vote_printing
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import printing as vote_printing
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
     kw = {}
@@ -331,7 +331,7 @@ def _print(ctx, args) -> int:
 
 
 def _new(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     items = [{"name": n} for n in args.item]
     if args.candidates:
@@ -344,7 +344,7 @@ def _new(ctx, args) -> int:
 
 
 def _attendance(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
     by_name: dict[str, list[str]] = {}
@@ -366,7 +366,7 @@ def _attendance(ctx, args) -> int:
 
 
 def _current_round(ctx, key):
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, key)
     if not sess.rounds:
@@ -375,7 +375,7 @@ def _current_round(ctx, key):
 
 
 def _open(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
     r = svc.open_vote(ctx, sess.id, args.mode)
@@ -384,7 +384,7 @@ def _open(ctx, args) -> int:
 
 
 def _counts(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     _sess, r = _current_round(ctx, args.session)
     r = svc.set_ballot_counts(ctx, r.id, issued=args.issued, returned=args.returned, unsealed=args.unsealed)
@@ -393,7 +393,7 @@ def _counts(ctx, args) -> int:
 
 
 def _enter(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     _sess, r = _current_round(ctx, args.session)
     stack = list(args.ballots)
@@ -410,7 +410,7 @@ def _enter(ctx, args) -> int:
 
 
 def _compute(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     _sess, r = _current_round(ctx, args.session)
     view = svc.compute_round(ctx, r.id)
@@ -420,7 +420,7 @@ def _compute(ctx, args) -> int:
 
 
 def _announce(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     _sess, r = _current_round(ctx, args.session)
     view = svc.announce_round(ctx, r.id, args.by)
@@ -429,7 +429,7 @@ def _announce(ctx, args) -> int:
 
 
 def _revote(ctx, args) -> int:
-    from congress_desktop.services import votes as svc
+    from congress_desktop.votes import service as svc
 
     _sess, r = _current_round(ctx, args.session)
     n = svc.start_revote(ctx, r.id)

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from congress_desktop.errors import Cancelled
-from congress_desktop.store.models import utcnow
+from congress_desktop.core.errors import Cancelled
+from congress_desktop.core.store.models import utcnow
 from congress_desktop.sync import engine
 from congress_desktop.sync.checks import LABEL_COLUMNS, check_columns, check_values, label
 from congress_desktop.sync.engine import DERIVED, OTHER_OWNER, SAME_VERSION, SyncTable, _q, attachment_path

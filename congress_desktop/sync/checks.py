@@ -7,7 +7,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from congress_desktop.store.content import FORBIDDEN, ColumnRule, column_rule
+from congress_desktop.core.store.content import FORBIDDEN, ColumnRule, column_rule
 from congress_desktop.sync.package import SyncError, TableData
 
 if TYPE_CHECKING:

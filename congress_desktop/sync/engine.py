@@ -30,9 +30,9 @@ from pathlib import Path
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, Numeric, Table
 from sqlalchemy.schema import CreateIndex
 
-from congress_desktop.errors import Cancelled
-from congress_desktop.store import schema  # noqa: F401  (every model registered)
-from congress_desktop.store.models import Base, Synced
+from congress_desktop.core.errors import Cancelled
+from congress_desktop.core.store import schema  # noqa: F401  (every model registered)
+from congress_desktop.core.store.models import Base, Synced
 from congress_desktop.sync.package import BodyWriter, SyncError
 
 IDENTITY = ("id", "owner_code", "version", "deleted")

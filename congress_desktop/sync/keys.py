@@ -41,8 +41,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from congress_desktop.sync import keystore
-from congress_desktop.sync.keystore import (
+from congress_desktop.sync.keystore import (  # noqa: F401 (re-exported: callers name them keys.X)
+    DPAPI_MAGIC,
     KEK_FILE,
+    KEK_MAGIC,
+    PASS_MAGIC,
+    SECRET_MAGIC,
     KeyError_,
     WrongPassphrase,
 )

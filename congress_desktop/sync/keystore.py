@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from congress_desktop.errors import CongressError
+from congress_desktop.core.errors import CongressError
 
 log = logging.getLogger(__name__)
 

@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from congress_desktop.errors import CongressError
+from congress_desktop.core.errors import CongressError
 from congress_desktop.sync.keys import KeyPair, PublicKeys
 
 FORMAT = 2

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from congress_desktop.errors import CongressError
+from congress_desktop.core.errors import CongressError
 
 log = logging.getLogger(__name__)
 

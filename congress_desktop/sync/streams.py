@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from congress_desktop.store.models import utcnow
-from congress_desktop.store.models_sync import SyncKeptHere, SyncPackage, SyncSeenEpoch
+from congress_desktop.core.store.models import utcnow
+from congress_desktop.core.store.models_sync import SyncKeptHere, SyncPackage, SyncSeenEpoch
 from congress_desktop.sync.apply import Stream
 from congress_desktop.sync.package import Header
 

@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import insert  # noqa: E402
 
-from congress_desktop.domain.text import pinyin_keys  # noqa: E402
-from congress_desktop.services import deputies as svc  # noqa: E402
-from congress_desktop.services.context import Context  # noqa: E402
-from congress_desktop.services.demo import GIVEN, SURNAMES, create_demo  # noqa: E402
-from congress_desktop.services.villages import list_villages  # noqa: E402
-from congress_desktop.store.ids import uuid7  # noqa: E402
-from congress_desktop.store.models import Deputy  # noqa: E402
+from congress_desktop.core.context import Context  # noqa: E402
+from congress_desktop.core.store.ids import uuid7  # noqa: E402
+from congress_desktop.core.store.models import Deputy  # noqa: E402
+from congress_desktop.core.text import pinyin_keys  # noqa: E402
+from congress_desktop.demo import GIVEN, SURNAMES, create_demo  # noqa: E402
+from congress_desktop.deputies import service as svc  # noqa: E402
+from congress_desktop.places.villages import list_villages  # noqa: E402
 
 
 def populate(ctx: Context, n: int) -> None:

@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from congress_desktop.domain import evaluation as ev  # noqa: E402
-from congress_desktop.services import duty  # noqa: E402
-from congress_desktop.services import evaluation as evs  # noqa: E402
-from congress_desktop.services.context import Context  # noqa: E402
-from congress_desktop.services.office import setup_office  # noqa: E402
-from congress_desktop.store.models import Deputy, Village  # noqa: E402
-from congress_desktop.store.models_duty import DutyRecord, Training, TrainingAttendee  # noqa: E402
-from congress_desktop.store.models_visits import Visit, VisitDeputy  # noqa: E402
+from congress_desktop.core.context import Context  # noqa: E402
+from congress_desktop.core.office import setup_office  # noqa: E402
+from congress_desktop.core.store.models import Deputy, Village  # noqa: E402
+from congress_desktop.core.store.models_duty import DutyRecord, Training, TrainingAttendee  # noqa: E402
+from congress_desktop.core.store.models_visits import Visit, VisitDeputy  # noqa: E402
+from congress_desktop.duty import evaluation as evs  # noqa: E402
+from congress_desktop.duty import records as duty  # noqa: E402
+from congress_desktop.duty import rules as ev  # noqa: E402
 
 YEAR = 2026
 KINDS = [k for k in ev.RECORD_KINDS if k != ev.SESSION]

@@ -52,10 +52,10 @@ def build(force: bool) -> None:
 def make_data(root: Path, opinions: int) -> tuple[Path, Path]:
     import datetime as dt
 
-    from congress_desktop.services import backups
-    from congress_desktop.services.context import Context
-    from congress_desktop.services.demo import create_demo
-    from congress_desktop.services.office import setup_office
+    from congress_desktop.backups import service as backups
+    from congress_desktop.core.context import Context
+    from congress_desktop.core.office import setup_office
+    from congress_desktop.demo import create_demo
 
     empty = root / "empty"
     ctx = Context.open(empty)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from congress_desktop.services import grids  # noqa: E402
-from congress_desktop.services.context import Context  # noqa: E402
-from congress_desktop.services.office import setup_office  # noqa: E402
-from congress_desktop.store.models import Deputy, Village  # noqa: E402
-from congress_desktop.store.models_grids import Grid, GridAssignment  # noqa: E402
+from congress_desktop.core.context import Context  # noqa: E402
+from congress_desktop.core.office import setup_office  # noqa: E402
+from congress_desktop.core.store.models import Deputy, Village  # noqa: E402
+from congress_desktop.core.store.models_grids import Grid, GridAssignment  # noqa: E402
+from congress_desktop.grids import service as grids  # noqa: E402
 
 
 def build(ctx: Context, n_villages: int, per_village: int, n_deputies: int) -> None:

@@ -31,18 +31,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from congress_desktop.domain import search  # noqa: E402
-from congress_desktop.domain.opinions import default_deadline  # noqa: E402
-from congress_desktop.services import opinions as ops  # noqa: E402
-from congress_desktop.services import visits as vis  # noqa: E402
-from congress_desktop.services.contact_points import list_contact_points  # noqa: E402
-from congress_desktop.services.context import Context  # noqa: E402
-from congress_desktop.services.demo import create_demo  # noqa: E402
-from congress_desktop.services.deputies import DeputyQuery, query_deputies  # noqa: E402
-from congress_desktop.services.units import list_units  # noqa: E402
-from congress_desktop.services.villages import list_villages  # noqa: E402
-from congress_desktop.store.ids import uuid7  # noqa: E402
-from congress_desktop.store.models_visits import Opinion, Visit, VisitDeputy, Visitor  # noqa: E402
+from congress_desktop.core import search  # noqa: E402
+from congress_desktop.core.context import Context  # noqa: E402
+from congress_desktop.core.store.ids import uuid7  # noqa: E402
+from congress_desktop.core.store.models_visits import Opinion, Visit, VisitDeputy, Visitor  # noqa: E402
+from congress_desktop.demo import create_demo  # noqa: E402
+from congress_desktop.deputies.service import DeputyQuery, query_deputies  # noqa: E402
+from congress_desktop.places.contact_points import list_contact_points  # noqa: E402
+from congress_desktop.places.units import list_units  # noqa: E402
+from congress_desktop.places.villages import list_villages  # noqa: E402
+from congress_desktop.visits import opinions as ops  # noqa: E402
+from congress_desktop.visits import service as vis  # noqa: E402
+from congress_desktop.visits.opinion_rules import default_deadline  # noqa: E402
 
 PAGE = 200
 OWNER = "420381103000"

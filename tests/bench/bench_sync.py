@@ -39,11 +39,11 @@ if "CONGRESS_KEY_PASSPHRASE_FILE" not in os.environ:  # the offices' private key
     os.close(_fd)
     os.environ["CONGRESS_KEY_PASSPHRASE_FILE"] = _name
 
-from congress_desktop.services import sync  # noqa: E402
-from congress_desktop.services.context import Context  # noqa: E402
-from congress_desktop.services.office import setup_office  # noqa: E402
-from congress_desktop.store.ids import uuid7  # noqa: E402
+from congress_desktop.core.context import Context  # noqa: E402
+from congress_desktop.core.office import setup_office  # noqa: E402
+from congress_desktop.core.store.ids import uuid7  # noqa: E402
 from congress_desktop.sync import engine  # noqa: E402
+from congress_desktop.sync import service as sync  # noqa: E402
 from tests.synchelp import enrol, make_city  # noqa: E402
 
 STAMP = "2026-03-01 08:00:00.000000"

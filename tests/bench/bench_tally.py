@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from congress_desktop.domain import votes as dv  # noqa: E402
+from congress_desktop.votes import tally as dv  # noqa: E402
 
 BALLOTS, PROJECTS, SEATS, DEPUTIES = 160, 20, 10, 160
 RUNS = 50

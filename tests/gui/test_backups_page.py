@@ -12,10 +12,12 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 import ui.widgets
-from congress_desktop import paths
-from congress_desktop.services import backups, deputies, stick_backups
-from congress_desktop.store import backups as files
-from congress_desktop.store.location import Verdict
+from congress_desktop.backups import service as backups
+from congress_desktop.backups import stick as stick_backups
+from congress_desktop.core import opening, paths
+from congress_desktop.core.store import backup_files as files
+from congress_desktop.core.store.location import Verdict
+from congress_desktop.deputies import service as deputies
 from tests.dbdamage import damage_table
 from ui import data_safety
 from ui.main_window import MainWindow
@@ -208,7 +210,7 @@ def test_a_folder_on_a_share_is_refused_and_copied_to_the_local_folder(qtbot, de
     demo_ctx.close()
     local = tmp_path / "local"
     monkeypatch.setattr(paths, "default_data_dir", lambda: local)
-    monkeypatch.setattr(backups, "check_location",
+    monkeypatch.setattr(opening, "check_location",
                         lambda p: Verdict("network", "数据文件夹在网络驱动器 Z: 上") if Path(p).is_relative_to(share) else None)
     asked = _answer(monkeypatch, 0)
     ctx = data_safety.open_context(share)
@@ -364,7 +366,8 @@ def test_a_damaged_database_at_start_is_restored_from_an_encrypted_stick_backup(
 
 def test_check_data_offers_to_hold_received_records_it_cannot_read_and_then_the_lists_open(
         qtbot, window, dialogs, demo_ctx, monkeypatch):
-    from congress_desktop.services import deputies, sync
+    from congress_desktop.deputies import service as deputies
+    from congress_desktop.sync import service as sync
 
     d = deputies.query_deputies(demo_ctx, deputies.DeputyQuery(), 0, 1)[0]
     with demo_ctx.store.engine.begin() as conn:  # a record of the city, received before these checks

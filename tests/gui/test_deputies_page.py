@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 import ui.pages.deputies as deputies_page
 import ui.pages.import_dialog as import_dialog
 import ui.widgets
-from congress_desktop.domain.idcard import check_char
-from congress_desktop.services.deputies import DeputyQuery, count_deputies, get_deputy, query_deputies
+from congress_desktop.core.idcard import check_char
+from congress_desktop.deputies.service import DeputyQuery, count_deputies, get_deputy, query_deputies
 from ui.models import DEPUTY_COLUMNS, DEPUTY_SORT_KEYS, DeputyTableModel
 from ui.pages.deputies import DeputiesPage, PrintRosterDialog, StatusDialog
 from ui.pages.deputy_form import DeputyForm
@@ -136,7 +136,7 @@ def test_terminated_and_suspended_rows_are_greyed_and_id_number_not_shown(demo_c
 
 def _deputy_with_unique_initials(ctx):
     for d in query_deputies(ctx, ACTIVE, 0, None):
-        from congress_desktop.domain.text import pinyin_keys
+        from congress_desktop.core.text import pinyin_keys
 
         initials = pinyin_keys(d.name)[1]
         if count_deputies(ctx, DeputyQuery(text=initials, status="在任")) == 1:

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QDialog
 
 import ui.pages.visits_common as common
 import ui.widgets
-from congress_desktop.domain import evaluation as ev
-from congress_desktop.services import duty
-from congress_desktop.services import evaluation as evs
+from congress_desktop.duty import evaluation as evs
+from congress_desktop.duty import records as duty
+from congress_desktop.duty import rules as ev
 from ui.pages.duty import (
     DutyPage,
     RecordDialog,
@@ -247,7 +247,7 @@ def test_printing_the_notice_runs_in_the_background_and_opens_the_pdf(qtbot, pag
 def test_a_roll_call_number_opens_the_vote_in_its_page(qtbot, demo_ctx, modals):
     from PySide6.QtCore import QSettings
 
-    from congress_desktop.services import votes
+    from congress_desktop.votes import service as votes
     from ui.main_window import MainWindow
 
     session = votes.create_session(demo_ctx, {"title": "民生实事项目满意度测评", "date": TODAY.isoformat(),

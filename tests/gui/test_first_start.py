@@ -8,8 +8,8 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QDialog
 
 import ui.widgets
-from congress_desktop.services import deputies
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.deputies import service as deputies
 from ui import first_start
 from ui.first_start import FirstStartDialog
 

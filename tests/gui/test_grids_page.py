@@ -9,7 +9,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 import ui.widgets
-from congress_desktop.services import grids
+from congress_desktop.grids import service as grids
 from ui.pages import grids as grids_page
 from ui.pages.grids import AssignDialog, DateDialog, GridDialog, GridsPage, SuggestionDialog
 from ui.pages.import_dialog import ImportErrorsDialog

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox
 import ui.key_passphrase as kp
 import ui.pages.sync as page_mod
 import ui.widgets
-from congress_desktop.services import sync
 from congress_desktop.sync import keys, keystore
+from congress_desktop.sync import service as sync
 from tests.synchelp import enrol, make_city
 from ui.key_passphrase import PassphraseDialog
 from ui.pages.sync import SyncPage

@@ -7,10 +7,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 import ui.widgets
-from congress_desktop.domain.text import pinyin_keys
-from congress_desktop.services.contact_points import list_contact_points
-from congress_desktop.services.deputies import DeputyQuery, count_deputies, query_deputies
-from congress_desktop.services.villages import list_villages
+from congress_desktop.core.text import pinyin_keys
+from congress_desktop.deputies.service import DeputyQuery, count_deputies, query_deputies
+from congress_desktop.places.contact_points import list_contact_points
+from congress_desktop.places.villages import list_villages
 from ui.models import ContactPointTableModel, VillageTableModel
 from ui.pages.contact_points import ContactPointDialog, ContactPointsPage
 from ui.pages.villages import VillageDialog, VillagesPage

@@ -17,8 +17,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import ui.widgets
-from congress_desktop.errors import Cancelled, InvalidInput
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import Cancelled, InvalidInput
 from ui import tasks
 from ui.errors import UNEXPECTED_TEXT, UnexpectedErrorDialog, show_error
 from ui.main_window import PAGES, MainWindow
@@ -259,7 +259,7 @@ def test_cancelled_shows_no_dialog(window, shown):
 @pytest.fixture
 def isolated_app_state(monkeypatch):
     """run_gui sets the excepthook and a log file; put both back afterwards."""
-    import congress_desktop.logsetup as logsetup
+    import congress_desktop.core.logsetup as logsetup
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(logsetup, "_configured", None)
@@ -322,7 +322,7 @@ import ui.app
 
 def probe(mark, real=ui.app._print_mark):
     if mark == "PAINTED":
-        heavy = ("sqlalchemy", "alembic", "congress_desktop.store", "congress_desktop.services",
+        heavy = ("sqlalchemy", "alembic", "congress_desktop.core.store", "congress_desktop.core.context",
                  "importlib.resources", "PySide6.QtNetwork", "ui.widgets")
         print("PROBE " + json.dumps({"qt_namespace": "Qt" in vars(QtCore),
                                      "loaded": [m for m in heavy if m in sys.modules]}), flush=True)

@@ -15,10 +15,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 import ui.widgets
-from congress_desktop.errors import NEWER_SCHEMA_TEXT, StorageFull, StorageReadOnly
-from congress_desktop.services import deputies
-from congress_desktop.services.context import Context
-from congress_desktop.store import backups as files
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import NEWER_SCHEMA_TEXT, StorageFull, StorageReadOnly
+from congress_desktop.core.store import backup_files as files
+from congress_desktop.deputies import service as deputies
 from tests.storagefaults import assert_no_raw_text, database_full, database_read_only
 from ui import data_safety, tasks
 from ui.main_window import MainWindow

@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 
 import ui.pages.sync as page_mod
 import ui.widgets
-from congress_desktop.services import deputies, sync
+from congress_desktop.deputies import service as deputies
+from congress_desktop.sync import service as sync
 from tests.pdfcheck import pdf_text
 from tests.synchelp import enrol, make_city, make_conflict
 from ui.pages.sync import EnrolDialog, QuarantineDialog, ReportDialog, SyncPage, TrustDialog
@@ -219,7 +220,7 @@ def test_replacing_the_trusted_city_key_needs_its_own_tick(qtbot):
 
 
 def test_after_a_restore_the_town_sees_the_new_epoch_and_what_the_city_still_keeps(qtbot, city, tmp_path, modals):
-    from congress_desktop.services import backups
+    from congress_desktop.backups import service as backups
     from tests.synchelp import make_town
     from ui.pages.sync import KeptDialog
 

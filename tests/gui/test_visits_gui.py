@@ -12,12 +12,13 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 import ui.pages.opinions as opinions_page
 import ui.widgets
-from congress_desktop.domain.opinions import Step
-from congress_desktop.domain.text import pinyin_keys
-from congress_desktop.services import contact_points, deputies
-from congress_desktop.services import opinions as ops
-from congress_desktop.services import visits as vis
-from congress_desktop.services.units import list_units
+from congress_desktop.core.text import pinyin_keys
+from congress_desktop.deputies import service as deputies
+from congress_desktop.places import contact_points
+from congress_desktop.places.units import list_units
+from congress_desktop.visits import opinions as ops
+from congress_desktop.visits import service as vis
+from congress_desktop.visits.opinion_rules import Step
 from ui.pages.opinions import OpinionDialog, OpinionsPage
 from ui.pages.visits import VisitForm, VisitsPage
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 import ui.widgets
-from congress_desktop.services import votes as svc
+from congress_desktop.votes import service as svc
 from tests.pdfcheck import page_count
 from tests.votehelp import new_project_vote
 from ui.main_window import MainWindow

@@ -13,10 +13,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from congress_desktop.domain.idcard import check_char
-from congress_desktop.reports.sheets import read_sheet, write_xlsx
-from congress_desktop.services import deputies, votes
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.core.idcard import check_char
+from congress_desktop.core.sheets import read_sheet, write_xlsx
+from congress_desktop.deputies import service as deputies
+from congress_desktop.votes import service as votes
 
 HEADERS = ["姓名", "身份证号", "工作单位及职务"]
 

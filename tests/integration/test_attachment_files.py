@@ -10,11 +10,11 @@ import stat
 import pytest
 from sqlalchemy import select
 
-from congress_desktop import paths
-from congress_desktop.domain.files import file_name_problem
-from congress_desktop.errors import CongressError
-from congress_desktop.services import attachments as att
-from congress_desktop.store.models_visits import Visit
+from congress_desktop.core import paths
+from congress_desktop.core.errors import CongressError
+from congress_desktop.core.filenames import file_name_problem
+from congress_desktop.core.store.models_visits import Visit
+from congress_desktop.visits import attachments as att
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes and symbolic links")
 

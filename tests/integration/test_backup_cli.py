@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from congress_desktop import cli
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
 from tests.dbdamage import damage_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def deputies_in(db: Path) -> int:
 
 
 def add_deputy(folder: Path) -> None:
-    from congress_desktop.services import deputies
+    from congress_desktop.deputies import service as deputies
 
     ctx = Context.open(folder)
     try:
@@ -140,7 +140,7 @@ def test_check_exits_1_on_a_damaged_database_and_restore_repairs_it(capsys, town
 
 
 def test_check_exits_1_when_an_attachment_file_is_damaged(capsys, town, tmp_path):
-    from congress_desktop.services import attachments
+    from congress_desktop.visits import attachments
 
     ctx = Context.open(town)
     try:
@@ -157,7 +157,7 @@ def test_check_exits_1_when_an_attachment_file_is_damaged(capsys, town, tmp_path
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads a Linux mount table")
 def test_a_data_dir_on_a_network_share_is_refused_in_chinese(capsys, tmp_path, monkeypatch):
-    from congress_desktop.store import location
+    from congress_desktop.core.store import location
 
     share = (tmp_path / "share").resolve()
     share.mkdir()

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from congress_desktop.errors import CongressError, DatabaseDamaged, InvalidInput
-from congress_desktop.services import backups, deputies
-from congress_desktop.services.context import Context
-from congress_desktop.store import backups as files
-from congress_desktop.store.db import alembic_config, make_engine
+from congress_desktop.backups import service as backups
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, DatabaseDamaged, InvalidInput
+from congress_desktop.core.store import backup_files as files
+from congress_desktop.core.store.db import alembic_config, make_engine
+from congress_desktop.deputies import service as deputies
 from tests.dbdamage import damage_table
 
 GOOD = {"name": "王建国", "id_number": "420381198001011238", "mobile": "13812345678"}
@@ -179,7 +180,8 @@ def test_restore_refuses_a_backup_made_by_a_newer_version(demo_ctx):
 
 
 def test_backup_to_a_stick_copies_the_attachments_and_restore_brings_them_back(demo_ctx, tmp_path):
-    from congress_desktop.services import attachments, stick_backups
+    from congress_desktop.backups import stick as stick_backups
+    from congress_desktop.visits import attachments
 
     scan = tmp_path / "签到表.jpg"
     scan.write_bytes(b"\xff\xd8\xff" + b"scan" * 1000)
@@ -204,7 +206,7 @@ def test_backup_to_a_stick_copies_the_attachments_and_restore_brings_them_back(d
 
 def test_an_old_plain_stick_backup_restores_with_the_attachments_beside_it(demo_ctx, tmp_path):
     """Stick backups made before they were encrypted: a .sqlite3 file and congress-attachments/."""
-    from congress_desktop.services import attachments
+    from congress_desktop.visits import attachments
 
     scan = tmp_path / "照片.jpg"
     scan.write_bytes(b"\xff\xd8\xff" + b"photo" * 700)
@@ -290,7 +292,7 @@ def test_an_empty_file_from_an_interrupted_first_start_is_taken_as_new(data_dir)
 
 # ------------------------------------------------------------------ check
 def test_check_finds_a_changed_attachment_and_a_missing_one(demo_ctx, tmp_path):
-    from congress_desktop.services import attachments
+    from congress_desktop.visits import attachments
 
     visit_id = _a_visit(demo_ctx)
     paths = []

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from congress_desktop import cli
-from congress_desktop.errors import DatabaseDamaged
-from congress_desktop.services import backups, deputies
-from congress_desktop.services.checks import CheckSection
-from congress_desktop.services.context import Context
+from congress_desktop.backups import service as backups
+from congress_desktop.backups.checks import CheckSection
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import DatabaseDamaged
+from congress_desktop.deputies import service as deputies
 
 TABLE = "training_attendee"
 INDEX = "ix_deputy_name_pinyin"

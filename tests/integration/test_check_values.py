@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 from congress_desktop.cli import main
-from congress_desktop.services import deputies, sync
-from congress_desktop.store.models import Deputy
+from congress_desktop.core.store.models import Deputy
+from congress_desktop.deputies import service as deputies
+from congress_desktop.sync import service as sync
 from tests.synchelp import enrol, make_city, make_town
 
 
@@ -52,7 +53,7 @@ def test_a_received_record_that_cannot_be_read_is_named_held_and_later_written_b
     with town.store.session() as s:
         s.get(Deputy, victim.id).note = "核对后重新报送"
     sync.export_packages(town, tmp_path / "s2")
-    from congress_desktop.services.context import Context
+    from congress_desktop.core.context import Context
 
     city = Context.open(tmp_path / "city")
     try:

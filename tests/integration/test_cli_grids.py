@@ -10,7 +10,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from congress_desktop.cli import main
-from congress_desktop.services import grids
+from congress_desktop.grids import service as grids
 from tests.pdfcheck import pdf_text
 
 

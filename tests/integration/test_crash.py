@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from congress_desktop.services import votes
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.votes import service as votes
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 15          # at least this many kills

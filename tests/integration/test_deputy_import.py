@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from congress_desktop.domain.idcard import check_char
-from congress_desktop.services.deputies import (
+from congress_desktop.core.idcard import check_char
+from congress_desktop.deputies.service import (
     DeputyQuery,
     count_deputies,
     create_deputy,
@@ -18,7 +18,7 @@ from congress_desktop.services.deputies import (
     query_deputies,
     save_import_errors,
 )
-from congress_desktop.services.villages import list_villages, save_village
+from congress_desktop.places.villages import list_villages, save_village
 
 HEADER = ["姓名", "性别", "出生年月", "身份证号", "政治面貌", "工作单位及职务", "联系电话", "所在村(社区)",
           "代表层级", "代表小组"]
@@ -108,7 +108,7 @@ def test_progress_is_reported_and_cancel_rolls_back(town, tmp_path):
     assert result.applied == 5
     assert seen and seen[-1][0] == seen[-1][1]
 
-    from congress_desktop.errors import Cancelled
+    from congress_desktop.core.errors import Cancelled
 
     other = write_xlsx(tmp_path / "另一个.xlsx", [BAD_ROW[:3] + [id_number("19850505", 67)] + BAD_ROW[4:]])
     with pytest.raises(Cancelled):
@@ -309,8 +309,8 @@ def test_an_export_into_a_folder_it_cannot_write_says_why_in_chinese(tmp_path, m
     """A missing folder or a path through a file names the reason in Chinese (not the system's
     English text nor an unexpected error), and a folder without write permission is not mistaken for
     a file open in Excel/WPS."""
-    from congress_desktop.errors import CongressError
-    from congress_desktop.reports import sheets
+    from congress_desktop.core import sheets
+    from congress_desktop.core.errors import CongressError
 
     not_a_folder = tmp_path / "说明.txt"
     not_a_folder.write_text("x", encoding="utf-8")
@@ -335,7 +335,7 @@ def test_an_export_into_a_folder_it_cannot_write_says_why_in_chinese(tmp_path, m
 def test_a_totals_line_under_the_table_is_not_read_as_a_deputy(ctx, tmp_path):
     from openpyxl import Workbook
 
-    from congress_desktop.services import deputies
+    from congress_desktop.deputies import service as deputies
 
     wb = Workbook()
     ws = wb.active
@@ -353,8 +353,8 @@ def test_a_totals_line_under_the_table_is_not_read_as_a_deputy(ctx, tmp_path):
 
 
 def test_export_to_a_name_that_is_not_xlsx_is_refused(demo_ctx, tmp_path):
-    from congress_desktop.errors import InvalidInput
-    from congress_desktop.services import deputies
+    from congress_desktop.core.errors import InvalidInput
+    from congress_desktop.deputies import service as deputies
 
     with pytest.raises(InvalidInput, match=".xlsx"):
         deputies.export_deputies(demo_ctx, tmp_path / "名册.csv")

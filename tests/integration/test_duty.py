@@ -12,13 +12,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
-from congress_desktop.domain import evaluation as ev
-from congress_desktop.errors import CongressError, ReadOnlyRecord
-from congress_desktop.services import duty, grids, votes
-from congress_desktop.services import evaluation as evs
-from congress_desktop.store.models import Deputy
-from congress_desktop.store.models_duty import DutyRecord, TrainingAttendee
-from congress_desktop.store.models_visits import Visit, VisitDeputy
+from congress_desktop.core.errors import CongressError, ReadOnlyRecord
+from congress_desktop.core.store.models import Deputy
+from congress_desktop.core.store.models_duty import DutyRecord, TrainingAttendee
+from congress_desktop.core.store.models_visits import Visit, VisitDeputy
+from congress_desktop.duty import evaluation as evs
+from congress_desktop.duty import records as duty
+from congress_desktop.duty import rules as ev
+from congress_desktop.grids import service as grids
+from congress_desktop.votes import service as votes
 
 TODAY = dt.date.today()
 

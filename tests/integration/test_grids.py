@@ -10,12 +10,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
-from congress_desktop.errors import Exists, FieldErrors, InvalidInput
-from congress_desktop.services import deputies as deputy_service
-from congress_desktop.services import grids
-from congress_desktop.services.context import Context
-from congress_desktop.services.villages import save_village
-from congress_desktop.store.models_grids import Grid, GridAssignment
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import Exists, FieldErrors, InvalidInput
+from congress_desktop.core.store.models_grids import Grid, GridAssignment
+from congress_desktop.deputies import service as deputy_service
+from congress_desktop.grids import service as grids
+from congress_desktop.places.villages import save_village
 
 TODAY = dt.date.today().isoformat()
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
@@ -296,7 +296,7 @@ def test_settings_are_checked_and_kept(demo_ctx):
 
 
 def test_visits_of_a_grid_are_counted_and_a_grid_without_one_is_flagged(demo_ctx):
-    models_visits = pytest.importorskip("congress_desktop.store.models_visits")
+    models_visits = pytest.importorskip("congress_desktop.core.store.models_visits")
     place_everyone(demo_ctx)
     with demo_ctx.store.session() as s:  # grids registered last year: old enough to be due a visit
         s.execute(update(Grid).values(created_at=dt.datetime(int(TODAY[:4]) - 1, 1, 1)))

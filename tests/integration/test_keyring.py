@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from congress_desktop.errors import CongressError
-from congress_desktop.services import sync
-from congress_desktop.services.office import setup_office
+from congress_desktop.core.errors import CongressError
+from congress_desktop.core.office import setup_office
 from congress_desktop.sync import keys, keystore
+from congress_desktop.sync import service as sync
 from tests.keyhelp import write_old_scheme
 
 
@@ -130,7 +130,7 @@ def test_a_copied_data_folder_is_useless_where_the_keyring_lacks_its_secret(on_d
 
 
 def test_an_old_key_file_moves_into_the_keyring_and_local_kek_is_deleted(on_desktop, data_dir):
-    from congress_desktop.services.context import Context
+    from congress_desktop.core.context import Context
 
     c = Context.open(data_dir)
     try:

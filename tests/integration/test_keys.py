@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from congress_desktop.cli import main
-from congress_desktop.errors import CongressError
-from congress_desktop.services import sync
+from congress_desktop.core.errors import CongressError
 from congress_desktop.sync import keys, keystore
+from congress_desktop.sync import service as sync
 from tests.keyhelp import write_old_scheme
 from tests.synchelp import make_city, make_town
 

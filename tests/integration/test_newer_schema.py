@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from congress_desktop import cli
-from congress_desktop.errors import NEWER_SCHEMA_TEXT, NewerSchema
-from congress_desktop.services import backups, deputies
-from congress_desktop.services.context import Context
-from congress_desktop.store import backups as files
+from congress_desktop.backups import service as backups
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import NEWER_SCHEMA_TEXT, NewerSchema
+from congress_desktop.core.store import backup_files as files
+from congress_desktop.deputies import service as deputies
 
 FUTURE = "9999_future"
 

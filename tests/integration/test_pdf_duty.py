@@ -7,9 +7,9 @@ import datetime as dt
 import json
 import shutil
 
-from congress_desktop.domain import evaluation as ev
-from congress_desktop.services import duty
-from congress_desktop.services import evaluation as evs
+from congress_desktop.duty import evaluation as evs
+from congress_desktop.duty import records as duty
+from congress_desktop.duty import rules as ev
 from tests.integration.test_cli import cli
 from tests.pdfcheck import dark_pixel_ratio, pdf_fonts_embedded, pdf_text, render_page, render_page_png
 

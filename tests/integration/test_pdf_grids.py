@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pypdf
 
-from congress_desktop.services import grids
+from congress_desktop.grids import service as grids
 from tests.pdfcheck import (
     dark_pixel_ratio,
     page_count,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from congress_desktop.errors import Cancelled
-from congress_desktop.reports.roster import render_deputy_card, render_roster
-from congress_desktop.services.deputies import DeputyRow
+from congress_desktop.core.errors import Cancelled
+from congress_desktop.deputies.report import render_deputy_card, render_roster
+from congress_desktop.deputies.service import DeputyRow
 from tests.pdfcheck import dark_pixel_ratio, pdf_fonts, pdf_fonts_embedded, pdf_pages_text, pdf_text
 
 OFFICE = "丹江口市六里坪镇人大"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from congress_desktop.services import contact_points
-from congress_desktop.services import opinions as ops
-from congress_desktop.services import visits as vis
-from congress_desktop.services.units import list_units
+from congress_desktop.places import contact_points
+from congress_desktop.places.units import list_units
+from congress_desktop.visits import opinions as ops
+from congress_desktop.visits import service as vis
 from tests.pdfcheck import dark_pixel_ratio, page_count, pdf_fonts_embedded, pdf_text
 
 TODAY = dt.date.today()

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from congress_desktop.errors import CongressError, InvalidInput, PassphraseNeeded, WrongPassphrase
-from congress_desktop.services import attachments, backups, deputies
-from congress_desktop.services import stick_backups as stick
-from congress_desktop.services.context import Context
-from congress_desktop.store import sealed
+from congress_desktop.backups import sealed, stick
+from congress_desktop.backups import service as backups
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, InvalidInput, PassphraseNeeded, WrongPassphrase
+from congress_desktop.deputies import service as deputies
+from congress_desktop.visits import attachments
 
 PASS = "六里坪镇人大 2026 备份"
 OTHER = "another passphrase"
@@ -294,7 +295,7 @@ def test_the_next_backup_writes_only_new_attachments(office, usb, tmp_path):
 
 
 def test_old_plain_stick_backups_are_counted_and_still_restore(office, usb):
-    from congress_desktop.store import backups as files
+    from congress_desktop.core.store import backup_files as files
 
     plain = files.make_backup(office.db_path, "usb", folder=usb, office_code_in_name=True)
     made = backups.backup_to_folder(office, usb, passphrase=PASS)
@@ -310,7 +311,7 @@ def test_a_stick_backup_refuses_the_data_folder_itself(office):
 
 
 def test_a_cancelled_stick_backup_leaves_nothing_half_written(office, usb):
-    from congress_desktop.errors import Cancelled
+    from congress_desktop.core.errors import Cancelled
 
     calls = []
 

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from congress_desktop import cli, errors
-from congress_desktop.domain.idcard import check_char
-from congress_desktop.errors import StorageFull, StorageReadOnly, storage_error
-from congress_desktop.services import backups, deputies
-from congress_desktop.services.context import Context
-from congress_desktop.store import backups as files
+from congress_desktop import cli
+from congress_desktop.backups import service as backups
+from congress_desktop.core import errors
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import StorageFull, StorageReadOnly, storage_error
+from congress_desktop.core.idcard import check_char
+from congress_desktop.core.store import backup_files as files
+from congress_desktop.deputies import service as deputies
 from tests.storagefaults import (
     assert_no_raw_text,
     database_full,
@@ -263,7 +265,7 @@ def test_the_window_side_opening_of_a_read_only_folder_says_so(_demo_template, t
 
 # ------------------------------------------------------------------ a sync import into a full database
 def _city_and_package(town_ctx: Context, city_folder: Path, tmp_path: Path) -> tuple[Context, Path]:
-    from congress_desktop.services import sync
+    from congress_desktop.sync import service as sync
     from tests.synchelp import enrol, make_city
 
     city = make_city(city_folder)
@@ -274,7 +276,7 @@ def _city_and_package(town_ctx: Context, city_folder: Path, tmp_path: Path) -> t
 
 
 def test_a_sync_import_into_a_full_database_is_refused_in_chinese_and_changes_nothing(demo_ctx, tmp_path):
-    from congress_desktop.services import sync
+    from congress_desktop.sync import service as sync
     from tests.synchelp import dump
 
     city, stick = _city_and_package(demo_ctx, tmp_path / "city", tmp_path)
@@ -315,7 +317,7 @@ def test_a_sync_import_from_the_cli_on_a_disk_that_fills_up_names_the_disk_and_c
 
 @needs_mount
 def test_an_attachment_that_does_not_fit_leaves_no_partial_file(demo_ctx, tmp_path):
-    from congress_desktop.services import attachments
+    from congress_desktop.visits import attachments
 
     scan = tmp_path / "扫描件.pdf"
     scan.write_bytes(b"%PDF-" + b"\x01" * (3 * 1024 * 1024))

@@ -9,12 +9,12 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from congress_desktop import paths
-from congress_desktop.errors import FieldErrors
-from congress_desktop.services import deputies
-from congress_desktop.services.context import Context
-from congress_desktop.store.db import alembic_config, backup_copy, current_revision, head_revision
-from congress_desktop.store.models import ChangeLog, Deputy
+from congress_desktop.core import paths
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import FieldErrors
+from congress_desktop.core.store.db import alembic_config, backup_copy, current_revision, head_revision
+from congress_desktop.core.store.models import ChangeLog, Deputy
+from congress_desktop.deputies import service as deputies
 
 GOOD = {"name": "王建国", "id_number": "420381198001011238", "mobile": "13812345678"}
 
@@ -37,7 +37,7 @@ def test_pragmas_wal_foreign_keys_busy_timeout(ctx):
 def test_an_existing_database_keeps_its_page_size(tmp_path):
     import sqlite3
 
-    from congress_desktop.store.db import make_engine
+    from congress_desktop.core.store.db import make_engine
 
     path = tmp_path / "old.sqlite3"
     con = sqlite3.connect(path)
@@ -125,8 +125,8 @@ def test_reopening_keeps_office_and_records(ctx, data_dir):
 
 
 def test_history_tells_who_changed_what(ctx):
-    from congress_desktop.domain.deputies import FIELD_LABELS
-    from congress_desktop.services.history import describe_changes, record_history
+    from congress_desktop.core.history import describe_changes, record_history
+    from congress_desktop.deputies.rules import FIELD_LABELS
 
     d = deputies.create_deputy(ctx, GOOD)
     deputies.set_deputy_status(ctx, d.id, "终止", "2026-01-05", "迁出本镇")
@@ -141,9 +141,9 @@ def test_a_record_of_another_office_cannot_be_changed_through_any_service(demo_c
     ensure_owned themselves (here: editing a grid received from another office)."""
     from sqlalchemy import update
 
-    from congress_desktop.errors import ReadOnlyRecord
-    from congress_desktop.services import grids
-    from congress_desktop.store.models_grids import Grid
+    from congress_desktop.core.errors import ReadOnlyRecord
+    from congress_desktop.core.store.models_grids import Grid
+    from congress_desktop.grids import service as grids
 
     grid = grids.list_grids(demo_ctx)[0]
     with demo_ctx.store.engine.begin() as conn:  # as sync applies received rows: Core, no hook

@@ -21,13 +21,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from congress_desktop.errors import CongressError, Exists, InvalidInput
-from congress_desktop.services import deputies, sync
-from congress_desktop.services.ownership import ReadOnlyRecord
-from congress_desktop.store.models import ChangeLog, Deputy
-from congress_desktop.store.models_sync import SyncPeer
+from congress_desktop.core.errors import CongressError, Exists, InvalidInput
+from congress_desktop.core.ownership import ReadOnlyRecord
+from congress_desktop.core.store.models import ChangeLog, Deputy
+from congress_desktop.core.store.models_sync import SyncPeer
+from congress_desktop.deputies import service as deputies
 from congress_desktop.sync import apply as sync_apply
 from congress_desktop.sync import engine, keys, package, stick
+from congress_desktop.sync import service as sync
 from congress_desktop.sync.package import MAGIC, Header, seal
 from tests.synchelp import copy_package, dump, enrol, make_city, make_conflict, make_town
 
@@ -235,8 +236,8 @@ def test_a_held_back_record_can_take_the_received_version_and_both_stay_on_file(
 
 
 def test_taking_a_received_opinion_makes_search_find_its_words(town, city, tmp_path):
-    from congress_desktop.services import opinions
-    from congress_desktop.store.models_visits import Opinion
+    from congress_desktop.core.store.models_visits import Opinion
+    from congress_desktop.visits import opinions
 
     def found(ctx, words: str) -> list[str]:  # the list (which indexes what is stale first)
         return [r.id for r in opinions.query_opinions(ctx, opinions.OpinionQuery(text=words))]
@@ -277,7 +278,7 @@ def test_the_received_version_is_not_taken_over_a_newer_one_or_another_offices_r
     assert "已更新到第 3 版" in e.value.message
     assert city_note(city, did) == ("第三版", 3)
     with city.store.session() as s:  # the same id held by another office
-        from congress_desktop.store.models_sync import SyncQuarantine
+        from congress_desktop.core.store.models_sync import SyncQuarantine
 
         s.get(SyncQuarantine, q.id).reason = engine.OTHER_OWNER
     with pytest.raises(InvalidInput) as e:
@@ -305,8 +306,8 @@ def test_package_signed_by_revoked_key_is_refused(town, city, pkg):
 
 
 def test_package_for_another_receiver_is_refused_and_skipped_on_a_shared_stick(town, pkg, tmp_path):
-    from congress_desktop.services.context import Context
-    from congress_desktop.services.office import setup_office
+    from congress_desktop.core.context import Context
+    from congress_desktop.core.office import setup_office
 
     c2 = Context.open(tmp_path / "other-city")
     setup_office(c2, "十堰市人大常委会", "420300000000", "city")
@@ -623,8 +624,8 @@ CHILD = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from congress_desktop.services.context import Context
-from congress_desktop.services import sync
+from congress_desktop.core.context import Context
+from congress_desktop.sync import service as sync
 from congress_desktop.sync import apply, engine
 
 def hang(table, chunk):
@@ -684,7 +685,7 @@ def test_a_refused_big_package_leaves_every_index_in_place(town, city, pkg, monk
 
 
 def test_an_index_rebuild_that_fails_loses_no_report_and_the_next_open_mends_it(town, city, pkg, monkeypatch):
-    from congress_desktop.services.context import Context
+    from congress_desktop.core.context import Context
 
     monkeypatch.setattr(engine, "BULK_MIN_ROWS", 1)
     before = index_names(city)
@@ -708,7 +709,7 @@ def test_an_index_rebuild_that_fails_loses_no_report_and_the_next_open_mends_it(
 def test_indexes_missing_after_a_crash_are_built_again_at_the_next_open(city):
     import sqlite3
 
-    from congress_desktop.services.context import Context
+    from congress_desktop.core.context import Context
 
     folder = city.data_dir
     before = index_names(city)
@@ -862,7 +863,7 @@ def test_the_same_person_in_the_city_and_the_town_roll_blocks_neither_office(tow
     raw = {f: getattr(mine, f) for f in ("name", "gender", "birth_date", "id_number", "levels", "village_id")}
     edited = deputies.update_deputy(town, mine.id, raw | {"mobile": "13900001111"})  # the city's copy is there
     assert edited.mobile == "13900001111"
-    from congress_desktop.services import duty
+    from congress_desktop.duty import records as duty
 
     assert duty.find_deputy_id(town, mine.id_number) == mine.id  # this office's record, not "two deputies"
     options = [o.id for o in duty.deputy_options(town)]  # evaluated once, on the town's own record
@@ -881,7 +882,7 @@ def test_towns_table_shows_gaps_and_quiet_towns(town, city, tmp_path):
 
 
 def test_local_search_keys_at_the_city_make_no_new_versions_or_false_conflicts(town, city, tmp_path):
-    from congress_desktop.services import opinions
+    from congress_desktop.visits import opinions
 
     sync.export_packages(town, tmp_path / "stick")
     sync.import_from(city, tmp_path / "stick")

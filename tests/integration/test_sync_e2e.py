@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 
-from congress_desktop.services import city_summary, deputies, sync
+from congress_desktop.deputies import service as deputies
+from congress_desktop.sync import service as sync
+from congress_desktop.sync import summary as city_summary
 from tests.pdfcheck import pdf_fonts_embedded, pdf_text
 from tests.synchelp import enrol, make_city, make_town
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from congress_desktop.services import sync
+from congress_desktop.sync import service as sync
 from tests.synchelp import PackageLab as World
 
 

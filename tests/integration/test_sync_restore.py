@@ -15,10 +15,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from congress_desktop.backups import service as backups
 from congress_desktop.cli import main
-from congress_desktop.services import backups, deputies, sync
-from congress_desktop.services.context import Context
-from congress_desktop.store import backups as backup_files
+from congress_desktop.core.context import Context
+from congress_desktop.core.store import backup_files
+from congress_desktop.deputies import service as deputies
+from congress_desktop.sync import service as sync
 from tests.synchelp import enrol, make_city, make_town
 
 TOWN = ("丹江口市浪河镇人大", "420381105000")
@@ -301,7 +303,7 @@ def restore_template(tmp_path_factory) -> Path:
 
 def test_a_restore_cut_short_after_the_file_was_replaced_still_begins_a_new_epoch(tmp_path):
     """The intention is written before the file moves; the next open finishes it."""
-    from congress_desktop.store import epochs
+    from congress_desktop.core.store import epochs
 
     town = make_town(tmp_path / "town", *TOWN, deputies_n=1)
     with town.store.session() as s:

@@ -16,8 +16,11 @@ import zipfile
 
 import pytest
 
-from congress_desktop.services import deputies, opinions, sync, visits
+from congress_desktop.deputies import service as deputies
 from congress_desktop.sync import engine, package
+from congress_desktop.sync import service as sync
+from congress_desktop.visits import opinions
+from congress_desktop.visits import service as visits
 from tests.synchelp import PackageLab, copy_package, enrol, make_town
 
 
@@ -242,7 +245,7 @@ def test_the_unchanged_package_still_applies_after_all_this(lab):
 def test_a_full_disk_at_the_final_checkpoint_reports_the_package_applied_then_warns(tmp_path, monkeypatch):
     """The package is in and its receipt written; only copying the journal into the database file at
     the very end fails for lack of space: the report says applied, then tells about the disk."""
-    from congress_desktop.services.context import Context
+    from congress_desktop.core.context import Context
     from tests.storagefaults import can_mount, fill, small_disk
     from tests.synchelp import make_city
 

@@ -10,13 +10,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, text
 
-from congress_desktop.domain.opinions import Step, TransitionRefused, default_deadline
-from congress_desktop.errors import FieldErrors, InvalidInput
-from congress_desktop.services import attachments as att
-from congress_desktop.services import contact_points, deputies, units
-from congress_desktop.services import opinions as ops
-from congress_desktop.services import visits as vis
-from congress_desktop.store.models_visits import Opinion, Visit
+from congress_desktop.core.errors import FieldErrors, InvalidInput
+from congress_desktop.core.store.models_visits import Opinion, Visit
+from congress_desktop.deputies import service as deputies
+from congress_desktop.places import contact_points, units
+from congress_desktop.visits import attachments as att
+from congress_desktop.visits import opinions as ops
+from congress_desktop.visits import service as vis
+from congress_desktop.visits.opinion_rules import Step, TransitionRefused, default_deadline
 
 TODAY = dt.date.today()
 

@@ -12,11 +12,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from congress_desktop.domain import votes as dv
-from congress_desktop.errors import CongressError, FieldErrors
-from congress_desktop.services import vote_printing as vp
-from congress_desktop.services import votes as svc
-from congress_desktop.store.models_votes import VoteBallot
+from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.core.store.models_votes import VoteBallot
+from congress_desktop.votes import printing as vp
+from congress_desktop.votes import service as svc
+from congress_desktop.votes import tally as dv
 from tests.pdfcheck import dark_pixel_ratio, pdf_fonts_embedded, pdf_pages_text, pdf_text
 from tests.votehelp import STACK, enter_stack, new_project_vote
 

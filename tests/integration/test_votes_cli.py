@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from congress_desktop.services import votes as svc
-from congress_desktop.services.deputies import DeputyQuery, query_deputies
+from congress_desktop.deputies.service import DeputyQuery, query_deputies
+from congress_desktop.votes import service as svc
 from tests.pdfcheck import pdf_text
 from tests.votehelp import STACK, enter_stack, new_project_vote
 

@@ -6,24 +6,24 @@ import datetime as dt
 
 import pytest
 
-from congress_desktop.domain.dates import DateError, parse_date, to_date
-from congress_desktop.domain.deputies import normalise_deputy, parse_levels
-from congress_desktop.domain.idcard import (
+from congress_desktop.core.dates import DateError, parse_date, to_date
+from congress_desktop.core.errors import FieldErrors
+from congress_desktop.core.idcard import (
     IdNumberError,
     check_char,
     looks_like_excel_number,
     mask_id_number,
     parse_id_number,
 )
-from congress_desktop.domain.phone import PhoneError, is_mobile, normalise_phone
-from congress_desktop.domain.regioncode import (
+from congress_desktop.core.phone import PhoneError, is_mobile, normalise_phone
+from congress_desktop.core.regioncode import (
     RegionCodeError,
     parse_region_code,
     validate_office_code,
     validate_village_code,
 )
-from congress_desktop.domain.text import clean, clean_name, digits_only, pinyin_keys, to_halfwidth
-from congress_desktop.errors import FieldErrors
+from congress_desktop.core.text import clean, clean_name, digits_only, pinyin_keys, to_halfwidth
+from congress_desktop.deputies.rules import normalise_deputy, parse_levels
 
 TODAY = dt.date(2026, 7, 1)
 

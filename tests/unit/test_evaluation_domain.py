@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from congress_desktop.domain import evaluation as ev
-from congress_desktop.errors import FieldErrors, InvalidInput
+from congress_desktop.core.errors import FieldErrors, InvalidInput
+from congress_desktop.duty import rules as ev
 
 
 def scheme(items, *, base="0", max_total="100", bands=(("优秀", "80"), ("合格", "60"), ("不合格", ""))) -> ev.Scheme:

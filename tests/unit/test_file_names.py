@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from congress_desktop.domain.files import MAX_NAME, clean_file_name, file_name_problem
+from congress_desktop.core.filenames import MAX_NAME, clean_file_name, file_name_problem
 
 
 @pytest.mark.parametrize("name", [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from congress_desktop.domain.grids import (
+from congress_desktop.grids.rules import (
     ROLE_HELPER,
     ROLE_LEAD,
     TIER_ELSEWHERE,

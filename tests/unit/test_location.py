@@ -3,7 +3,7 @@ fake inputs (a /proc/mounts text, a GetDriveTypeW function), since no real share
 
 from __future__ import annotations
 
-from congress_desktop.store.location import (
+from congress_desktop.core.store.location import (
     DRIVE_CDROM,
     DRIVE_FIXED,
     DRIVE_REMOTE,

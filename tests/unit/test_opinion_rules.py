@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from congress_desktop.domain import search
-from congress_desktop.domain.opinions import (
+from congress_desktop.core import search
+from congress_desktop.core.errors import FieldErrors
+from congress_desktop.visits.opinion_rules import (
     ACTIONS,
     STATES,
     Flow,
@@ -24,8 +25,7 @@ from congress_desktop.domain.opinions import (
     state_of_ledger,
     steps_to,
 )
-from congress_desktop.domain.visits import normalise_visit, parse_time
-from congress_desktop.errors import FieldErrors
+from congress_desktop.visits.rules import normalise_visit, parse_time
 
 TODAY = dt.date(2026, 6, 30)
 

@@ -9,7 +9,7 @@ import tracemalloc
 
 import pytest
 
-from congress_desktop.store import sealed
+from congress_desktop.backups import sealed
 
 KEY = bytes(range(32))
 MAGIC = sealed.BACKUP_MAGIC

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from congress_desktop.domain import votes as dv
-from congress_desktop.domain.votes import Case, CaseError, Rules, Totals, tally
+from congress_desktop.votes import tally as dv
+from congress_desktop.votes.tally import Case, CaseError, Rules, Totals, tally
 
 F, A, AB, B, X = "for", "against", "abstain", "blank", "invalid"
 

@@ -1,6 +1,6 @@
 """备份与恢复, a part of the 设置 page: the list of backups (time, reason, size, record counts) and
 立即备份 / 备份到U盘 / 从选中的备份恢复 / 从U盘恢复 / U盘备份口令 / 检查数据. The work runs through
-ui.tasks.run_task; the rules are in congress_desktop.services.backups and .stick_backups.
+ui.tasks.run_task; the rules are in congress_desktop.backups.service and .stick_backups.
 
 备份到U盘 asks for the office's passphrase (the first time: sets it, typed twice, with the warning);
 a passphrase the service refuses is asked again, keeping what was typed. 从U盘恢复 of an encrypted
@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.errors import WrongPassphrase
-from congress_desktop.services import backups, stick_backups
-from congress_desktop.services.context import Context
+from congress_desktop.backups import service as backups
+from congress_desktop.backups import stick as stick_backups
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import WrongPassphrase
 from ui import data_safety, errors, passphrase, tasks, widgets
 
 log = logging.getLogger(__name__)
@@ -305,7 +306,7 @@ class BackupsPanel(QWidget):
 
     def hold_received(self):
         """转为待核查: the received records whose content cannot be read, put aside; then check again."""
-        from congress_desktop.services.value_check import hold_bad_received
+        from congress_desktop.backups.values import hold_bad_received
 
         def done(n: int) -> None:
             self.last_result = n

@@ -18,19 +18,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain.text import pinyin_keys, to_halfwidth
-from congress_desktop.errors import CongressError, FieldErrors
-from congress_desktop.services import deputies as deputy_service
-from congress_desktop.services.contact_points import (
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.core.text import pinyin_keys, to_halfwidth
+from congress_desktop.deputies import service as deputy_service
+from congress_desktop.deputies.service import DeputyQuery, DeputyRow
+from congress_desktop.places.contact_points import (
     KINDS,
     ContactPointRow,
     delete_contact_point,
     list_contact_points,
     save_contact_point,
 )
-from congress_desktop.services.context import Context
-from congress_desktop.services.deputies import DeputyQuery, DeputyRow
-from congress_desktop.services.villages import list_villages
+from congress_desktop.places.villages import list_villages
 from ui import widgets
 from ui.models import KIND_LABELS, ContactPointTableModel
 from ui.pages.deputy_form import field_box, make_error_label, set_combo_text

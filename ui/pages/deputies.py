@@ -30,14 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain.deputies import LEVELS, STATUSES
-from congress_desktop.errors import CongressError, FieldErrors
-from congress_desktop.services import deputies as deputy_service
-from congress_desktop.services import printing
-from congress_desktop.services.context import Context
-from congress_desktop.services.deputies import DeputyQuery, DeputyRow, ImportResult
-from congress_desktop.services.ownership import record_owners
-from congress_desktop.services.villages import list_villages
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.core.ownership import record_owners
+from congress_desktop.deputies import printing
+from congress_desktop.deputies import service as deputy_service
+from congress_desktop.deputies.rules import LEVELS, STATUSES
+from congress_desktop.deputies.service import DeputyQuery, DeputyRow, ImportResult
+from congress_desktop.places.villages import list_villages
 from ui import errors as ui_errors
 from ui import tasks, widgets
 from ui.files import ask_open_file, ask_save_file, info, open_file, printout_path, with_suffix

@@ -27,7 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain.deputies import (
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, Exists, FieldErrors
+from congress_desktop.core.idcard import IdNumberError, parse_id_number
+from congress_desktop.deputies import service as deputy_service
+from congress_desktop.deputies.rules import (
     EDUCATION,
     ETHNICITY_DEFAULT,
     FIELD_LABELS,
@@ -35,12 +39,8 @@ from congress_desktop.domain.deputies import (
     POLITICAL,
     STATUSES,
 )
-from congress_desktop.domain.idcard import IdNumberError, parse_id_number
-from congress_desktop.errors import CongressError, Exists, FieldErrors
-from congress_desktop.services import deputies as deputy_service
-from congress_desktop.services.context import Context
-from congress_desktop.services.deputies import DeputyRow
-from congress_desktop.services.villages import list_villages
+from congress_desktop.deputies.service import DeputyRow
+from congress_desktop.places.villages import list_villages
 from ui import errors as ui_errors
 from ui.widgets import FieldError
 

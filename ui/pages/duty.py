@@ -39,13 +39,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain import evaluation as ev
-from congress_desktop.errors import CongressError, FieldErrors
-from congress_desktop.services import duty as duty_service
-from congress_desktop.services import evaluation as eval_service
-from congress_desktop.services.context import Context
-from congress_desktop.services.duty import DeputyOption, SourceRef
-from congress_desktop.services.evaluation import Evaluation, EvaluationRow
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.duty import evaluation as eval_service
+from congress_desktop.duty import records as duty_service
+from congress_desktop.duty import rules as ev
+from congress_desktop.duty.evaluation import Evaluation, EvaluationRow
+from congress_desktop.duty.records import DeputyOption, SourceRef
 from ui import errors as ui_errors
 from ui import tasks, widgets
 from ui.models import ROW_ROLE, RowListModel
@@ -610,7 +610,7 @@ def open_source(page: QWidget, ctx: Context, ref: SourceRef) -> QWidget | None:
         elif ref.kind == "training":
             dlg = TrainingDialog(ctx, duty_service.get_training(ctx, ref.id), page)
         elif ref.kind == "visit":
-            from congress_desktop.services import visits as visit_service
+            from congress_desktop.visits import service as visit_service
             from ui.pages.visits import VisitForm
 
             dlg = VisitForm(ctx, visit_service.get_visit(ctx, ref.id), page)

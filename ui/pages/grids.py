@@ -43,11 +43,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain.grids import ROLE_HELPER, ROLE_LEAD, ROLES
-from congress_desktop.errors import CongressError, Exists, FieldErrors
-from congress_desktop.services import grids as grid_service
-from congress_desktop.services.context import Context
-from congress_desktop.services.grids import (
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, Exists, FieldErrors
+from congress_desktop.grids import service as grid_service
+from congress_desktop.grids.rules import ROLE_HELPER, ROLE_LEAD, ROLES
+from congress_desktop.grids.service import (
     AssignmentRow,
     GridCheckReport,
     GridRow,
@@ -55,7 +55,7 @@ from congress_desktop.services.grids import (
     RosterMember,
     SuggestionResult,
 )
-from congress_desktop.services.villages import list_villages
+from congress_desktop.places.villages import list_villages
 from ui import errors as ui_errors
 from ui import tasks, widgets
 from ui.files import ask_open_file, ask_save_file, info, open_file, printout_path

@@ -14,11 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain.deputies import LEVELS
-from congress_desktop.services import contact_points as cp_svc
-from congress_desktop.services import deputies as dep_svc
-from congress_desktop.services import villages as vil_svc
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.deputies import service as dep_svc
+from congress_desktop.deputies.rules import LEVELS
+from congress_desktop.places import contact_points as cp_svc
+from congress_desktop.places import villages as vil_svc
 from ui import widgets
 from ui.pages.visits import VisitSummaryCard
 

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.errors import CongressError
-from congress_desktop.services.deputies import ImportResult, save_import_errors
+from congress_desktop.core.errors import CongressError
+from congress_desktop.deputies.service import ImportResult, save_import_errors
 from ui import errors as ui_errors
 from ui.files import ask_save_file
 

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.errors import CongressError
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError
 from ui import errors as ui_errors
 from ui import widgets
 

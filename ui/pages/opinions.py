@@ -40,17 +40,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain.opinions import ACTIONS, MEETING_STAGES, RATINGS, REPLY_KINDS, Step
-from congress_desktop.domain.opinions import opinion_number as referral_number
-from congress_desktop.errors import CongressError, FieldErrors
-from congress_desktop.services import attachments as att_service
-from congress_desktop.services import deputies as deputy_service
-from congress_desktop.services import opinions as opinion_service
-from congress_desktop.services import units as unit_service
-from congress_desktop.services import visits as visit_service
-from congress_desktop.services.context import Context
-from congress_desktop.services.opinions import OpinionDetail, OpinionQuery, OpinionRow
-from congress_desktop.services.villages import list_villages
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.deputies import service as deputy_service
+from congress_desktop.places import units as unit_service
+from congress_desktop.places.villages import list_villages
+from congress_desktop.visits import attachments as att_service
+from congress_desktop.visits import opinions as opinion_service
+from congress_desktop.visits import service as visit_service
+from congress_desktop.visits.opinion_rules import ACTIONS, MEETING_STAGES, RATINGS, REPLY_KINDS, Step
+from congress_desktop.visits.opinion_rules import opinion_number as referral_number
+from congress_desktop.visits.opinions import OpinionDetail, OpinionQuery, OpinionRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
 from ui.pages import visits_common as common
@@ -577,7 +577,7 @@ class OpinionDialog(QDialog):
 
 
 def opinion_service_refusal(row: OpinionRow, detail: OpinionDetail, action: str) -> str | None:
-    from congress_desktop.domain.opinions import refusal
+    from congress_desktop.visits.opinion_rules import refusal
 
     return refusal(row.flow(detail.last_on), action)
 

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop import APP_NAME, __version__, paths
-from congress_desktop.services.context import Context
+from congress_desktop import APP_NAME, __version__
+from congress_desktop.core import paths
+from congress_desktop.core.context import Context
 from ui import widgets
 
 

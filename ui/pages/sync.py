@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.errors import CongressError
-from congress_desktop.services import city_summary
-from congress_desktop.services import sync as sync_service
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError
+from congress_desktop.sync import service as sync_service
+from congress_desktop.sync import summary as city_summary
 from congress_desktop.sync.keys import PassphraseNeeded
 from congress_desktop.sync.stick import list_removable_drives
 from ui import errors as ui_errors

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.errors import CongressError
-from congress_desktop.services import sync as sync_service
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError
+from congress_desktop.sync import service as sync_service
 from ui import widgets
 
 STATUS_LABELS = {"applied": "已导入", "already": "已导入过", "refused": "已拒绝"}

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain.regioncode import RegionCodeError, validate_village_code
-from congress_desktop.errors import CongressError, Exists, FieldErrors
-from congress_desktop.services.context import Context
-from congress_desktop.services.villages import VillageRow, delete_village, list_villages, save_village
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, Exists, FieldErrors
+from congress_desktop.core.regioncode import RegionCodeError, validate_village_code
+from congress_desktop.places.villages import VillageRow, delete_village, list_villages, save_village
 from ui import errors as ui_errors
 from ui import widgets
 from ui.models import VillageTableModel

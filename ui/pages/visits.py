@@ -42,17 +42,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain.text import pinyin_keys
-from congress_desktop.domain.visits import FORMS
-from congress_desktop.errors import CongressError, FieldErrors
-from congress_desktop.services import attachments as att_service
-from congress_desktop.services import contact_points as cp_service
-from congress_desktop.services import deputies as deputy_service
-from congress_desktop.services import opinions as opinion_service
-from congress_desktop.services import visits as visit_service
-from congress_desktop.services.context import Context
-from congress_desktop.services.villages import list_villages
-from congress_desktop.services.visits import VisitDetail, VisitQuery, VisitRow
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.core.text import pinyin_keys
+from congress_desktop.deputies import service as deputy_service
+from congress_desktop.places import contact_points as cp_service
+from congress_desktop.places.villages import list_villages
+from congress_desktop.visits import attachments as att_service
+from congress_desktop.visits import opinions as opinion_service
+from congress_desktop.visits import service as visit_service
+from congress_desktop.visits.rules import FORMS
+from congress_desktop.visits.service import VisitDetail, VisitQuery, VisitRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
 from ui.pages import visits_common as common

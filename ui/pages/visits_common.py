@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.services.history import HistoryEntry, describe_changes
+from congress_desktop.core.history import HistoryEntry, describe_changes
 from ui.files import ask_open_files
 from ui.files import ask_save_file as ask_save_file  # re-exported: the pages call common.<seam>
 from ui.files import info as info

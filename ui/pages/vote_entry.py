@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain import votes as dv
-from congress_desktop.errors import CongressError
-from congress_desktop.services import votes as vote_service
-from congress_desktop.services.context import Context
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError
+from congress_desktop.votes import service as vote_service
+from congress_desktop.votes import tally as dv
 from ui import errors as ui_errors
 from ui import widgets
 

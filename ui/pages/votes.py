@@ -40,12 +40,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from congress_desktop.domain import votes as dv
-from congress_desktop.errors import CongressError, FieldErrors
-from congress_desktop.services import vote_printing
-from congress_desktop.services import votes as vote_service
-from congress_desktop.services.context import Context
-from congress_desktop.services.deputies import ImportResult
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.deputies.service import ImportResult
+from congress_desktop.votes import printing as vote_printing
+from congress_desktop.votes import service as vote_service
+from congress_desktop.votes import tally as dv
 from ui import errors as ui_errors
 from ui import tasks, widgets
 from ui.files import ask_open_file, ask_save_file, info, open_file, printout_path

@@ -1,0 +1,1 @@
+"""备份与恢复: backups, encrypted stick backups, restore and the data check."""

@@ -1,0 +1,1 @@
+"""代表: the roster, its rules, import/export and printing."""

@@ -1,0 +1,1 @@
+"""网格化履职: grids, placements of deputies, checks and rosters."""
