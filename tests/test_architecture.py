@@ -1,4 +1,5 @@
-"""The layering holds: the core never imports Qt or the GUI; the GUI never touches the storage layer.
+"""The layering holds: the core never imports Qt or the GUI; the GUI never touches the storage layer;
+core/ imports no area; an area's rules import only core's plain helpers and other areas' rules.
 
 Two independent checks: import-linter's contracts from pyproject.toml, and a plain scan of every
 import statement (so a turned arrow fails even if the linter's configuration is changed)."""
@@ -17,8 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CORE_MUST_NOT = ("PySide6", "shiboken6", "ui")
 GUI_MUST_NOT = ("congress_desktop.core.store", "sqlalchemy", "alembic")
-DOMAIN_MUST_NOT = ("congress_desktop.core.store", "congress_desktop.services", "congress_desktop.reports",
-                   "congress_desktop.sync", "ui", "sqlalchemy", "PySide6")
+AREAS = ("deputies", "places", "visits", "grids", "votes", "duty", "sync", "backups")
+CORE_NEVER = tuple(f"congress_desktop.{a}" for a in (*AREAS, "demo", "commands", "cli"))
+# the pure rules of each area: integers, strings and reasons, no database, no files
+RULES = ("deputies/rules.py", "places/rules.py", "visits/rules.py", "visits/opinion_rules.py", "grids/rules.py",
+         "votes/tally.py", "duty/rules.py")
+RULES_MUST_NOT = ("congress_desktop.core.store", "congress_desktop.core.context", "sqlalchemy", "PySide6", "ui",
+                  *(f"congress_desktop.{a}.{m}" for a in AREAS
+                    for m in ("service", "records", "evaluation", "opinions", "report", "importing", "printing")))
 
 
 def module_name(path: Path) -> str:
@@ -52,7 +59,8 @@ def imports_of(path: Path, *, top_level_only: bool = False) -> list[tuple[int, s
 
 def violations(folder: str, forbidden: tuple[str, ...], *, top_level_only: bool = False) -> list[str]:
     found: dict[str, str] = {}  # one report per import statement
-    for path in sorted((ROOT / folder).rglob("*.py")):
+    where = ROOT / folder
+    for path in sorted(where.rglob("*.py")) if where.is_dir() else [where]:
         for line, mod in imports_of(path, top_level_only=top_level_only):
             if any(mod == f or mod.startswith(f + ".") for f in forbidden):
                 found.setdefault(f"{path.relative_to(ROOT)}:{line}", mod)
@@ -67,8 +75,13 @@ def test_gui_never_imports_the_storage_layer():
     assert violations("ui", GUI_MUST_NOT) == []
 
 
-def test_domain_imports_nothing_of_ours():
-    assert violations("congress_desktop/domain", DOMAIN_MUST_NOT) == []
+def test_core_imports_no_area():
+    assert violations("congress_desktop/core", CORE_NEVER) == []
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_an_areas_rules_import_only_plain_helpers_and_other_rules(rules):
+    assert violations(f"congress_desktop/{rules}", RULES_MUST_NOT) == []
 
 
 def test_launcher_loads_qt_only_when_needed():
@@ -79,10 +92,10 @@ def test_launcher_loads_qt_only_when_needed():
 
 
 def test_scan_catches_a_turned_arrow(tmp_path, monkeypatch):
-    """The scanner itself works: a relative import of the store from ui/ is found."""
+    """The scanner itself works: an import of the store from ui/ is found."""
     fake = tmp_path / "ui" / "pages"
     fake.mkdir(parents=True)
-    (fake / "bad.py").write_text("from ...congress_desktop import store\nfrom sqlalchemy import select\n")
+    (fake / "bad.py").write_text("from congress_desktop.core import store\nfrom sqlalchemy import select\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert len(violations("ui", GUI_MUST_NOT)) == 2
 

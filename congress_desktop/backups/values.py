@@ -1,4 +1,4 @@
-"""检查数据 · 内容: every stored value against the rules of its column (store/content.py), the same
+"""检查数据 · 内容: every stored value against the rules of its column (sync/content.py), the same
 rules a received sync record meets before it is written. A value that breaks them (a record received
 before these checks existed, a file edited by hand) can make every list that shows it fail; ``check``
 names each such record, and ``hold_received`` puts the received ones aside as 待核查: the record as it
@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from congress_desktop.core.store.content import table_rules
+from congress_desktop.sync.content import table_rules
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ _PLACEHOLDERS = {"date": "1970-01-01", "month|date": "1970-01", "time": "00:00",
 def _safe(table, column: str):
     """A value its rule accepts, for a field whose stored value cannot be read (the original stays in
     the quarantine row): the column's default, else a placeholder of its format."""
-    from congress_desktop.core.store.content import column_rule
+    from congress_desktop.sync.content import column_rule
 
     col = table.c[column]
     rule = column_rule(table, column)

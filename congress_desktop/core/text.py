@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
-# Characters no record may hold (store/content.py checks every stored and received text with this):
+# Characters no record may hold (sync/content.py checks every stored and received text with this):
 # C0 controls but tab/newline/return, DEL, C1, bidi embeddings and overrides (U+202A-U+202E,
 # U+2066-U+2069: they make a name read backwards), lone surrogates, the noncharacters U+FFFE/U+FFFF
 INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")

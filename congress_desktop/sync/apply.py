@@ -1,6 +1,6 @@
 """Applying a received package's records, inside the caller's one transaction (DESIGN.md §3).
 
-Every record is checked as strictly as a typed one before anything is written (store/content.py:
+Every record is checked as strictly as a typed one before anything is written (sync/content.py:
 types, dates, vocabularies, 64-bit integers, no control characters or lone surrogates, required
 columns present); a bad value refuses the whole package, naming the table, the record and the field.
 

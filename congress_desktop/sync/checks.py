@@ -1,5 +1,5 @@
 """Every received record is checked as strictly as a typed one, before anything is written
-(store/content.py holds the rules of each column); what we send is checked by the same rules, so a
+(sync/content.py holds the rules of each column); what we send is checked by the same rules, so a
 bad value of ours is named at the export instead of refusing the whole package at the receiver."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from congress_desktop.core.store.content import FORBIDDEN, ColumnRule, column_rule
+from congress_desktop.sync.content import FORBIDDEN, ColumnRule, column_rule
 from congress_desktop.sync.package import SyncError, TableData
 
 if TYPE_CHECKING:

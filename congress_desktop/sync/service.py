@@ -43,7 +43,6 @@ from congress_desktop.core.context import (
 )
 from congress_desktop.core.errors import CongressError, Exists, InvalidInput, NotFound
 from congress_desktop.core.store import epochs as store_epochs
-from congress_desktop.core.store.content import FORBIDDEN
 from congress_desktop.core.store.db import backup_copy
 from congress_desktop.core.store.ids import uuid7
 from congress_desktop.core.store.models import ChangeLog, utcnow
@@ -61,6 +60,7 @@ from congress_desktop.sync import apply as sync_apply
 from congress_desktop.sync import engine, stick, streams
 from congress_desktop.sync import keys as keymod
 from congress_desktop.sync.checks import ValueRefused
+from congress_desktop.sync.content import FORBIDDEN
 from congress_desktop.sync.keys import KeyPair, PublicKeys, normalise_fingerprint
 from congress_desktop.sync.package import (
     CORRUPT,

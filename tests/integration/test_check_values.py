@@ -1,4 +1,4 @@
-"""`check` reads every stored value by the rules a received record meets (store/content.py), names each
+"""`check` reads every stored value by the rules a received record meets (sync/content.py), names each
 record that breaks them, and `check --hold` puts the received ones aside as 待核查 so every list opens."""
 
 from __future__ import annotations

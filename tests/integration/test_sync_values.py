@@ -1,4 +1,4 @@
-"""A received record is checked as strictly as a typed one (store/content.py, sync/checks.py).
+"""A received record is checked as strictly as a typed one (sync/content.py, sync/checks.py).
 
 Each hostile or broken value comes in a package signed with the town's real keys and a consistent
 manifest, so only the value checks stand in the way: the package is refused whole, the message names
