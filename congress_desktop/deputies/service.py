@@ -9,10 +9,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from congress_desktop.core.context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
-from congress_desktop.core.errors import CongressError, Exists, FieldErrors, InvalidInput, NotFound
+from congress_desktop.core.errors import Exists, FieldErrors, InvalidInput, NotFound
 from congress_desktop.core.idcard import mask_id_number
+from congress_desktop.core.importing import ImportResult, RowProblem, run_import
 from congress_desktop.core.ownership import ensure_owned
-from congress_desktop.core.sheets import RowError, Sheet, read_sheet, write_error_report, write_xlsx
+from congress_desktop.core.sheets import SheetRow, read_sheet, write_xlsx
 from congress_desktop.core.store.models import Deputy, Village
 from congress_desktop.core.text import clean, pinyin_keys, to_halfwidth
 from congress_desktop.deputies.rules import (
@@ -281,95 +282,46 @@ EXPORT_COLUMNS = ["name", "gender", "ethnicity", "birth_date", "id_number", "pol
                   "group_name", "elected_on", "status", "status_date", "status_reason", "note"]
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    applied: int
-    errors: tuple[RowError, ...]
-    total_rows: int
-    sheet: Sheet | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
 def import_deputies(ctx: Context, path: str | Path, progress: Progress = no_progress,
                     cancel: Cancel = never_cancel) -> ImportResult:
     """All rows or nothing: every bad row is listed with its row number and reason."""
     sheet = read_sheet(path, IMPORT_HEADERS, required=("name",))
     villages = find_village_ids(ctx)
-    errors: list[RowError] = []
-    good: list[tuple[int, DeputyData]] = []
-    total = len(sheet.rows)
-    if total == 0:
-        raise InvalidInput("表格中没有代表数据（表头下面是空的）")
     seen_id: dict[str, int] = {}
     seen_name_birth: dict[tuple[str, str], int] = {}
-    for i, row in enumerate(sheet.rows):
-        check_cancel(cancel)
+
+    def normalise(row: SheetRow) -> DeputyData:
         raw = dict(row.values)
         village = clean(raw.pop("village", ""))
         if village:
             vid = villages.get(village) or villages.get(village_key(village))
             if vid is None:
-                errors.append(RowError(row.number, "所在村(社区)",
-                                       f"“{village}”不在本乡镇的村(社区)名单中，请先在“村(社区)”中添加"))
-                continue
+                raise RowProblem.of("所在村(社区)", f"“{village}”不在本乡镇的村(社区)名单中，请先在“村(社区)”中添加")
             raw["village_id"] = vid
-        try:
-            data = normalise_deputy(raw)
-        except FieldErrors as e:
-            for key, msg in e.errors.items():
-                errors.append(RowError(row.number, FIELD_LABELS.get(key, key), msg))
-            continue
+        data = normalise_deputy(raw)
         if data.id_number:
             if data.id_number in seen_id:
-                errors.append(RowError(row.number, "身份证号", f"与第 {seen_id[data.id_number]} 行重复"))
-                continue
+                raise RowProblem.of("身份证号", f"与第 {seen_id[data.id_number]} 行重复")
             seen_id[data.id_number] = row.number
         if data.birth_date:
             key = (data.name, data.birth_date)
             if key in seen_name_birth:
-                errors.append(RowError(row.number, "姓名", f"与第 {seen_name_birth[key]} 行同名同出生年月，疑为重复"))
-                continue
+                raise RowProblem.of("姓名", f"与第 {seen_name_birth[key]} 行同名同出生年月，疑为重复")
             seen_name_birth[key] = row.number
-        good.append((row.number, data))
-        if i % 200 == 0:
-            progress(i, total * 2)
-    try:
-        with ctx.store.session() as s:
-            for i, (number, data) in enumerate(good):
-                check_cancel(cancel)
-                try:
-                    _check_duplicate(s, data, None)
-                except Exists as e:
-                    errors.append(RowError(number, FIELD_LABELS.get(e.field or "", ""), e.message))
-                    continue
-                if errors:
-                    continue  # keep checking for the report, but write nothing
-                d = Deputy()
-                _apply(s, d, data)
-                s.add(d)
-                if i % 200 == 0:
-                    s.flush()
-                    progress(total + i, total * 2)
-            if errors:
-                raise _Rejected()
-    except _Rejected:
-        errors.sort(key=lambda e: e.row)
-        return ImportResult(0, tuple(errors), total, sheet)
-    progress(total * 2, total * 2)
-    return ImportResult(len(good), (), total, sheet)
+        return data
 
+    def write(s: Session, _number: int, data: DeputyData) -> None:
+        _check_duplicate(s, data, None)
+        d = Deputy()
+        _apply(s, d, data)
+        s.add(d)
 
-class _Rejected(Exception):
-    """Rolls the unit of work back when any row is bad."""
+    return run_import(ctx, sheet, normalise, write, labels=FIELD_LABELS, progress=progress, cancel=cancel,
+                      empty_text="表格中没有代表数据（表头下面是空的）")
 
 
 def save_import_errors(result: ImportResult, path: str | Path) -> None:
-    if result.sheet is None:
-        raise CongressError("没有可保存的错误报告")
-    write_error_report(path, result.sheet, result.errors)
+    result.save_errors(path)
 
 
 def export_deputies(ctx: Context, path: str | Path, q: DeputyQuery = DeputyQuery(),

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from congress_desktop.core.context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
 from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import CongressError, Exists, FieldErrors, InvalidInput, NotFound
+from congress_desktop.core.importing import ImportResult
 from congress_desktop.core.office import get_setting, set_setting
 from congress_desktop.core.phone import PhoneError, normalise_phone
 from congress_desktop.core.sheets import RowError, read_sheet, write_xlsx
@@ -28,7 +29,6 @@ from congress_desktop.core.store.models import Deputy, Village
 from congress_desktop.core.store.models_grids import Grid, GridAssignment
 from congress_desktop.core.text import clean, clean_name, to_halfwidth
 from congress_desktop.deputies.rules import LEVEL_SHORT, LEVELS
-from congress_desktop.deputies.service import ImportResult
 from congress_desktop.grids import rules
 from congress_desktop.grids.rules import ROLE_HELPER, ROLE_LEAD, ROLES
 from congress_desktop.places.villages import find_village_ids, village_key

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from congress_desktop.core.context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
 from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import CongressError, FieldErrors, InvalidInput, NotFound
+from congress_desktop.core.importing import ImportResult
 from congress_desktop.core.sheets import RowError, read_sheet, write_xlsx
 from congress_desktop.core.store.models import Deputy, Village, utcnow
 from congress_desktop.core.store.models_votes import (
@@ -40,7 +41,6 @@ from congress_desktop.core.store.models_votes import (
     VoteTotals,
 )
 from congress_desktop.core.text import clean
-from congress_desktop.deputies.service import ImportResult
 from congress_desktop.votes import tally as dv
 from congress_desktop.votes.tally import (
     ATTENDANCE,

@@ -1,6 +1,6 @@
 """The result of an import that found bad rows: every row with its column and reason, nothing imported.
 
-「保存错误报告」 writes the original rows with a 错误原因 column first (``save_import_errors``); the user
+「保存错误报告」 writes the original rows with a 错误原因 column first (``ImportResult.save_errors``); the user
 fixes the cells in that file and imports it again.
 """
 
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from congress_desktop.core.errors import CongressError
-from congress_desktop.deputies.service import ImportResult, save_import_errors
+from congress_desktop.core.importing import ImportResult
 from ui import errors as ui_errors
 from ui.files import ask_save_file
 
@@ -115,7 +115,7 @@ class ImportErrorsDialog(QDialog):
             ui_errors.show_error(self, CongressError("错误报告不能覆盖正在导入的原文件，请换一个文件名"))
             return None
         try:
-            save_import_errors(self.result, target)
+            self.result.save_errors(target)
         except PermissionError as e:
             ui_errors.show_error(self, CongressError(
                 f"无法写入 {target.name}：文件可能正在 Excel/WPS 中打开，请关闭后再试"))

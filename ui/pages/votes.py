@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
-from congress_desktop.deputies.service import ImportResult
+from congress_desktop.core.importing import ImportResult
 from congress_desktop.votes import printing as vote_printing
 from congress_desktop.votes import service as vote_service
 from congress_desktop.votes import tally as dv
