@@ -27,7 +27,7 @@ def out(text: str = "") -> None:
 
 def out_json(value) -> None:
     def plain(v):
-        if is_dataclass(v):
+        if is_dataclass(v) and not isinstance(v, type):
             return asdict(v)
         if isinstance(v, (list, tuple)):
             return [plain(x) for x in v]

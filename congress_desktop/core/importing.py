@@ -5,7 +5,7 @@ write all or nothing → an error report the user can fix and import again.
         ...
     def write(s: Session, number: int, data) -> None: # in the one unit of work; may raise RowProblem/Exists
         ...
-    return run_import(ctx, sheet, normalise, write, labels=FIELD_LABELS, progress=progress, cancel=cancel)
+    return run_import(ctx, sheet, normalise, write, ImportSpec(labels=FIELD_LABELS), progress=progress, cancel=cancel)
 
 Any error leaves the database as it was (the unit of work rolls back) and every bad row is listed, the
 rows that could not even be read and those the database refused (a duplicate) alike.
@@ -14,7 +14,7 @@ rows that could not even be read and those the database refused (a duplicate) al
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -62,6 +62,15 @@ class ImportResult:
         write_error_report(path, self.sheet, self.errors)
 
 
+@dataclass(frozen=True)
+class ImportSpec:
+    """What differs between importers besides their two steps."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)  # field key -> the column's Chinese name
+    empty_text: str = "表格中没有数据（表头下面是空的）"
+    after: Callable[[Session], Iterable[RowError]] | None = None  # whole-import check before the commit
+
+
 class _Rejected(Exception):
     """Rolls the unit of work back when any row is bad."""
 
@@ -79,19 +88,17 @@ def row_errors(number: int, exc: BaseException, labels: Mapping[str, str]) -> li
 
 
 def run_import(ctx: Context, sheet: Sheet, normalise: Callable[[SheetRow], T | None],
-               write: Callable[[Session, int, T], Any], *, labels: Mapping[str, str] | None = None,
-               progress: Progress = no_progress, cancel: Cancel = never_cancel,
-               empty_text: str = "表格中没有数据（表头下面是空的）",
-               after: Callable[[Session], Iterable[RowError]] | None = None) -> ImportResult:
+               write: Callable[[Session, int, T], Any], spec: ImportSpec = ImportSpec(), *,
+               progress: Progress = no_progress, cancel: Cancel = never_cancel) -> ImportResult:
     """Import ``sheet`` whole or not at all (see the module docstring).
 
     ``normalise`` returns None for a row to skip silently; ``write`` returns False when the row was left
-    as it was (counted as skipped). ``after(s)`` may check the whole import before it is committed and
-    return file-level errors (row 0)."""
-    labels = labels or {}
+    as it was (counted as skipped). ``spec.after(s)`` may check the whole import before it is committed
+    and return file-level errors (row 0)."""
+    labels, after = spec.labels, spec.after
     total = len(sheet.rows)
     if total == 0:
-        raise InvalidInput(empty_text)
+        raise InvalidInput(spec.empty_text)
     errors: list[RowError] = []
     good: list[tuple[int, T]] = []
     for i, row in enumerate(sheet.rows):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from congress_desktop.core.context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
 from congress_desktop.core.errors import Exists, FieldErrors, InvalidInput, NotFound
 from congress_desktop.core.idcard import mask_id_number
-from congress_desktop.core.importing import ImportResult, RowProblem, run_import
+from congress_desktop.core.importing import ImportResult, ImportSpec, RowProblem, run_import
 from congress_desktop.core.ownership import ensure_owned
 from congress_desktop.core.sheets import SheetRow, read_sheet, write_xlsx
 from congress_desktop.core.store.models import Deputy, Village
@@ -316,8 +316,8 @@ def import_deputies(ctx: Context, path: str | Path, progress: Progress = no_prog
         _apply(s, d, data)
         s.add(d)
 
-    return run_import(ctx, sheet, normalise, write, labels=FIELD_LABELS, progress=progress, cancel=cancel,
-                      empty_text="表格中没有代表数据（表头下面是空的）")
+    spec = ImportSpec(labels=FIELD_LABELS, empty_text="表格中没有代表数据（表头下面是空的）")
+    return run_import(ctx, sheet, normalise, write, spec, progress=progress, cancel=cancel)
 
 
 def save_import_errors(result: ImportResult, path: str | Path) -> None:
