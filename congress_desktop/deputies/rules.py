@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
 
 from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import FieldErrors
@@ -31,7 +33,49 @@ LEVEL_WORDS: list[tuple[str, str]] = [
     ("镇", "town"),
 ]
 
-STATUSES = ("在任", "暂停", "终止")
+class DeputyStatus(StrEnum):
+    """A deputy's status; the members are the words themselves (``DeputyStatus.IN_OFFICE == "在任"``)."""
+
+    IN_OFFICE = "在任"
+    SUSPENDED = "暂停"  # 代表法 art. 61: suspended from exercising the duties
+    ENDED = "终止"      # art. 62: the mandate ended
+
+
+IN_OFFICE = DeputyStatus.IN_OFFICE
+STATUSES = tuple(DeputyStatus)
+
+
+class HasTenure(Protocol):
+    """What the in-office rule reads: a Deputy row, a grids DeputyInfo, a form's values alike."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_date(self) -> str: ...
+    @property
+    def elected_on(self) -> str: ...
+
+
+def in_office_on(d: HasTenure, on: str) -> bool:
+    """THE rule: in office on day ``on`` (YYYY-MM-DD): elected by then (a month-only election date
+    counts from the first of the month) and not yet 暂停/终止 (the status date is the first day out of
+    office; a 暂停/终止 without a date is out of office on every day)."""
+    if d.elected_on and d.elected_on[:10] > on:
+        return False
+    if d.status == IN_OFFICE:
+        return True
+    return bool(d.status_date) and on < d.status_date
+
+
+def in_office_during(d: HasTenure, start: str | None, end: str | None) -> bool:
+    """In office on at least one day of ``start``..``end`` (either end open when None or '')."""
+    if end and d.elected_on and d.elected_on[:10] > end:
+        return False
+    if d.status == IN_OFFICE:
+        return True
+    if not d.status_date:
+        return False
+    return not start or start < d.status_date
 GENDERS = ("男", "女")
 POLITICAL = ("中共党员", "中共预备党员", "共青团员", "民革党员", "民盟盟员", "民建会员", "民进会员",
              "农工党党员", "致公党党员", "九三学社社员", "台盟盟员", "无党派人士", "群众")

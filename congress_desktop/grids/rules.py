@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from congress_desktop.deputies.rules import in_office_on
+
 ROLE_LEAD = "责任代表"
 ROLE_HELPER = "协助代表"
 ROLES = (ROLE_LEAD, ROLE_HELPER)
@@ -78,16 +80,6 @@ class AssignmentInfo:
 
 
 # ---------------------------------------------------------------------------------------- who, when
-
-def in_office_on(d: DeputyInfo, on: str) -> bool:
-    """In office on day ``on``: elected by then, and not yet 暂停/终止 (the status date is the first
-    day out of office). A month-only election date counts from the first of the month."""
-    if d.elected_on and d.elected_on[:10] > on:
-        return False
-    if d.status == "在任":
-        return True
-    return bool(d.status_date) and on < d.status_date
-
 
 def needs_grid(d: DeputyInfo, on: str) -> bool:
     """Must be in a grid on ``on``: in office, and a town-level or city-level deputy."""
