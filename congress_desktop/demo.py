@@ -116,7 +116,7 @@ def create_demo(ctx: Context, progress: Progress = no_progress, *, seed: int = 2
     seed_demo_grids(ctx, rng)
     from congress_desktop.votes.service import seed_demo_votes
     seed_demo_votes(ctx, rng)
-    from congress_desktop.visits.service import seed_demo_visits
+    from congress_desktop.visits.demo import seed_demo_visits
     seed_demo_visits(ctx, rng)
     from congress_desktop.duty.records import seed_demo_duty
     seed_demo_duty(ctx, rng)

@@ -154,12 +154,7 @@ def normalise_opinion_draft(raw: dict, n: int, errors: dict[str, str]) -> Opinio
                         clean(raw.get("title")), bool(raw.get("key_item")))
 
 
-def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
-    """Check and normalise a visit; raises ``FieldErrors`` naming every wrong field.
-
-    A visit is recorded after it happened: a date or start time in the future is refused."""
-    now = now or dt.datetime.now()
-    errors: dict[str, str] = {}
+def _visit_date(raw: dict, now: dt.datetime, errors: dict[str, str]) -> str:
     visit_date = ""
     try:
         visit_date = parse_date(raw.get("visit_date"))
@@ -171,6 +166,10 @@ def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
             errors["visit_date"] = f"接待日期 {visit_date} 太早，请检查"
     except DateError as e:
         errors["visit_date"] = f"接待日期：{e}"
+    return visit_date
+
+
+def _visit_times(raw: dict, visit_date: str, now: dt.datetime, errors: dict[str, str]) -> tuple[str, str]:
     times = {}
     for key in ("start_time", "end_time"):
         try:
@@ -184,11 +183,10 @@ def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
     if (start and visit_date and "visit_date" not in errors and visit_date == now.date().isoformat()
             and start > now.strftime("%H:%M")):
         errors["start_time"] = f"开始时间 {start} 晚于现在：这里登记的是已经发生的接待"
-    form = clean(raw.get("form"))
-    if not form:
-        errors["form"] = "请选择接待形式"
-    elif form not in FORMS:
-        errors["form"] = f"接待形式应为 {'、'.join(FORMS)} 之一"
+    return start, end
+
+
+def _visit_place(raw: dict, errors: dict[str, str]) -> tuple[str | None, str | None, str]:
     contact_point_id = clean(raw.get("contact_point_id")) or None
     grid_id = clean(raw.get("grid_id")) or None
     place_text = clean(raw.get("place_text"))
@@ -196,6 +194,23 @@ def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
         errors["place"] = "请选择接待地点（联系站点或网格），或直接填写地点"
     elif contact_point_id and grid_id:
         errors["place"] = "接待地点只能是一个：联系站点或网格"
+    return contact_point_id, grid_id, place_text
+
+
+def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
+    """Check and normalise a visit; raises ``FieldErrors`` naming every wrong field.
+
+    A visit is recorded after it happened: a date or start time in the future is refused."""
+    now = now or dt.datetime.now()
+    errors: dict[str, str] = {}
+    visit_date = _visit_date(raw, now, errors)
+    start, end = _visit_times(raw, visit_date, now, errors)
+    form = clean(raw.get("form"))
+    if not form:
+        errors["form"] = "请选择接待形式"
+    elif form not in FORMS:
+        errors["form"] = f"接待形式应为 {'、'.join(FORMS)} 之一"
+    contact_point_id, grid_id, place_text = _visit_place(raw, errors)
     deputy_ids = tuple(dict.fromkeys(d for d in (raw.get("deputy_ids") or []) if d))
     if not deputy_ids:
         errors["deputy_ids"] = "请至少选择一名接待代表"

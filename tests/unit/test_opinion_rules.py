@@ -13,6 +13,7 @@ from congress_desktop.visits.opinion_rules import (
     ACTIONS,
     STATES,
     Flow,
+    LedgerHandling,
     Step,
     TransitionRefused,
     add_months,
@@ -239,15 +240,16 @@ def test_meetings_follow_the_handling():
 def test_ledger_state_is_inferred_and_replayed_through_the_rules():
     assert state_of_ledger("", on_the_spot=False, closed_on="2026-02-01", rating="", reply_on="", unit="x") == "办结"
     assert state_of_ledger("", on_the_spot=False, closed_on="", rating="", reply_on="", unit="x") == "交办"
-    steps = steps_to("办结", on_the_spot=False, unit_id="u1", unit_name="水利站", assigned_on="2026-01-06",
-                     deadline="", complex_item=False, reply_on="2026-02-01", reply_kind="已解决", reply_text="修好",
-                     rated_on="", rating="满意", closed_on="2026-02-10", plan_done_on="")
+    steps = steps_to("办结", LedgerHandling(
+        on_the_spot=False, unit_id="u1", unit_name="水利站", assigned_on="2026-01-06", deadline="",
+        complex_item=False, reply_on="2026-02-01", reply_kind="已解决", reply_text="修好", rated_on="", rating="满意",
+        closed_on="2026-02-10", plan_done_on=""))
     assert [s.action for s in steps] == ["assign", "start", "answer", "rate", "close"]
     assert run(*steps).state == "办结"
     with pytest.raises(TransitionRefused, match="须填写承办单位"):
-        steps_to("办理中", on_the_spot=False, unit_id="", unit_name="", assigned_on="2026-01-06", deadline="",
-                 complex_item=False, reply_on="", reply_kind="", reply_text="", rated_on="", rating="",
-                 closed_on="", plan_done_on="")
+        steps_to("办理中", LedgerHandling(
+            on_the_spot=False, unit_id="", unit_name="", assigned_on="2026-01-06", deadline="", complex_item=False,
+            reply_on="", reply_kind="", reply_text="", rated_on="", rating="", closed_on="", plan_done_on=""))
 
 
 # ------------------------------------------------------------------ visits
