@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QDialog
 
+import ui.pages.opinion_dialogs as opinion_dialogs
 import ui.pages.opinions as opinions_page
 import ui.widgets
 from congress_desktop.core.text import pinyin_keys
@@ -122,6 +123,7 @@ def test_reception_day_typed_from_the_keyboard(qtbot, demo_ctx):
         type_chinese(row["content"], content)
         enter(qtbot, form)
     qtbot.keyClick(form.focusWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert form.save_task is not None and form.save_task.wait()  # saved on the database worker
 
     assert form.result() == QDialog.DialogCode.Accepted, form.general_error.text()
     saved = form.saved
@@ -145,7 +147,8 @@ def test_visit_form_shows_every_error_and_saves_nothing(qtbot, demo_ctx):
     form.visitors.rows[0]["name"].setText("张三")
     form.visitors.rows[0]["phone"].setText("1381234")
     form.opinions.rows[0]["content"].setText("修路")  # no category
-    assert form.save() is False
+    form.save().wait()  # saved on the database worker
+    assert form.saved is None and form.result() != QDialog.DialogCode.Accepted
     assert form.isVisible() and vis.count_visits(ctx) == before
     date_error = form.field_errors["visit_date"]
     assert "晚于今天" in date_error.text() and date_error.isVisible()
@@ -176,7 +179,8 @@ def test_visits_page_new_edit_delete(qtbot, demo_ctx, modals, monkeypatch):
         form.opinions.rows[0]["content"].setText("路口加装红绿灯")
         form.opinions.rows[0]["on_the_spot"].setChecked(True)
         form.opinions.rows[0]["answer"].setText("已向交警中队反映")
-        return QDialog.DialogCode.Accepted if form.save() else 0
+        form.save().wait()
+        return QDialog.DialogCode.Accepted if form.saved else 0
 
     handlers[VisitForm] = fill
     page.new_visit()
@@ -271,19 +275,19 @@ def test_opinion_dialog_steps_meetings_and_back_to_the_visit(qtbot, demo_ctx, mo
     assert "不能答复" in dlg.step_buttons["answer"].toolTip()
 
     today = TODAY.isoformat()
-    monkeypatch.setattr(opinions_page, "ask_step",
+    monkeypatch.setattr(opinion_dialogs, "ask_step",
                         lambda parent, ctx, action, detail: Step(action, on=today, unit_id=unit.id,
                                                                  deadline=(TODAY - dt.timedelta(days=1)).isoformat()))
     dlg.step_buttons["assign"].click()
     assert "不能早于交办日期" in dlg.error.text() and dlg.detail.row.state == "登记"
-    monkeypatch.setattr(opinions_page, "ask_step", lambda parent, ctx, action, detail: Step(action, on=today,
+    monkeypatch.setattr(opinion_dialogs, "ask_step", lambda parent, ctx, action, detail: Step(action, on=today,
                                                                                             unit_id=unit.id))
     dlg.step_buttons["assign"].click()
     assert dlg.detail.row.state == "交办" and dlg.state_label.text() == "交办"
     assert {k for k, b in dlg.step_buttons.items() if b.isEnabled()} == {"reassign", "start"}
     assert dlg.events.count() == 1 and "镇水利站" in dlg.events.item(0).text()
 
-    monkeypatch.setattr(opinions_page, "ask_meeting", lambda parent, stage, current: {
+    monkeypatch.setattr(opinion_dialogs, "ask_meeting", lambda parent, stage, current: {
         "meet_on": today, "participants": "代表、群众、水利站", "notes": "现场查看"})
     dlg.meeting_buttons["办前"].click()
     assert "现场查看" in dlg.meeting_labels["办前"].text()

@@ -32,24 +32,24 @@ from PySide6.QtWidgets import (
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
 from congress_desktop.deputies import service as deputy_service
+from congress_desktop.deputies.rules import IN_OFFICE
 from congress_desktop.places import units as unit_service
 from congress_desktop.places.villages import list_villages
 from congress_desktop.visits import attachments as att_service
 from congress_desktop.visits import opinions as opinion_service
+from congress_desktop.visits import report
 from congress_desktop.visits import service as visit_service
 from congress_desktop.visits.opinion_rules import ACTIONS, MEETING_STAGES, RATINGS, REPLY_KINDS, Step
 from congress_desktop.visits.opinion_rules import opinion_number as referral_number
 from congress_desktop.visits.opinions import OpinionDetail, OpinionRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
+from ui.operations import print_op
 from ui.pages import visits_common as common
 
 log = logging.getLogger(__name__)
 
-SEARCH_DELAY_MS = 300
-OVERDUE_BG = QColor("#fde2e1")
 OVERDUE_FG = QColor("#b3261e")
-SOON_BG = QColor("#fff3cd")
 ERROR_STYLE = "color: #c0392b;"
 
 
@@ -245,7 +245,7 @@ class NewOpinionDialog(QDialog):
         self.raised_phone = QLineEdit()
         self.lead_deputy = QComboBox()
         self.lead_deputy.addItem("", "")
-        for d in deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(status="在任"), 0, None):
+        for d in deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(status=IN_OFFICE), 0, None):
             self.lead_deputy.addItem(d.name, d.id)
         widgets.find_as_you_type(self.lead_deputy)
         self.key_item = QCheckBox("重点件")
@@ -530,8 +530,8 @@ class OpinionDialog(QDialog):
     def print_referral(self) -> tasks.TaskHandle:
         out = common.printout_path(self.ctx, "意见建议交办单")
         ctx, oid = self.ctx, self.opinion_id
-        return tasks.run_task(self, "正在生成交办单", lambda p, c: opinion_service.print_referral(ctx, oid, out),
-                              on_success=lambda _pages: common.open_file(out))
+        self.last_task = print_op(self, "正在生成交办单", out, lambda p, c: report.print_referral(ctx, oid, out))
+        return self.last_task
 
     def show_history(self) -> None:
         entries = opinion_service.opinion_history(self.ctx, self.opinion_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -36,11 +35,6 @@ from ui.pages.opinion_dialogs import error_label
 
 log = logging.getLogger(__name__)
 
-SEARCH_DELAY_MS = 300
-OVERDUE_BG = QColor("#fde2e1")
-OVERDUE_FG = QColor("#b3261e")
-SOON_BG = QColor("#fff3cd")
-ERROR_STYLE = "color: #c0392b;"
 
 
 class UnitForm(QDialog):

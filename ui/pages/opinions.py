@@ -37,11 +37,13 @@ from congress_desktop.deputies import service as deputy_service
 from congress_desktop.places import units as unit_service
 from congress_desktop.places.villages import list_villages
 from congress_desktop.visits import opinions as opinion_service
+from congress_desktop.visits import report
 from congress_desktop.visits import service as visit_service
 from congress_desktop.visits.opinion_rules import opinion_number as referral_number
 from congress_desktop.visits.opinions import OpinionQuery, OpinionRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
+from ui.operations import long_op, print_op
 from ui.pages import visits_common as common
 from ui.pages.opinion_dialogs import NewOpinionDialog as NewOpinionDialog
 from ui.pages.opinion_dialogs import OpinionDialog as OpinionDialog
@@ -56,7 +58,6 @@ SEARCH_DELAY_MS = 300
 OVERDUE_BG = QColor("#fde2e1")
 OVERDUE_FG = QColor("#b3261e")
 SOON_BG = QColor("#fff3cd")
-ERROR_STYLE = "color: #c0392b;"
 
 
 class OpinionTableModel(PagedModel):
@@ -361,9 +362,7 @@ class OpinionsPage(QWidget):
             return None
         out = common.printout_path(self.ctx, f"交办单-{referral_number(o.seq, o.raised_on)}")
         ctx = self.ctx
-        self.last_task = tasks.run_task(self, "正在生成交办单",
-                                        lambda p, c: opinion_service.print_referral(ctx, o.id, out),
-                                        on_success=lambda _n: common.open_file(out))
+        self.last_task = print_op(self, "正在生成交办单", out, lambda p, c: report.print_referral(ctx, o.id, out))
         return self.last_task
 
     def print_summary(self) -> tasks.TaskHandle | None:
@@ -373,10 +372,8 @@ class OpinionsPage(QWidget):
         start, end = dlg.date_from.text(), dlg.date_to.text()
         out = common.printout_path(self.ctx, "意见建议办理情况汇总表")
         ctx = self.ctx
-        self.last_task = tasks.run_task(self, "正在生成汇总表",
-                                        lambda p, c: opinion_service.print_opinion_summary(
-                                            ctx, out, start, end, progress=p, cancel=c),
-                                        on_success=lambda _n: common.open_file(out))
+        self.last_task = print_op(self, "正在生成汇总表", out, lambda p, c: report.print_opinion_summary(
+            ctx, out, start, end, progress=p, cancel=c))
         return self.last_task
 
     def export(self) -> tasks.TaskHandle | None:
@@ -391,11 +388,10 @@ class OpinionsPage(QWidget):
             widgets.show_status(self, f"已导出 {n} 条意见建议")
             common.info(self, "导出完成", f"已导出 {n} 条意见建议到：\n{target}")
 
-        self.last_task = tasks.run_task(
+        self.last_task = long_op(
             self, "正在导出意见建议",
             lambda progress, cancel: opinion_service.export_opinions(ctx, target, query, progress=progress,
-                                                                     cancel=cancel),
-            on_success=done)
+                                                                     cancel=cancel), done)
         return self.last_task
 
     def show_units(self) -> None:

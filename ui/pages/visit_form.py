@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
 from congress_desktop.deputies import service as deputy_service
+from congress_desktop.deputies.rules import IN_OFFICE
 from congress_desktop.places import contact_points as cp_service
 from congress_desktop.places.villages import list_villages
 from congress_desktop.visits import attachments as att_service
@@ -41,14 +42,14 @@ from congress_desktop.visits import service as visit_service
 from congress_desktop.visits.rules import FORMS
 from congress_desktop.visits.service import VisitDetail
 from ui import errors as ui_errors
-from ui import widgets
+from ui import tasks, widgets
+from ui.operations import db_op
 from ui.pages import visits_common as common
 from ui.pages.opinion_dialogs import OpinionDialog
 from ui.pages.visit_rows import DeputyPicker, OpinionRows, VisitorRows, error_label
 
 log = logging.getLogger(__name__)
 
-SEARCH_DELAY_MS = 250
 
 
 class VisitForm(QDialog):
@@ -60,6 +61,7 @@ class VisitForm(QDialog):
         self.ctx = ctx
         self.visit = visit
         self.saved: VisitDetail | None = None
+        self.save_task: tasks.TaskHandle | None = None
         self.now = now
         self.setObjectName("visitForm")
         self.setWindowTitle(f"编辑接待：{visit.row.visit_date} {visit.row.place_label}" if visit else "登记接待")
@@ -90,7 +92,7 @@ class VisitForm(QDialog):
         for v in list_villages(ctx):
             self.village.addItem(v.name, v.id)
         self.deputies = DeputyPicker()
-        active = deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(status="在任"), 0, None)
+        active = deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(status=IN_OFFICE), 0, None)
         self.deputies.set_options([(d.id, d.name, d.village_name) for d in active])
         self.stationed = {p.id: list(p.deputy_ids) for p in cp_service.list_contact_points(ctx)}
         self.visitors = VisitorRows()
@@ -411,29 +413,46 @@ class VisitForm(QDialog):
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def save(self) -> bool:
+    def save(self) -> tasks.TaskHandle | None:
+        """Save on the database worker (the visit's attachments are hashed and copied there); the form
+        closes when it is stored, or shows every message. The handle is ``self.save_task``."""
+        if self.save_task is not None and not self.save_task.is_finished:
+            return self.save_task  # Ctrl+S twice: one save
         raw = self.values()
         # blank rows are dropped here too, so the core's row numbers match what the clerk sees
         raw["visitors"] = [v for i, v in enumerate(raw["visitors"]) if not self.visitors.is_blank(i)]
         keep = [i for i in range(len(self.opinions.rows)) if not self.opinions.is_blank(i)]
         raw["opinions"] = [raw["opinions"][i] for i in keep]
-        try:
-            self.saved = visit_service.save_visit(self.ctx, raw, self.visit.row.id if self.visit else None,
-                                                  now=self.now)
-        except FieldErrors as e:
-            self.show_errors(self._renumber(e.errors, keep))
-            return False
-        except CongressError as e:
-            self.show_errors({"": e.message})
-            return False
-        for att_id in self.removed_attachments:
-            try:
-                att_service.delete_attachment(self.ctx, att_id)
-            except CongressError as e:
-                log.warning("could not remove attachment %s: %s", att_id, e)
-        log.info("visit %s saved", self.saved.row.id)
+        ctx, visit_id, now, removed = self.ctx, self.visit.row.id if self.visit else None, self.now, \
+            list(self.removed_attachments)
+
+        def work() -> VisitDetail:
+            saved = visit_service.save_visit(ctx, raw, visit_id, now=now)
+            for att_id in removed:
+                try:
+                    att_service.delete_attachment(ctx, att_id)
+                except CongressError as e:
+                    log.warning("could not remove attachment %s: %s", att_id, e)
+            return saved
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            if isinstance(exc, FieldErrors):
+                self.show_errors(self._renumber(exc.errors, keep))
+            elif isinstance(exc, CongressError):
+                self.show_errors({"": exc.message})
+            else:
+                ui_errors.show_error(self, exc)
+
+        self.save_button.setEnabled(False)
+        self.save_task = db_op(self, work, self._saved, title="正在保存接待记录", on_error=failed)
+        return self.save_task
+
+    def _saved(self, saved: VisitDetail) -> None:
+        self.saved = saved
+        self.save_button.setEnabled(True)
+        log.info("visit %s saved", saved.row.id)
         self.accept()
-        return True
 
     def _renumber(self, errors: dict[str, str], kept_opinions: list[int]) -> dict[str, str]:
         """Error keys count the rows sent; map opinion rows back to the form's rows."""

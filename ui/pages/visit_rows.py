@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #c0392b;"
 BAD_FIELD = "border: 1px solid #c0392b;"
-SEARCH_DELAY_MS = 250
 
 
 def error_label() -> widgets.FieldError:

@@ -36,12 +36,14 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError
+from congress_desktop.visits import importing, report
 from congress_desktop.visits import opinions as opinion_service
 from congress_desktop.visits import service as visit_service
 from congress_desktop.visits.rules import FORMS
 from congress_desktop.visits.service import VisitDetail, VisitQuery, VisitRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
+from ui.operations import long_op, print_op
 from ui.pages import visits_common as common
 from ui.pages.visit_form import VisitForm as VisitForm
 from ui.pages.visit_rows import DeputyPicker as DeputyPicker
@@ -52,8 +54,6 @@ from ui.pages.visits_common import PagedModel
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #c0392b;"
-BAD_FIELD = "border: 1px solid #c0392b;"
 SEARCH_DELAY_MS = 250
 
 
@@ -297,9 +297,8 @@ class VisitsPage(QWidget):
             return None
         out = common.printout_path(self.ctx, f"接待登记表-{v.visit_date}")
         ctx = self.ctx
-        self.last_task = tasks.run_task(self, "正在生成接待登记表",
-                                        lambda progress, cancel: visit_service.print_visit_form(ctx, v.id, out),
-                                        on_success=lambda _pages: common.open_file(out))
+        self.last_task = print_op(self, "正在生成接待登记表", out,
+                                  lambda progress, cancel: report.print_visit_form(ctx, v.id, out))
         return self.last_task
 
     def import_ledger(self) -> tasks.TaskHandle | None:
@@ -309,10 +308,9 @@ class VisitsPage(QWidget):
         ctx = self.ctx
 
         def work(progress, cancel):
-            return visit_service.import_ledger(ctx, path, progress, cancel)
+            return importing.import_ledger(ctx, path, progress, cancel)
 
-        self.last_task = tasks.run_task(self, "正在导入接待台账", work,
-                                        on_success=lambda result: self._import_done(result, path))
+        self.last_task = long_op(self, "正在导入接待台账", work, lambda result: self._import_done(result, path))
         return self.last_task
 
     def _import_done(self, result, path: str) -> None:
@@ -335,13 +333,13 @@ class VisitsPage(QWidget):
         ctx, query = self.ctx, self._query
 
         def work(progress, cancel) -> int:
-            return visit_service.export_ledger(ctx, target, query, progress=progress, cancel=cancel)
+            return importing.export_ledger(ctx, target, query, progress=progress, cancel=cancel)
 
         def done(n: int) -> None:
             widgets.show_status(self, f"已导出 {n} 行")
             common.info(self, "导出完成", f"已导出 {n} 行到：\n{target}")
 
-        self.last_task = tasks.run_task(self, "正在导出接待台账", work, on_success=done)
+        self.last_task = long_op(self, "正在导出接待台账", work, done)
         return self.last_task
 
 
