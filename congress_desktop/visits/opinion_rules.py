@@ -16,22 +16,70 @@ import calendar
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import InvalidInput
 from congress_desktop.core.text import clean
 
-STATES = ("登记", "交办", "办理中", "已答复", "已测评", "办结", "退回重办")
-CLOSED = "办结"
+
+class OpinionState(StrEnum):
+    """An opinion's handling state; the members are the stored words (``OpinionState.CLOSED == "办结"``)."""
+
+    REGISTERED = "登记"
+    ASSIGNED = "交办"
+    HANDLING = "办理中"
+    ANSWERED = "已答复"
+    RATED = "已测评"
+    CLOSED = "办结"
+    RETURNED = "退回重办"
+
+
+class ReplyKind(StrEnum):
+    SOLVED = "已解决"
+    PLANNED = "列入计划"
+    EXPLAINED = "说明解释"
+
+
+class Rating(StrEnum):
+    """The result of the 测评 (satisfaction)."""
+
+    SATISFIED = "满意"
+    MOSTLY_SATISFIED = "基本满意"
+    UNSATISFIED = "不满意"
+
+
+class MeetingStage(StrEnum):
+    """The three face-to-face meetings."""
+
+    BEFORE = "办前"
+    DURING = "办中"
+    AFTER = "办后"
+
+
+class Source(StrEnum):
+    """Where an opinion came from."""
+
+    VISIT = "接待"
+    GRID = "网格"
+    UNANNOUNCED = "暗访"
+    CONGRESS = "大会"
+    RECESS = "闭会期间"
+
+
+# the vocabularies as plain words (what the database, Qt item data and sync packages hold)
+STATES: tuple[str, ...] = tuple(s.value for s in OpinionState)
+CLOSED: str = OpinionState.CLOSED.value
 OPEN_STATES = tuple(s for s in STATES if s != CLOSED)
-RUNNING = ("交办", "办理中", "退回重办")  # a unit holds the item: its deadline runs
-REPLY_KINDS = ("已解决", "列入计划", "说明解释")
-PLANNED = "列入计划"
-RATINGS = ("满意", "基本满意", "不满意")
-SATISFIED = ("满意", "基本满意")
-UNSATISFIED = "不满意"
-MEETING_STAGES = ("办前", "办中", "办后")
-SOURCES = ("接待", "网格", "暗访", "大会", "闭会期间")
+RUNNING: tuple[str, ...] = tuple(s.value for s in (OpinionState.ASSIGNED, OpinionState.HANDLING,
+                                                   OpinionState.RETURNED))  # a unit holds it: its deadline runs
+REPLY_KINDS: tuple[str, ...] = tuple(k.value for k in ReplyKind)
+PLANNED: str = ReplyKind.PLANNED.value
+RATINGS: tuple[str, ...] = tuple(r.value for r in Rating)
+SATISFIED: tuple[str, ...] = (Rating.SATISFIED.value, Rating.MOSTLY_SATISFIED.value)
+UNSATISFIED: str = Rating.UNSATISFIED.value
+MEETING_STAGES: tuple[str, ...] = tuple(m.value for m in MeetingStage)
+SOURCES: tuple[str, ...] = tuple(s.value for s in Source)
 
 # The default category list (RECORDS.md); the office edits its own copy.
 DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (

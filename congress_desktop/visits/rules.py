@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import FieldErrors
@@ -17,7 +18,18 @@ from congress_desktop.core.phone import PhoneError, normalise_phone
 from congress_desktop.core.text import clean, clean_name, to_halfwidth
 from congress_desktop.visits.opinion_rules import PLANNED, REPLY_KINDS
 
-FORMS = ("接待日", "入户走访", "座谈", "电话", "暗访")
+
+class VisitMode(StrEnum):
+    """接待形式; the members are the stored words."""
+
+    RECEPTION_DAY = "接待日"
+    HOUSEHOLD = "入户走访"
+    FORUM = "座谈"
+    PHONE = "电话"
+    UNANNOUNCED = "暗访"
+
+
+FORMS: tuple[str, ...] = tuple(m.value for m in VisitMode)  # plain words
 FIELD_LABELS = {
     "visit_date": "接待日期", "start_time": "开始时间", "end_time": "结束时间", "form": "接待形式",
     "place": "接待地点", "deputy_ids": "接待代表", "village_id": "所在村(社区)", "note": "备注",

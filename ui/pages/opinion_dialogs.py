@@ -327,71 +327,14 @@ class OpinionDialog(QDialog):
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.info.setTextFormat(Qt.TextFormat.RichText)
 
-        self.step_buttons: dict[str, QPushButton] = {}
-        steps = QHBoxLayout()
-        for key, a in ACTIONS.items():
-            b = QPushButton(a.label)
-            b.setObjectName(f"step_{key}")
-            b.clicked.connect(lambda _=False, k=key: self.take_step(k))
-            self.step_buttons[key] = b
-            steps.addWidget(b)
-        steps.addStretch(1)
-        steps_box = QGroupBox("办理")
-        steps_box.setLayout(steps)
-
-        self.meeting_labels: dict[str, QLabel] = {}
-        self.meeting_buttons: dict[str, QPushButton] = {}
-        meet_grid = QGridLayout()
-        for i, stage in enumerate(MEETING_STAGES):
-            meet_grid.addWidget(QLabel(f"<b>{stage}</b>"), i, 0)
-            label = QLabel()
-            label.setWordWrap(True)
-            self.meeting_labels[stage] = label
-            meet_grid.addWidget(label, i, 1)
-            b = QPushButton("登记…")
-            b.setObjectName(f"meeting_{stage}")
-            b.clicked.connect(lambda _=False, st=stage: self.edit_meeting(st))
-            self.meeting_buttons[stage] = b
-            meet_grid.addWidget(b, i, 2)
-        meet_grid.setColumnStretch(1, 1)
-        meet_box = QGroupBox("三个面对面（办前、办中、办后与代表和群众见面沟通）")
-        meet_box.setLayout(meet_grid)
-
+        steps_box, meet_box = self._steps_box(), self._meetings_box()
         self.events = QListWidget()
         self.events.setObjectName("opinionEvents")
         events_box = QGroupBox("办理过程")
         elay = QVBoxLayout(events_box)
         elay.addWidget(self.events)
 
-        self.attachments = QListWidget()
-        self.attachments.setMaximumHeight(64)
-        self.attachments.itemDoubleClicked.connect(lambda _i: self.open_attachment())
-        att_row = QHBoxLayout()
-        att_row.addWidget(self.attachments, 1)
-        att_col = QVBoxLayout()
-        for text, slot in (("添加附件…", self.add_attachment), ("打开", self.open_attachment),
-                           ("移除", self.remove_attachment)):
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            att_col.addWidget(b)
-        att_row.addLayout(att_col)
-
-        self.edit_button = QPushButton("修改内容…")
-        self.edit_button.clicked.connect(self.edit_opinion)
-        self.visit_button = QPushButton("返回接待记录" if from_visit else "打开接待记录")
-        self.visit_button.setObjectName("openVisit")
-        self.visit_button.clicked.connect(self.open_visit)
-        self.print_button = QPushButton("打印交办单")
-        self.print_button.clicked.connect(self.print_referral)
-        self.history_button = QPushButton("修改记录")
-        self.history_button.clicked.connect(self.show_history)
-        close = QPushButton("关闭")
-        close.clicked.connect(self.accept)
-        bottom = QHBoxLayout()
-        for b in (self.edit_button, self.visit_button, self.print_button, self.history_button):
-            bottom.addWidget(b)
-        bottom.addStretch(1)
-        bottom.addWidget(close)
+        att_row, bottom = self._attachments_row(), self._bottom_row(from_visit)
 
         head = QHBoxLayout()
         head.addWidget(self.title)
@@ -409,6 +352,74 @@ class OpinionDialog(QDialog):
         lay.addLayout(bottom)
         self.detail: OpinionDetail | None = None
         self.reload()
+
+    def _steps_box(self) -> QGroupBox:
+        self.step_buttons: dict[str, QPushButton] = {}
+        steps = QHBoxLayout()
+        for key, a in ACTIONS.items():
+            b = QPushButton(a.label)
+            b.setObjectName(f"step_{key}")
+            b.clicked.connect(lambda _=False, k=key: self.take_step(k))
+            self.step_buttons[key] = b
+            steps.addWidget(b)
+        steps.addStretch(1)
+        steps_box = QGroupBox("办理")
+        steps_box.setLayout(steps)
+        return steps_box
+
+    def _meetings_box(self) -> QGroupBox:
+        self.meeting_labels: dict[str, QLabel] = {}
+        self.meeting_buttons: dict[str, QPushButton] = {}
+        meet_grid = QGridLayout()
+        for i, stage in enumerate(MEETING_STAGES):
+            meet_grid.addWidget(QLabel(f"<b>{stage}</b>"), i, 0)
+            label = QLabel()
+            label.setWordWrap(True)
+            self.meeting_labels[stage] = label
+            meet_grid.addWidget(label, i, 1)
+            b = QPushButton("登记…")
+            b.setObjectName(f"meeting_{stage}")
+            b.clicked.connect(lambda _=False, st=stage: self.edit_meeting(st))
+            self.meeting_buttons[stage] = b
+            meet_grid.addWidget(b, i, 2)
+        meet_grid.setColumnStretch(1, 1)
+        meet_box = QGroupBox("三个面对面（办前、办中、办后与代表和群众见面沟通）")
+        meet_box.setLayout(meet_grid)
+        return meet_box
+
+    def _attachments_row(self) -> QHBoxLayout:
+        self.attachments = QListWidget()
+        self.attachments.setMaximumHeight(64)
+        self.attachments.itemDoubleClicked.connect(lambda _i: self.open_attachment())
+        att_row = QHBoxLayout()
+        att_row.addWidget(self.attachments, 1)
+        att_col = QVBoxLayout()
+        for text, slot in (("添加附件…", self.add_attachment), ("打开", self.open_attachment),
+                           ("移除", self.remove_attachment)):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            att_col.addWidget(b)
+        att_row.addLayout(att_col)
+        return att_row
+
+    def _bottom_row(self, from_visit: bool) -> QHBoxLayout:
+        self.edit_button = QPushButton("修改内容…")
+        self.edit_button.clicked.connect(self.edit_opinion)
+        self.visit_button = QPushButton("返回接待记录" if from_visit else "打开接待记录")
+        self.visit_button.setObjectName("openVisit")
+        self.visit_button.clicked.connect(self.open_visit)
+        self.print_button = QPushButton("打印交办单")
+        self.print_button.clicked.connect(self.print_referral)
+        self.history_button = QPushButton("修改记录")
+        self.history_button.clicked.connect(self.show_history)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.accept)
+        bottom = QHBoxLayout()
+        for b in (self.edit_button, self.visit_button, self.print_button, self.history_button):
+            bottom.addWidget(b)
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+        return bottom
 
     # ------------------------------------------------------------------ show
     def reload(self) -> None:

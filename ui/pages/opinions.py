@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QShortcut
@@ -60,6 +62,21 @@ OVERDUE_FG = QColor("#b3261e")
 SOON_BG = QColor("#fff3cd")
 
 
+@dataclass(frozen=True)
+class ShownFilters:
+    """What ``OpinionsPage.show_filtered`` sets (the home page's figures, a visit's opinions)."""
+
+    state: str = ""
+    overdue: bool = False
+    due_soon: bool = False
+    date_from: str = ""
+    date_to: str = ""
+    text: str = ""
+    rated: bool = False
+    visit_id: str = ""
+    visit_label: str = ""
+
+
 class OpinionTableModel(PagedModel):
     columns = (
         ("编号", lambda o: referral_number(o.seq, o.raised_on)),
@@ -97,6 +114,42 @@ class OpinionsPage(QWidget):
         self.visit_id = ""
         self._generation = 0
 
+        self._make_filters()
+        self._timer = widgets.search_as_you_type(self, (self.search, self.date_from, self.date_to),
+                                                 self.apply_filters, SEARCH_DELAY_MS)
+        for combo in (self.state, self.category, self.unit, self.village, self.deputy):
+            combo.currentIndexChanged.connect(self.apply_filters)
+        for box in (self.overdue, self.due_soon):
+            box.toggled.connect(self.apply_filters)
+
+        self._make_table()
+        self._make_toolbar()
+        row1 = QHBoxLayout()
+        row1.addWidget(self.search, 3)
+        row1.addWidget(self.state, 1)
+        row1.addWidget(self.category, 1)
+        row1.addWidget(self.unit, 1)
+        row1.addWidget(self.count_label)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.village, 1)
+        row2.addWidget(self.deputy, 1)
+        row2.addWidget(self.date_from, 1)
+        row2.addWidget(self.date_to, 1)
+        row2.addWidget(self.overdue)
+        row2.addWidget(self.due_soon)
+        row2.addWidget(self.visit_label)
+        row2.addWidget(self.clear_button)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.toolbar)
+        lay.addLayout(row1)
+        lay.addLayout(row2)
+        lay.addWidget(self.filter_error)
+        lay.addWidget(self.table, 1)
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.modelReset.connect(self._update_actions)
+        self.apply_filters()
+
+    def _make_filters(self) -> None:
         self.search = QLineEdit()
         self.search.setObjectName("opinionSearch")
         self.search.setPlaceholderText("搜索任意文字：内容、提出人、电话、承办单位、代表…")
@@ -131,13 +184,7 @@ class OpinionsPage(QWidget):
         self.filter_error = error_label()
         self._fill_choices()
 
-        self._timer = widgets.search_as_you_type(self, (self.search, self.date_from, self.date_to),
-                                                 self.apply_filters, SEARCH_DELAY_MS)
-        for combo in (self.state, self.category, self.unit, self.village, self.deputy):
-            combo.currentIndexChanged.connect(self.apply_filters)
-        for box in (self.overdue, self.due_soon):
-            box.toggled.connect(self.apply_filters)
-
+    def _make_table(self) -> None:
         self.model = OpinionTableModel(self._fetch, self)
         self.table = QTableView()
         self.table.setObjectName("opinionTable")
@@ -154,6 +201,7 @@ class OpinionsPage(QWidget):
             self.table.setColumnWidth(col, width)
         widgets.open_rows_with(self.table, self.open_selected)
 
+    def _make_toolbar(self) -> None:
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.new_action = self._action("登记意见…", self.new_opinion, QKeySequence.StandardKey.New,
@@ -171,31 +219,6 @@ class OpinionsPage(QWidget):
         find = QShortcut(QKeySequence.StandardKey.Find, self)
         find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         find.activated.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
-
-        row1 = QHBoxLayout()
-        row1.addWidget(self.search, 3)
-        row1.addWidget(self.state, 1)
-        row1.addWidget(self.category, 1)
-        row1.addWidget(self.unit, 1)
-        row1.addWidget(self.count_label)
-        row2 = QHBoxLayout()
-        row2.addWidget(self.village, 1)
-        row2.addWidget(self.deputy, 1)
-        row2.addWidget(self.date_from, 1)
-        row2.addWidget(self.date_to, 1)
-        row2.addWidget(self.overdue)
-        row2.addWidget(self.due_soon)
-        row2.addWidget(self.visit_label)
-        row2.addWidget(self.clear_button)
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.toolbar)
-        lay.addLayout(row1)
-        lay.addLayout(row2)
-        lay.addWidget(self.filter_error)
-        lay.addWidget(self.table, 1)
-        self.table.selectionModel().selectionChanged.connect(self._update_actions)
-        self.model.modelReset.connect(self._update_actions)
-        self.apply_filters()
 
     def _action(self, text: str, slot, shortcut, tip: str) -> QAction:
         return widgets.toolbar_action(self, self.toolbar, text, slot, shortcut, tip)
@@ -231,10 +254,12 @@ class OpinionsPage(QWidget):
         self._fill_choices()
         self.apply_filters()
 
-    def show_filtered(self, *, state: str = "", overdue: bool = False, due_soon: bool = False, date_from: str = "",
-                      date_to: str = "", text: str = "", rated: bool = False, visit_id: str = "",
-                      visit_label: str = "") -> None:
-        """Set every filter at once (home page figures, a visit's opinions) and show the list."""
+    def show_filtered(self, **filters: Any) -> None:
+        """Set every filter at once (home page figures, a visit's opinions) and show the list; the keys are
+        those of ``ShownFilters``."""
+        f = ShownFilters(**filters)
+        state, overdue, due_soon, date_from, date_to = f.state, f.overdue, f.due_soon, f.date_from, f.date_to
+        text, rated, visit_id, visit_label = f.text, f.rated, f.visit_id, f.visit_label
         widgets_ = (self.search, self.state, self.category, self.unit, self.village, self.deputy, self.date_from,
                     self.date_to, self.overdue, self.due_soon)
         for w in widgets_:

@@ -70,7 +70,36 @@ class VisitForm(QDialog):
         self.removed_attachments: list[str] = []
         self.field_errors: dict[str, widgets.FieldError] = {}
 
-        # ---- the visit
+        self._make_fields(ctx)
+        head = self._head_layout()
+        visitors_box, opinions_box = self._row_boxes()
+        more = self._more_layout()
+        body = QWidget()
+        blay = QVBoxLayout(body)
+        blay.addWidget(self.general_error)
+        blay.addLayout(head)
+        blay.addWidget(visitors_box)
+        blay.addWidget(opinions_box)
+        blay.addLayout(more)
+        blay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+
+        self._make_buttons(visit)
+        hint = QLabel("Enter 下一项 · 代表栏输入拼音首字母后 Enter 添加 · 末行按 Enter 新增一行 · Ctrl+S 保存 · Esc 取消")
+        hint.setObjectName("muted")
+        bottom = QHBoxLayout()
+        bottom.addWidget(hint, 1)
+        bottom.addWidget(self.buttons)
+        lay = QVBoxLayout(self)
+        lay.addWidget(scroll, 1)
+        lay.addLayout(bottom)
+
+        self._connect(visit)
+
+    def _make_fields(self, ctx: Context) -> None:
         self.visit_date = QLineEdit(common.today_text())
         self.visit_date.setPlaceholderText("如 2026-03-15")
         self.start_time = QLineEdit()
@@ -105,6 +134,8 @@ class VisitForm(QDialog):
         self.attachments.setMaximumHeight(70)
         self.attachments.itemDoubleClicked.connect(lambda _item: self.open_attachment())
 
+
+    def _head_layout(self) -> QFormLayout:
         self.general_error = error_label()
         self.general_error.setObjectName("formErrors")
         head = QFormLayout()
@@ -131,6 +162,9 @@ class VisitForm(QDialog):
         self._row(head, "接待地点 *", where_box, ("place", "village_id"))
         self._row(head, "接待代表 *", self.deputies, ("deputy_ids",))
 
+        return head
+
+    def _row_boxes(self) -> tuple[QGroupBox, QGroupBox]:
         self.add_visitor_button = QPushButton("添加群众(&Q)")
         self.add_visitor_button.clicked.connect(lambda: self.visitors.add_row(focus=True))
         self.add_opinion_button = QPushButton("添加意见(&Y)")
@@ -146,6 +180,9 @@ class VisitForm(QDialog):
         olay.addWidget(self.opinions_error)
         olay.addWidget(self.add_opinion_button, 0, Qt.AlignmentFlag.AlignLeft)
 
+        return visitors_box, opinions_box
+
+    def _more_layout(self) -> QFormLayout:
         more = QFormLayout()
         more.addRow("备注", self.note)
         att_row = QHBoxLayout()
@@ -165,19 +202,9 @@ class VisitForm(QDialog):
         att_row.addLayout(att_buttons)
         more.addRow("附件", att_row)
 
-        body = QWidget()
-        blay = QVBoxLayout(body)
-        blay.addWidget(self.general_error)
-        blay.addLayout(head)
-        blay.addWidget(visitors_box)
-        blay.addWidget(opinions_box)
-        blay.addLayout(more)
-        blay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
+        return more
 
+    def _make_buttons(self, visit: VisitDetail | None) -> None:
         self.buttons = QDialogButtonBox()
         self.save_button = self.buttons.addButton("保存", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = self.buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
@@ -197,15 +224,8 @@ class VisitForm(QDialog):
         for seq in ("Ctrl+S", "Ctrl+Return", "Ctrl+Enter"):
             sc = QShortcut(QKeySequence(seq), self)
             sc.activated.connect(self.save)
-        hint = QLabel("Enter 下一项 · 代表栏输入拼音首字母后 Enter 添加 · 末行按 Enter 新增一行 · Ctrl+S 保存 · Esc 取消")
-        hint.setObjectName("muted")
-        bottom = QHBoxLayout()
-        bottom.addWidget(hint, 1)
-        bottom.addWidget(self.buttons)
-        lay = QVBoxLayout(self)
-        lay.addWidget(scroll, 1)
-        lay.addLayout(bottom)
 
+    def _connect(self, visit: VisitDetail | None) -> None:
         self.place.currentIndexChanged.connect(self._place_chosen)
         self.deputies.finished.connect(lambda: self.next_field(self.deputies.search))
         for rows in (self.visitors, self.opinions):
