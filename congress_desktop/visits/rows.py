@@ -31,6 +31,27 @@ class AttachmentRow:
 
 
 
+# field key -> the Chinese label a history shows (sync and the history dialogs read them here)
+VISIT_LABELS = {
+    "visit_date": "接待日期", "start_time": "开始时间", "end_time": "结束时间", "form": "接待形式",
+    "contact_point_id": "联系站点", "grid_id": "网格", "place_text": "地点", "village_id": "所在村(社区)",
+    "note": "备注", "visitor_count": "来访人数", "name": "姓名", "phone": "联系电话", "village_group": "村民小组",
+    "head_count": "人数", "id_number": "身份证号", "position": "序号", "deputy_id": "代表", "visit_id": "接待记录",
+}
+
+OPINION_FIELD_LABELS = {
+    "content": "意见内容", "title": "标题", "category_id": "类别", "raised_on": "提出日期", "raised_by": "提出人",
+    "raised_phone": "联系电话", "village_id": "所在村(社区)", "lead_deputy_id": "领衔代表", "key_item": "重点件",
+    "reported_up": "上报市人大", "complex": "复杂件", "source": "来源", "state": "办理状态", "unit_id": "承办单位",
+    "assist_units": "协办单位", "assigned_on": "交办日期", "deadline": "办理期限", "started_on": "开始办理日期",
+    "reply_on": "答复日期", "reply_kind": "答复类型", "reply_text": "答复内容", "rated_on": "测评日期",
+    "rating": "测评结果", "rated_by": "测评人", "closed_on": "办结日期", "return_count": "退回次数",
+    "plan_done_on": "计划落实日期", "on_the_spot": "当场答复", "visit_id": "接待记录", "position": "序号",
+    "seq": "编号", "stage": "环节", "meet_on": "日期", "participants": "参加人员", "notes": "情况记录",
+}
+FIELD_LABELS = OPINION_FIELD_LABELS
+
+
 # ================================================================== visits
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from congress_desktop.visits.opinion_rules import (
     due_soon_until,
 )
 from congress_desktop.visits.place_names import grid_labels, place_label
+from congress_desktop.visits.rows import VISIT_LABELS as VISIT_LABELS
 from congress_desktop.visits.rows import (
     HomeSummary,
     OpinionQuery,
@@ -392,14 +393,6 @@ def delete_visit(ctx: Context, visit_id: str) -> int:
             n += 1
         delete_attachments_in_session(s, "visit", visit_id)
         return n
-
-
-VISIT_LABELS = {
-    "visit_date": "接待日期", "start_time": "开始时间", "end_time": "结束时间", "form": "接待形式",
-    "contact_point_id": "联系站点", "grid_id": "网格", "place_text": "地点", "village_id": "所在村(社区)",
-    "note": "备注", "visitor_count": "来访人数", "name": "姓名", "phone": "联系电话", "village_group": "村民小组",
-    "head_count": "人数", "id_number": "身份证号", "position": "序号", "deputy_id": "代表", "visit_id": "接待记录",
-}
 
 
 def visit_history(ctx: Context, visit_id: str) -> list[tuple[str, HistoryEntry]]:

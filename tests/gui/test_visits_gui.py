@@ -195,6 +195,7 @@ def test_visits_page_new_edit_delete(qtbot, demo_ctx, modals, monkeypatch):
     monkeypatch.setattr(ui.widgets, "ask_yes_no", lambda *a: True)
     page.table.selectRow(0)
     page.delete_visit()
+    page.last_task.wait()  # deleted on the database worker
     assert page.model.rowCount() == 0 and vis.count_visits(ctx) == total
 
 
@@ -279,10 +280,12 @@ def test_opinion_dialog_steps_meetings_and_back_to_the_visit(qtbot, demo_ctx, mo
                         lambda parent, ctx, action, detail: Step(action, on=today, unit_id=unit.id,
                                                                  deadline=(TODAY - dt.timedelta(days=1)).isoformat()))
     dlg.step_buttons["assign"].click()
+    dlg.last_task.wait()  # the step is taken on the database worker
     assert "不能早于交办日期" in dlg.error.text() and dlg.detail.row.state == "登记"
     monkeypatch.setattr(opinion_dialogs, "ask_step", lambda parent, ctx, action, detail: Step(action, on=today,
                                                                                             unit_id=unit.id))
     dlg.step_buttons["assign"].click()
+    dlg.last_task.wait()  # the step is taken on the database worker
     assert dlg.detail.row.state == "交办" and dlg.state_label.text() == "交办"
     assert {k for k, b in dlg.step_buttons.items() if b.isEnabled()} == {"reassign", "start"}
     assert dlg.events.count() == 1 and "镇水利站" in dlg.events.item(0).text()
@@ -290,8 +293,10 @@ def test_opinion_dialog_steps_meetings_and_back_to_the_visit(qtbot, demo_ctx, mo
     monkeypatch.setattr(opinion_dialogs, "ask_meeting", lambda parent, stage, current: {
         "meet_on": today, "participants": "代表、群众、水利站", "notes": "现场查看"})
     dlg.meeting_buttons["办前"].click()
+    dlg.last_task.wait()
     assert "现场查看" in dlg.meeting_labels["办前"].text()
     dlg.meeting_buttons["办后"].click()
+    dlg.last_task.wait()
     assert "答复后" in dlg.error.text()
 
     # from the opinion to its visit, and from the visit's opinion row back to the opinion

@@ -44,7 +44,7 @@ from congress_desktop.visits.opinion_rules import opinion_number as referral_num
 from congress_desktop.visits.opinions import OpinionDetail, OpinionRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
-from ui.operations import print_op
+from ui.operations import db_op, print_op
 from ui.pages import visits_common as common
 
 log = logging.getLogger(__name__)
@@ -312,6 +312,7 @@ class OpinionDialog(QDialog):
         self.opinion_id = opinion_id
         self.from_visit = from_visit
         self.changed = False
+        self.last_task: tasks.TaskHandle | None = None
         self.setObjectName("opinionDialog")
         self.resize(860, 720)
 
@@ -423,7 +424,10 @@ class OpinionDialog(QDialog):
 
     # ------------------------------------------------------------------ show
     def reload(self) -> None:
-        self.detail = d = opinion_service.get_opinion(self.ctx, self.opinion_id)
+        self.show_detail(opinion_service.get_opinion(self.ctx, self.opinion_id))
+
+    def show_detail(self, d: OpinionDetail) -> None:
+        self.detail = d
         o = d.row
         number = referral_number(o.seq, o.raised_on)
         self.setWindowTitle(f"意见建议 {number}")
@@ -478,39 +482,44 @@ class OpinionDialog(QDialog):
             self.attachments.addItem(item)
 
     # ------------------------------------------------------------------ steps
-    def take_step(self, action: str) -> bool:
+    def take_step(self, action: str) -> tasks.TaskHandle | None:
+        """Ask the step's parameters, then take it on the database worker (``self.last_task``)."""
         assert self.detail is not None
         step = ask_step(self, self.ctx, action, self.detail)
         if step is None:
-            return False
-        try:
-            opinion_service.act_on_opinion(self.ctx, self.opinion_id, step)
-        except CongressError as e:
-            self.error.set_error(e.message)
-            return False
-        self.error.set_error("")
-        self.changed = True
-        self.reload()
-        widgets.show_status(self.parentWidget(), f"已{ACTIONS[action].label}")
-        return True
+            return None
+        ctx, oid = self.ctx, self.opinion_id
 
-    def edit_meeting(self, stage: str) -> bool:
+        def done(d: OpinionDetail) -> None:
+            self._changed_to(d)
+            widgets.show_status(self.parentWidget(), f"已{ACTIONS[action].label}")
+
+        self.last_task = db_op(self, lambda: opinion_service.act_on_opinion(ctx, oid, step), done,
+                               title="正在办理", on_error=self._refused)
+        return self.last_task
+
+    def edit_meeting(self, stage: str) -> tasks.TaskHandle | None:
         assert self.detail is not None
         values = ask_meeting(self, stage, self.detail.meeting(stage))
         if values is None:
-            return False
-        try:
-            opinion_service.save_meeting(self.ctx, self.opinion_id, stage, values)
-        except FieldErrors as e:
-            self.error.set_error("；".join(e.errors.values()))
-            return False
-        except CongressError as e:
-            self.error.set_error(e.message)
-            return False
+            return None
+        ctx, oid = self.ctx, self.opinion_id
+        self.last_task = db_op(self, lambda: opinion_service.save_meeting(ctx, oid, stage, values), self._changed_to,
+                               title="正在保存", on_error=self._refused)
+        return self.last_task
+
+    def _changed_to(self, d: OpinionDetail) -> None:
         self.error.set_error("")
         self.changed = True
-        self.reload()
-        return True
+        self.show_detail(d)
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, FieldErrors):
+            self.error.set_error("；".join(exc.errors.values()))
+        elif isinstance(exc, CongressError):
+            self.error.set_error(exc.message)
+        else:
+            ui_errors.show_error(self, exc)
 
     def edit_opinion(self) -> None:
         assert self.detail is not None

@@ -43,7 +43,7 @@ from congress_desktop.visits.rules import FORMS
 from congress_desktop.visits.service import VisitDetail, VisitQuery, VisitRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
-from ui.operations import long_op, print_op
+from ui.operations import db_op, long_op, print_op
 from ui.pages import visits_common as common
 from ui.pages.visit_form import VisitForm as VisitForm
 from ui.pages.visit_rows import DeputyPicker as DeputyPicker
@@ -278,12 +278,14 @@ class VisitsPage(QWidget):
                                   f"确定删除 {v.visit_date} 在“{v.place_label}”的接待记录吗？{extra}\n\n"
                                   "删除的记录保留在修改记录中。"):
             return
-        try:
-            visit_service.delete_visit(self.ctx, v.id)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-        self.apply_filters()
-        widgets.show_status(self, "已删除接待记录")
+        ctx = self.ctx
+
+        def done(_n: int) -> None:
+            self.apply_filters()
+            widgets.show_status(self, "已删除接待记录")
+
+        self.last_task = db_op(self, lambda: visit_service.delete_visit(ctx, v.id), done, title="正在删除",
+                               on_error=lambda e: (ui_errors.show_error(self, e), self.apply_filters()))
 
     def show_opinions(self) -> None:
         v = self.selected()
