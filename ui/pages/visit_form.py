@@ -43,10 +43,11 @@ from congress_desktop.visits.rules import FORMS
 from congress_desktop.visits.service import VisitDetail
 from ui import errors as ui_errors
 from ui import tasks, widgets
+from ui.forms import ErrorMap
 from ui.operations import db_op
 from ui.pages import visits_common as common
 from ui.pages.opinion_dialogs import OpinionDialog
-from ui.pages.visit_rows import DeputyPicker, OpinionRows, VisitorRows, error_label
+from ui.pages.visit_rows import ERROR_STYLE, DeputyPicker, OpinionRows, VisitorRows, error_label
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class VisitForm(QDialog):
     def _head_layout(self) -> QFormLayout:
         self.general_error = error_label()
         self.general_error.setObjectName("formErrors")
+        self.error_map = ErrorMap(self.general_error)
         head = QFormLayout()
         head.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         when = QHBoxLayout()
@@ -245,10 +247,13 @@ class VisitForm(QDialog):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(widget)
-        err = error_label()
+        err = self.error_map.add(keys[0])  # the row's one red label; its other keys are aliases
+        err.setStyleSheet(ERROR_STYLE)
         lay.addWidget(err)
         for k in keys:
             self.field_errors[k] = err
+            if k != keys[0]:
+                self.error_map.aliases[k] = keys[0]
         form.addRow(QLabel(label), box)
 
     # ------------------------------------------------------------------ keyboard
@@ -396,26 +401,27 @@ class VisitForm(QDialog):
 
     # ------------------------------------------------------------------ check and save
     def clear_errors(self) -> None:
-        self.general_error.set_error("")
+        self.error_map.clear()
         self.opinions_error.set_error("")
-        for label in self.field_errors.values():
-            label.set_error("")
         self.visitors.clear_marks()
         self.opinions.clear_marks()
 
     def show_errors(self, errors: dict[str, str]) -> None:
+        """Each message under its row of the form (ui.forms.ErrorMap; messages of one row joined), a
+        visitor's or opinion's field marked red with its message in the line at the top; the first wrong
+        field gets the focus."""
         self.clear_errors()
         general: list[str] = []
-        per_field: dict[int, list[str]] = {}
+        per_label: dict[str, list[str]] = {}
         first: QWidget | None = None
+        focus = {"visit_date": self.visit_date, "start_time": self.start_time, "end_time": self.end_time,
+                 "form": self.form, "place": self.place, "village_id": self.village,
+                 "deputy_ids": self.deputies.search}
         for key, message in errors.items():
+            target: QWidget | None = None
             if key in self.field_errors:
-                label = self.field_errors[key]
-                per_field.setdefault(id(label), []).append(message)
-                label.set_error("；".join(per_field[id(label)]))
-                target = {"visit_date": self.visit_date, "start_time": self.start_time, "end_time": self.end_time,
-                          "form": self.form, "place": self.place, "village_id": self.village,
-                          "deputy_ids": self.deputies.search}.get(key)
+                per_label.setdefault(self.error_map.aliases.get(key, key), []).append(message)
+                target = focus.get(key)
             elif key.startswith(("visitors.", "opinions.")):
                 part, n, field = key.split(".", 2)
                 rows = self.visitors if part == "visitors" else self.opinions
@@ -426,10 +432,9 @@ class VisitForm(QDialog):
                 target = rows.rows[i].get(field) if i < len(rows.rows) else None
             else:
                 general.append(message)
-                target = None
             if first is None and isinstance(target, QWidget):
                 first = target
-        self.general_error.set_error("\n".join(general))
+        self.error_map.show({k: "；".join(m) for k, m in per_label.items()}, "\n".join(general))
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
 
