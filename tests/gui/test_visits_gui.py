@@ -353,7 +353,7 @@ def test_an_opinion_not_raised_at_a_visit_is_registered_from_the_list(qtbot, opi
     def fill_in(dlg):
         assert dlg.source.findData("接待") < 0  # those come with their visit
         dlg.lead_deputy.setEditText("没有这个人")
-        dlg.save()  # empty: every wrong field named at once, nothing stored
+        dlg.save().wait()  # empty: every wrong field named at once, nothing stored (saved on the worker)
         assert "意见内容不能为空" in dlg.error.text() and "请选择类别" in dlg.error.text()
         assert "没有名为“没有这个人”的代表" in dlg.error.text()
         dlg.source.setCurrentIndex(dlg.source.findData("网格"))
@@ -361,10 +361,10 @@ def test_an_opinion_not_raised_at_a_visit_is_registered_from_the_list(qtbot, opi
         dlg.category.setCurrentIndex(1)
         dlg.raised_by.setText("王大伯")
         dlg.lead_deputy.setEditText("没有这个人")
-        dlg.save()
+        dlg.save().wait()
         assert "没有名为“没有这个人”的代表" in dlg.error.text()
         dlg.lead_deputy.setCurrentIndex(1)
-        assert dlg.save()
+        assert dlg.save().wait() and dlg.saved is not None
         return QDialog.DialogCode.Accepted
 
     handlers[opinions_page.NewOpinionDialog] = fill_in

@@ -164,6 +164,7 @@ class OpinionEditDialog(QDialog):
         self.ctx = ctx
         self.row = row
         self.saved: OpinionDetail | None = None
+        self.save_task: tasks.TaskHandle | None = None
         self.setWindowTitle("修改意见建议")
         self.content = QPlainTextEdit(row.content)
         self.category = QComboBox()
@@ -196,17 +197,19 @@ class OpinionEditDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(buttons)
 
-    def save(self) -> bool:
-        try:
-            self.saved = opinion_service.update_opinion(self.ctx, self.row.id, {
-                "content": self.content.toPlainText(), "category_id": self.category.currentData(),
-                "village_id": self.village.currentData(), "raised_by": self.raised_by.text(),
-                "key_item": self.key_item.isChecked(), "reported_up": self.reported_up.isChecked()})
-        except CongressError as e:
-            self.error.set_error(e.message)
-            return False
+    def save(self) -> tasks.TaskHandle:
+        """Save on the database worker (``self.save_task``); closes when stored, else says why."""
+        ctx, oid = self.ctx, self.row.id
+        raw = {"content": self.content.toPlainText(), "category_id": self.category.currentData(),
+               "village_id": self.village.currentData(), "raised_by": self.raised_by.text(),
+               "key_item": self.key_item.isChecked(), "reported_up": self.reported_up.isChecked()}
+        self.save_task = db_op(self, lambda: opinion_service.update_opinion(ctx, oid, raw), self._saved,
+                               title="正在保存", on_error=lambda e: _say_refusal(self, self.error, e))
+        return self.save_task
+
+    def _saved(self, saved: OpinionDetail) -> None:
+        self.saved = saved
         self.accept()
-        return True
 
 
 class NewOpinionDialog(QDialog):
@@ -220,6 +223,7 @@ class NewOpinionDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.saved: OpinionDetail | None = None
+        self.save_task: tasks.TaskHandle | None = None
         self.setWindowTitle("登记意见建议")
         self.resize(560, 0)
         self.source = QComboBox()
@@ -282,23 +286,32 @@ class NewOpinionDialog(QDialog):
             i = self.lead_deputy.findText(text)
         return (self.lead_deputy.itemData(i) or "") if i >= 0 else None
 
-    def save(self) -> bool:
+    def save(self) -> tasks.TaskHandle:
+        """Save on the database worker (``self.save_task``); closes when stored, else says why."""
         deputy_id = self.lead_deputy_id()
         deputy_error = {} if deputy_id is not None else {
             "lead_deputy_id": f"没有名为“{self.lead_deputy.currentText().strip()}”的代表，请从列表中选择"}
-        try:
-            self.saved = opinion_service.create_opinion(self.ctx, {
-                "source": self.source.currentData(), "raised_on": self.raised_on.text(),
-                "content": self.content.toPlainText(), "category_id": self.category.currentData(),
-                "village_id": self.village.currentData(), "raised_by": self.raised_by.text(),
-                "raised_phone": self.raised_phone.text(), "lead_deputy_id": deputy_id or "",
-                "key_item": self.key_item.isChecked(), "reported_up": self.reported_up.isChecked()},
-                extra_errors=deputy_error)
-        except CongressError as e:
-            self.error.set_error(e.message)
-            return False
+        raw = {"source": self.source.currentData(), "raised_on": self.raised_on.text(),
+               "content": self.content.toPlainText(), "category_id": self.category.currentData(),
+               "village_id": self.village.currentData(), "raised_by": self.raised_by.text(),
+               "raised_phone": self.raised_phone.text(), "lead_deputy_id": deputy_id or "",
+               "key_item": self.key_item.isChecked(), "reported_up": self.reported_up.isChecked()}
+        ctx = self.ctx
+        self.save_task = db_op(self, lambda: opinion_service.create_opinion(ctx, raw, extra_errors=deputy_error),
+                               self._saved, title="正在保存", on_error=lambda e: _say_refusal(self, self.error, e))
+        return self.save_task
+
+    def _saved(self, saved: OpinionDetail) -> None:
+        self.saved = saved
         self.accept()
-        return True
+
+
+def _say_refusal(parent: QWidget, label: widgets.FieldError, exc: BaseException) -> None:
+    """A refused save in the form's red line (as before: the core's message); anything else the one way."""
+    if isinstance(exc, CongressError):
+        label.set_error(exc.message)
+    else:
+        ui_errors.show_error(parent, exc)
 
 
 # ================================================================== the opinion dialog
