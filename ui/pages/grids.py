@@ -45,9 +45,10 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, Exists, FieldErrors
+from congress_desktop.grids import importing as grid_import
+from congress_desktop.grids import report as grid_report
 from congress_desktop.grids import service as grid_service
-from congress_desktop.grids.rules import ROLE_HELPER, ROLE_LEAD, ROLES
-from congress_desktop.grids.service import (
+from congress_desktop.grids.rows import (
     AssignmentRow,
     GridCheckReport,
     GridRow,
@@ -55,6 +56,7 @@ from congress_desktop.grids.service import (
     RosterMember,
     SuggestionResult,
 )
+from congress_desktop.grids.rules import ROLE_HELPER, ROLE_LEAD, ROLES
 from congress_desktop.places.villages import list_villages
 from ui import errors as ui_errors
 from ui import tasks, widgets
@@ -864,7 +866,7 @@ class GridsPage(QWidget):
         ctx, on = self.ctx, self.on
 
         def work(progress, cancel):
-            return grid_service.import_grid_file(ctx, path, kind, on, progress, cancel)[1]
+            return grid_import.import_grid_file(ctx, path, kind, on, progress, cancel)[1]
 
         def done(result) -> None:
             what = "网格" if kind == "grids" else "入格记录"
@@ -887,7 +889,7 @@ class GridsPage(QWidget):
         ctx, on = self.ctx, self.on
 
         def work(progress, cancel) -> int:
-            return grid_service.export_roster(ctx, target, on, None, progress, cancel)
+            return grid_import.export_roster(ctx, target, on, None, progress, cancel)
 
         def done(n: int) -> None:
             widgets.show_status(self, f"已导出 {n} 名入格代表")
@@ -913,7 +915,7 @@ class GridsPage(QWidget):
         ctx, on = self.ctx, self.on
 
         def work(progress, cancel) -> int:
-            return grid_service.print_grid_roster(ctx, out, village=village, on=on, progress=progress, cancel=cancel)
+            return grid_report.print_grid_roster(ctx, out, village=village, on=on, progress=progress, cancel=cancel)
 
         self.last_task = tasks.run_task(self, "正在生成网格化履职名册", work, on_success=lambda _p: self._opened(out))
         return self.last_task
@@ -932,7 +934,7 @@ class GridsPage(QWidget):
         ctx, on = self.ctx, self.on
 
         def work(progress, cancel) -> int:
-            return grid_service.print_grid_boards(ctx, out, village=village, grid_id=grid_id, on=on,
+            return grid_report.print_grid_boards(ctx, out, village=village, grid_id=grid_id, on=on,
                                                   progress=progress, cancel=cancel)
 
         self.last_task = tasks.run_task(self, "正在生成代表公示牌", work, on_success=lambda _p: self._opened(out))
