@@ -317,12 +317,19 @@ def _balance(village_id: str | None, grids: Sequence[GridInfo],
                    _range(per_grid), _range([round(x) for x in per_deputy]))
 
 
+@dataclass(frozen=True)
+class VisitLog:
+    """When each grid was last visited (grid id -> date, by day ``on``) and the reminder window."""
+
+    last: Mapping[str, str]
+    months: int = DEFAULT_VISIT_MONTHS
+
+
 def check_grids(villages: Sequence[VillageInfo], grids: Sequence[GridInfo], deputies: Sequence[DeputyInfo],
                 assignments: Sequence[AssignmentInfo], on: str, limit: int = DEFAULT_LIMIT, *,
-                last_visits: Mapping[str, str] | None = None,
-                visit_months: int = DEFAULT_VISIT_MONTHS) -> GridChecks:
-    """Every hole on day ``on``. ``last_visits`` (grid id -> date of the latest visit) is None when
-    the database records no visits; then the "no visit" reminder is left out."""
+                visits: VisitLog | None = None) -> GridChecks:
+    """Every hole on day ``on``. ``visits`` is None when the database records no visits; then the
+    "no visit" reminder is left out."""
     by_id = {d.id: d for d in deputies}
     grid_by_id = {g.id: g for g in grids}
     roster = roster_on(grids, by_id, assignments, on)
@@ -349,9 +356,10 @@ def check_grids(villages: Sequence[VillageInfo], grids: Sequence[GridInfo], depu
     balance.append(_balance(None, grids, roster))
     no_visit: tuple[tuple[GridInfo, str], ...] = ()
     months: int | None = None
-    if last_visits is not None:
-        months = visit_months
-        cutoff = add_months(on, -visit_months)
+    if visits is not None:
+        last_visits = visits.last
+        months = visits.months
+        cutoff = add_months(on, -months)
         no_visit = tuple((g, last_visits.get(g.id, "")) for g in grids
                          if (last_visits.get(g.id, "") or g.created_on or "") < cutoff)
     return GridChecks(on, limit, unplaced, empty, over, no_lead, tuple(vacated), tuple(balance), months,
@@ -435,7 +443,7 @@ def suggest_placements(villages: Sequence[VillageInfo], grids: Sequence[GridInfo
     for d in rest:
         home = _code_number(village_code.get(d.village_id or "", ""))
         near = group_villages.get(d.group_name, set()) if d.group_name else set()
-        best: tuple | None = None
+        best: tuple[bool, int, int, int] | None = None
         best_grid: GridInfo | None = None
         for g in grids_sorted:
             if load[g.id] >= limit:
@@ -446,7 +454,7 @@ def suggest_placements(villages: Sequence[VillageInfo], grids: Sequence[GridInfo
             key = (load[g.id] > 0, tier, load[g.id], distance)
             if best is None or key < best:
                 best, best_grid = key, g
-        if best_grid is None:
+        if best_grid is None or best is None:
             unplaceable.append(d)
             continue
         take(d, best_grid, best[1])

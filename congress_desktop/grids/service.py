@@ -200,7 +200,7 @@ def _visit_dates(s: Session) -> dict[str, list[str]] | None:
     out: dict[str, list[str]] = {}
     for grid_id, when in s.execute(text(sql)):
         if when:
-            out.setdefault(grid_id, []).append(str(when)[:10])
+            out.setdefault(str(grid_id), []).append(str(when)[:10])
     return out
 
 
@@ -624,7 +624,8 @@ def check_grids(ctx: Context, on: object = None) -> GridCheckReport:
             if past:
                 last[grid_id] = max(past)
     r = rules.check_grids(st.village_infos(), st.grid_infos(), st.deputy_infos(), st.assignment_infos(), day,
-                          settings.limit, last_visits=last, visit_months=settings.visit_months)
+                          settings.limit,
+                          visits=None if last is None else rules.VisitLog(last, settings.visit_months))
 
     def vname(vid: str | None) -> str:
         v = st.villages.get(vid or "")
