@@ -57,9 +57,10 @@ def find_deputy(ctx, key: str):
 
 
 def _import(ctx, args) -> int:
+    from congress_desktop.deputies import importing
     from congress_desktop.deputies import service as svc
 
-    res = svc.import_deputies(ctx, args.file)
+    res = importing.import_deputies(ctx, args.file)
     if res.ok:
         out(f"已导入 {res.applied} 名代表。")
         return 0
@@ -68,9 +69,10 @@ def _import(ctx, args) -> int:
 
 
 def _export(ctx, args) -> int:
-    from congress_desktop.deputies import service as svc
+    from congress_desktop.deputies import importing
+    from congress_desktop.deputies.rows import DeputyQuery
 
-    n = svc.export_deputies(ctx, args.file, svc.DeputyQuery(status=args.status or ""))
+    n = importing.export_deputies(ctx, args.file, DeputyQuery(status=args.status or ""))
     out(f"已导出 {n} 名代表到 {args.file}")
     return 0
 

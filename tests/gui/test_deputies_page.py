@@ -509,7 +509,7 @@ def test_export_to_a_file_open_in_excel_says_so(page, qtbot, modals, monkeypatch
     def locked(*_a, **_k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(deputies_page.deputy_service, "export_deputies", locked)
+    monkeypatch.setattr(deputies_page.deputy_import, "export_deputies", locked)
     monkeypatch.setattr(deputies_page, "ask_save_file", lambda *a: str(tmp_path / "名册.xlsx"))
     handle = page.export_deputies()
     qtbot.waitUntil(lambda: handle.is_finished, timeout=10000)

@@ -32,11 +32,13 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.core.importing import ImportResult
 from congress_desktop.core.ownership import record_owners
+from congress_desktop.deputies import importing as deputy_import
 from congress_desktop.deputies import printing
 from congress_desktop.deputies import service as deputy_service
+from congress_desktop.deputies.rows import DeputyQuery, DeputyRow
 from congress_desktop.deputies.rules import LEVELS, STATUSES
-from congress_desktop.deputies.service import DeputyQuery, DeputyRow, ImportResult
 from congress_desktop.places.villages import list_villages
 from ui import errors as ui_errors
 from ui import tasks, widgets
@@ -402,7 +404,7 @@ class DeputiesPage(QWidget):
         ctx = self.ctx
 
         def work(progress, cancel) -> ImportResult:
-            return deputy_service.import_deputies(ctx, path, progress, cancel)
+            return deputy_import.import_deputies(ctx, path, progress, cancel)
 
         self.last_task = tasks.run_task(self, "正在导入代表名册", work,
                                         on_success=lambda result: self._import_done(result, path))
@@ -428,7 +430,7 @@ class DeputiesPage(QWidget):
         ctx, query = self.ctx, self.model.query
 
         def work(progress, cancel) -> int:
-            return deputy_service.export_deputies(ctx, target, query, progress, cancel)
+            return deputy_import.export_deputies(ctx, target, query, progress, cancel)
 
         def done(n: int) -> None:
             widgets.show_status(self, f"已导出 {n} 名代表")
