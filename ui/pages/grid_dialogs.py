@@ -109,7 +109,7 @@ class GridDialog(QDialog):
         labels = {"village_id": "所属村(社区) *", "code": "网格编号 *", "name": "网格名称 *", "households": "户数",
                   "population": "人口", "worker_name": "网格员", "worker_phone": "网格员电话", "note": "备注"}
         for key, widget in self.fields.items():
-            form.addRow(labels[key], field_box(widget, self.errors[key]))
+            form.addRow(labels[key], field_box(widget, self.errors[key], 2))
         buttons, self.save_button = widgets.ok_cancel_buttons(self, "保存", self.save)
         lay = QVBoxLayout(self)
         lay.addWidget(self.general_error)
