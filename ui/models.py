@@ -18,7 +18,8 @@ from shiboken6 import isValid
 
 from congress_desktop.core.context import Context
 from congress_desktop.deputies import service as deputy_service
-from congress_desktop.deputies.service import DeputyQuery, DeputyRow
+from congress_desktop.deputies.rows import DeputyQuery, DeputyRow
+from congress_desktop.deputies.rules import IN_OFFICE
 from congress_desktop.places.contact_points import ContactPointRow
 from congress_desktop.places.villages import VillageRow
 from ui import operations, tasks
@@ -54,7 +55,7 @@ DEPUTY_SORT_KEYS = [c[0] for c in DEPUTY_COLUMNS]
 class DeputyTableModel(QAbstractTableModel):
     """The deputies matching a ``DeputyQuery``, fetched page by page."""
 
-    def __init__(self, ctx: Context, query: DeputyQuery = DeputyQuery(status="在任"), parent=None, *,
+    def __init__(self, ctx: Context, query: DeputyQuery = DeputyQuery(status=IN_OFFICE), parent=None, *,
                  page_size: int = PAGE_SIZE):
         super().__init__(parent)
         self.ctx = ctx
@@ -148,10 +149,10 @@ class DeputyTableModel(QAbstractTableModel):
         d = self._rows[index.row()]
         if role == _DISPLAY:
             return DEPUTY_COLUMNS[index.column()][2](d)
-        if role == Qt.ItemDataRole.ForegroundRole and d.status != "在任":
+        if role == Qt.ItemDataRole.ForegroundRole and d.status != IN_OFFICE:
             return _INACTIVE
         if role == Qt.ItemDataRole.ToolTipRole:
-            if d.status != "在任":
+            if d.status != IN_OFFICE:
                 return f"{d.status}：{d.status_date} {d.status_reason}".strip()
             if DEPUTY_COLUMNS[index.column()][0] == "work_unit":
                 return d.work_unit or None
