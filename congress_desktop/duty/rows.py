@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 from congress_desktop.deputies.rules import IN_OFFICE
 from congress_desktop.duty import rules as ev
-
-if TYPE_CHECKING:
-    from congress_desktop.deputies.service import DeputyRow
 
 # What a SourceRef points at; the window opens each kind in its own page or dialog.
 REF_KINDS = {"duty": "履职记录", "training": "培训", "visit": "接待", "opinion": "意见建议", "vote": "票决/测评"}
@@ -357,7 +354,7 @@ class GridPlace:
 
 @dataclass(frozen=True)
 class DutyFile:
-    deputy: DeputyRow
+    deputy: Any                                  # the deputies area's DeputyRow (no import of its service)
     date_from: str
     date_to: str
     period_name: str
