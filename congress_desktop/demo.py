@@ -118,5 +118,5 @@ def create_demo(ctx: Context, progress: Progress = no_progress, *, seed: int = 2
     seed_demo_votes(ctx, rng)
     from congress_desktop.visits.demo import seed_demo_visits
     seed_demo_visits(ctx, rng)
-    from congress_desktop.duty.records import seed_demo_duty
-    seed_demo_duty(ctx, rng)
+    from congress_desktop.duty.demo import seed as seed_duty
+    seed_duty(ctx, rng)
