@@ -230,13 +230,30 @@ def round_case(s: Session, r: VoteRound, v: VoteSession) -> tuple[dict[str, Any]
         elif void_round:
             case["ballots"] = []
     else:
-        keys, more = final_ballots(s, r)
-        if not void_round:
-            problems += more
-        case["ballots"] = [k if k == dv.VOID else list(dv.keys_to_marks(v.kind, k)) for k in keys if k]
-        if not void_round and r.returned is not None and len(case["ballots"]) != r.returned and not more:
-            problems.append(f"已录入 {len(case['ballots'])} 张选票，与收回的 {r.returned} 张不符，请核对")
+        keys, more = _stack_problems(s, r, problems)
+        case["ballots"] = [k if k == dv.VOID else list(dv.keys_to_marks(v.kind, k)) for k in keys]
     return case, problems
+
+
+def _stack_problems(s: Session, r: VoteRound, problems: list[str]) -> tuple[list[str], list[str]]:
+    """The ballots that count of a round entered ballot by ballot; adds what keeps them from being counted."""
+    keys, more = final_ballots(s, r)
+    keys = [k for k in keys if k]
+    if rules.round_stands(r.issued, r.returned) is not False:
+        problems += more
+        if r.returned is not None and len(keys) != r.returned and not more:
+            problems.append(f"已录入 {len(keys)} 张选票，与收回的 {r.returned} 张不符，请核对")
+    return keys, more
+
+
+def entry_problems(s: Session, r: VoteRound) -> list[str]:
+    """What :func:`round_case` would say stands in the way of the count, for a round entered ballot by
+    ballot, without building the case (what the count tab shows after every ballot)."""
+    problems: list[str] = []
+    if rules.round_stands(r.issued, r.returned) is None:
+        problems.append("请先登记发出票数和收回票数")
+    _stack_problems(s, r, problems)
+    return problems
 
 
 def tally_round(s: Session, r: VoteRound, v: VoteSession

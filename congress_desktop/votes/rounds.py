@@ -30,15 +30,17 @@ from congress_desktop.votes.ledger import canonical, sha256
 from congress_desktop.votes.queries import live_round, round_items, round_row
 from congress_desktop.votes.rows import (
     BallotEntry,
+    BallotFix,
     Difference,
     Doubtful,
+    EntryStep,
     FinalOutcome,
     RoundRow,
     RoundView,
     Ruling,
     TotalsRow,
 )
-from congress_desktop.votes.vocab import BallotAction, Mode, ProjectState, RoundState, RulingKind
+from congress_desktop.votes.vocab import BallotAction, Clerk, Mode, ProjectState, RoundState, RulingKind
 
 
 def _stale(r: VoteRound) -> None:
@@ -436,4 +438,40 @@ def session_outcomes(ctx: Context, session_id: str) -> list[FinalOutcome]:
             for item_id, it in zip(ids, data["items"], strict=True):
                 latest[item_id] = (it["outcome"], r.number, it["counts"])
         return [FinalOutcome(i, *latest.get(i.id, ("", 0, {}))) for i in sess.items]
+
+
+
+# ------------------------------------------------------------------- the count tab, one worker call per key
+
+
+def _step(ctx: Context, round_id: str, clerk: str, entry: BallotEntry, *, whole_stack: bool) -> EntryStep:
+    with ctx.store.session() as s:
+        r, v = live_round(s, round_id, editable=False)
+        stack = None
+        if whole_stack:
+            stack = tuple(queries.ballot_entry(b, v.kind, r.seats, queries.session_rules(v))
+                          for b in queries.clerk_stack(s, r.id, clerk).values())
+        diffs = tuple(queries.differences_of(s, r)) if r.mode == Mode.DOUBLE else ()
+        sizes = (len(queries.clerk_stack(s, r.id, Clerk.A)), len(queries.clerk_stack(s, r.id, Clerk.B)))
+        return EntryStep(entry, stack, round_row(r), diffs, tuple(queries.doubtful_of(s, r)),
+                         tuple(queries.entry_problems(s, r)), sizes)
+
+
+def enter_ballot_step(ctx: Context, round_id: str, clerk: str, keys: str, *, doubtful: bool = False,
+                      clerk_name: str = "") -> EntryStep:
+    """:func:`enter_ballot`, and what the screen shows after it."""
+    entry = enter_ballot(ctx, round_id, clerk, keys, doubtful=doubtful, clerk_name=clerk_name)
+    return _step(ctx, round_id, clerk, entry, whole_stack=False)
+
+
+def undo_step(ctx: Context, round_id: str, clerk: str) -> EntryStep:
+    """:func:`undo_last_ballot`, and the clerk's stack as it now stands."""
+    entry = undo_last_ballot(ctx, round_id, clerk)
+    return _step(ctx, round_id, clerk, entry, whole_stack=True)
+
+
+def correct_step(ctx: Context, round_id: str, clerk: str, fix: BallotFix) -> EntryStep:
+    """:func:`correct_ballot`, and the clerk's stack as it now stands."""
+    entry = correct_ballot(ctx, round_id, clerk, fix.position, fix.keys, fix.reason, doubtful=fix.doubtful)
+    return _step(ctx, round_id, clerk, entry, whole_stack=True)
 

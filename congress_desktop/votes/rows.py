@@ -263,3 +263,26 @@ class VerifyResult:
     entries: int
     final_hash: str
     problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EntryStep:
+    """What the count tab needs after one ballot is entered, undone or corrected (one worker call)."""
+
+    entry: BallotEntry                        # the ballot entered, undone or corrected
+    stack: tuple[BallotEntry, ...] | None     # the clerk's whole stack when not just appended to
+    round: RoundRow
+    differences: tuple[Difference, ...]       # double entry only
+    doubtful: tuple[Doubtful, ...]
+    problems: tuple[str, ...]
+    stack_sizes: tuple[int, int] = (0, 0)     # ballots of clerk A and clerk B as they stand
+
+
+@dataclass(frozen=True)
+class BallotFix:
+    """A correction of one ballot of a clerk's stack: the keys it should have, and why."""
+
+    position: int
+    keys: str
+    reason: str
+    doubtful: bool | None = None  # None: keep the ballot's doubtful flag
