@@ -171,7 +171,7 @@ class ProjectLike(Protocol):
     def unit(self) -> str: ...
 
 
-def _draft_items(raw_items: Iterable[Any], project: Callable[[str], ProjectLike | None],
+def _draft_items(raw_items: Iterable[Any], project: Callable[[str], Any],
                  errors: dict[str, str]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for it in raw_items:
@@ -200,10 +200,10 @@ def _seats(raw: Mapping[str, Any]) -> int:
         return -1
 
 
-def check_draft(raw: Mapping[str, Any], project: Callable[[str], ProjectLike | None]
+def check_draft(raw: Mapping[str, Any], project: Callable[[str], Any]
                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A session's settings and items as typed -> (columns, items); every bad field at once.
-    ``project(id)`` gives a live candidate project, or None when it is deleted."""
+    ``project(id)`` gives a live candidate project (a :class:`ProjectLike`), or None when it is deleted."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     out["title"] = clean(raw.get("title"))

@@ -297,9 +297,9 @@ def refresh_roster(ctx: Context, session_id: str) -> SessionRow:
         old = {a.deputy_id: a for a in s.scalars(select(VoteAttendance).where(VoteAttendance.session_id == v.id))}
         deputies = queries.town_deputies(s, v.date)
         keep = {d.id for d in deputies}
-        for a in old.values():
-            if a.deputy_id not in keep and a.status != NOT_ON_ROLL:
-                a.status = NOT_ON_ROLL  # synced rows are never deleted: mark them off the roster
+        for gone in old.values():
+            if gone.deputy_id not in keep and gone.status != NOT_ON_ROLL:
+                gone.status = NOT_ON_ROLL  # synced rows are never deleted: mark them off the roster
         for n, d in enumerate(deputies, start=1):
             a = old.get(d.id)
             if a is None:
