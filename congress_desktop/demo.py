@@ -114,8 +114,8 @@ def create_demo(ctx: Context, progress: Progress = no_progress, *, seed: int = 2
     progress(4, 4)
     from congress_desktop.grids import demo as grids_demo  # grid rosters (issue 4)
     grids_demo.seed(ctx, rng)
-    from congress_desktop.votes.service import seed_demo_votes
-    seed_demo_votes(ctx, rng)
+    from congress_desktop.votes import demo as votes_demo
+    votes_demo.seed(ctx, rng)
     from congress_desktop.visits.demo import seed_demo_visits
     seed_demo_visits(ctx, rng)
     from congress_desktop.duty.demo import seed as seed_duty
