@@ -205,7 +205,7 @@ def index_section(st: DbState) -> CheckSection:
 def values_section(st: DbState) -> CheckSection:
     """Every stored value against its column's rule (dates, times, vocabularies, control characters)."""
     from congress_desktop.backups.values import MAX_SHOWN, find_bad_values
-    from congress_desktop.sync.service import TABLE_LABELS, field_label
+    from congress_desktop.sync.labels import TABLE_LABELS, field_label
 
     title = "记录内容"
     if st.state != "current":

@@ -350,16 +350,16 @@ def _sync_summary(ctx, args) -> int:
 
 
 def _print_form(ctx, args) -> int:
-    from congress_desktop.sync import service as svc
+    from congress_desktop.sync import report
 
-    pages = svc.print_fingerprint_form(ctx, args.out, enrolment=args.enrolment)
+    pages = report.print_fingerprint_form(ctx, args.out, enrolment=args.enrolment)
     out(f"已生成 {args.out}（{pages} 页）")
     return 0
 
 
 def _print_summary(ctx, args) -> int:
-    from congress_desktop.sync import summary as cs
+    from congress_desktop.sync import report
 
-    pages = cs.print_city_summary(ctx, args.out, args.date_from, args.date_to)
+    pages = report.print_city_summary(ctx, args.out, args.date_from, args.date_to)
     out(f"已生成 {args.out}（{pages} 页）")
     return 0

@@ -35,7 +35,14 @@ from congress_desktop.core.errors import Cancelled
 from congress_desktop.core.store.models import utcnow
 from congress_desktop.sync import engine
 from congress_desktop.sync.checks import LABEL_COLUMNS, check_columns, check_values, label
-from congress_desktop.sync.engine import DERIVED, OTHER_OWNER, SAME_VERSION, SyncTable, _q, attachment_path
+from congress_desktop.sync.engine import (
+    DERIVED,
+    OTHER_OWNER,
+    SAME_VERSION,
+    SyncTable,
+    attachment_path,
+    quoted,
+)
 from congress_desktop.sync.package import BodyReader, SyncError, TableData
 
 SUPERSEDED = "对方恢复备份后重新修改了这条记录，已采用对方现在的内容（本机原来的内容留存备查）"
@@ -174,8 +181,8 @@ class Applier:
         for t in engine.synced_tables():
             seen = self.seen.get(t.name, set())
             labels = [c for c in LABEL_COLUMNS if c in t.columns]
-            cols = ", ".join(_q(c) for c in ("id", "version", *labels))
-            for row in self.conn.exec_driver_sql(f"SELECT {cols} FROM {_q(t.name)} WHERE owner_code = ? AND deleted = 0",
+            cols = ", ".join(quoted(c) for c in ("id", "version", *labels))
+            for row in self.conn.exec_driver_sql(f"SELECT {cols} FROM {quoted(t.name)} WHERE owner_code = ? AND deleted = 0",
                                                  (self.stream.sender,)):
                 if row[0] not in seen:
                     self.result.kept.append(Kept(t.name, row[0], row[1], "only_here",
@@ -216,10 +223,10 @@ class _Table:
         absent = [t.columns[i] for i, p in enumerate(positions) if p < 0]
         self.extra = tuple(v for _, v in t.local) + tuple(engine._insert_default(t.table.c[n]) for n in absent)
         all_names = self.names + [n for n, _ in t.local] + absent
-        self.insert_sql = (f"INSERT INTO {_q(t.name)} ({', '.join(_q(c) for c in all_names)}) "
+        self.insert_sql = (f"INSERT INTO {quoted(t.name)} ({', '.join(quoted(c) for c in all_names)}) "
                            f"VALUES ({', '.join('?' * len(all_names))})")
         set_names = [n for n in self.names if n != "id"]
-        self.update_sql = f"UPDATE {_q(t.name)} SET {', '.join(f'{_q(c)} = ?' for c in set_names)} WHERE id = ?"
+        self.update_sql = f"UPDATE {quoted(t.name)} SET {', '.join(f'{quoted(c)} = ?' for c in set_names)} WHERE id = ?"
         self.update_order = [self.names.index(n) for n in set_names]
         self.compare = [k for k, n in enumerate(self.names) if n not in DERIVED]
         self.fast = True
@@ -228,7 +235,7 @@ class _Table:
         # incoming rows rearranged into our column order (absent columns: skipped on update, default on insert)
         incoming = rows if self.getter is None else [self.getter(r) for r in rows]  # len(pick) >= 4: tuples
         if self.binary:
-            incoming = [tuple(engine._decode(v, "bytes") if k in self.binary else v for k, v in enumerate(r))
+            incoming = [tuple(engine.decode_value(v, "bytes") if k in self.binary else v for k, v in enumerate(r))
                         for r in incoming]
         return incoming
 
@@ -269,11 +276,11 @@ class _Table:
         t, res, stream = self.t, self.app.result, self.app.stream
         existing: dict[str, tuple] = {}
         epochs: dict[str, int] = {}
-        select_cols = ", ".join(_q(c) for c in self.names)
+        select_cols = ", ".join(quoted(c) for c in self.names)
         for start in range(0, len(ids), SQL_VARS):
             part = ids[start:start + SQL_VARS]
             marks = ",".join("?" * len(part))
-            for row in self.app.conn.exec_driver_sql(f"SELECT {select_cols} FROM {_q(t.name)} WHERE id IN ({marks})",
+            for row in self.app.conn.exec_driver_sql(f"SELECT {select_cols} FROM {quoted(t.name)} WHERE id IN ({marks})",
                                                      tuple(part)):
                 existing[row[self.id_i]] = row
             if stream.track:

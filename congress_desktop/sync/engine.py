@@ -21,7 +21,7 @@ import base64
 import binascii
 import gc
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,10 +30,9 @@ from pathlib import Path
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, LargeBinary, Numeric, Table
 from sqlalchemy.schema import CreateIndex
 
-from congress_desktop.core.errors import Cancelled
 from congress_desktop.core.store import schema  # noqa: F401  (every model registered)
 from congress_desktop.core.store.models import Base, Synced
-from congress_desktop.sync.package import BodyWriter, SyncError
+from congress_desktop.sync.package import SyncError
 
 IDENTITY = ("id", "owner_code", "version", "deleted")
 ATTACHMENT_TABLE = "attachment"
@@ -139,97 +138,13 @@ def attachment_path(data_dir: Path, sha256: str) -> Path:
     return Path(data_dir) / ATTACHMENT_FOLDER / sha256[:2] / sha256
 
 
-def _q(name: str) -> str:
+def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-# ------------------------------------------------------------------ export
-
-def _encode(rows: list[tuple], kinds: tuple[str, ...]) -> Iterator[list]:
-    binary = [i for i, k in enumerate(kinds) if k == "bytes"]
-    for r in rows:
-        if binary:
-            r = list(r)
-            for i in binary:
-                if r[i] is not None:
-                    r[i] = base64.b64encode(r[i]).decode("ascii")
-            yield r
-        else:
-            yield list(r)
-
-
-def changed_rows(conn: Connection, t: SyncTable, owner: str, seq_from: int, seq_to: int) -> list[tuple]:
-    """Current rows of ``t`` owned by ``owner`` that changed in change_log (seq_from..seq_to)."""
-    cols = ", ".join(_q(c) for c in t.columns)
-    sql = (f"SELECT {cols} FROM {_q(t.name)} WHERE owner_code = ? AND id IN "
-           f"(SELECT record_id FROM change_log WHERE table_name = ? AND seq BETWEEN ? AND ?) ORDER BY id")
-    return conn.exec_driver_sql(sql, (owner, t.name, seq_from, seq_to)).fetchall()
-
-
-@dataclass
-class ExportCounts:
-    tables: dict[str, int] = field(default_factory=dict)
-    attachments: int = 0
-    missing_attachments: int = 0
-
-    @property
-    def records(self) -> int:
-        return sum(self.tables.values())
-
-
-def fresh_ids(conn: Connection, t: SyncTable, started_seq: int, seq_from: int, seq_to: int) -> bool | frozenset[str]:
-    """The records of ``t`` in a package of seq_from..seq_to that changed after ``started_seq`` (the
-    start of the sender's current epoch): all of them when the package starts after it."""
-    if seq_from > started_seq:
-        return True
-    rows = conn.exec_driver_sql("SELECT DISTINCT record_id FROM change_log WHERE table_name = ? AND seq > ? AND seq <= ?",
-                                (t.name, started_seq, seq_to)).all()
-    return frozenset(r[0] for r in rows)
-
-
-def write_body(conn: Connection, writer: BodyWriter, owner: str, seq_from: int, seq_to: int, data_dir: Path,
-               progress: Callable[[int, int], None], cancel: Callable[[], bool],
-               fresh_after: int | None = None) -> ExportCounts:
-    """Every record of ``owner`` changed in seq_from..seq_to, table by table, checked by the same rules
-    the receiver applies (sync/checks.py). ``fresh_after``: the start of our current epoch when it
-    replaced an earlier one (store/epochs.py); the records changed since are marked fresh."""
-    from congress_desktop.sync.checks import check_outgoing
-
-    counts = ExportCounts()
-    tables = synced_tables()
-    for i, t in enumerate(tables):
-        if cancel():
-            raise Cancelled()
-        rows = changed_rows(conn, t, owner, seq_from, seq_to) if seq_to >= seq_from else []
-        if not rows:
-            continue
-        check_outgoing(t, rows)
-        fresh: bool | frozenset[str] = False
-        if fresh_after is not None:
-            fresh = fresh_ids(conn, t, fresh_after, seq_from, seq_to)
-            if not isinstance(fresh, bool):
-                id_i = t.index("id")
-                ids = {r[id_i] for r in rows}
-                fresh = frozenset(fresh & ids)
-        writer.add_table(t.name, list(t.columns), _encode(rows, t.kinds), fresh)
-        counts.tables[t.name] = len(rows)
-        if t.name == ATTACHMENT_TABLE and "sha256" in t.columns:
-            sha_i = t.index("sha256")
-            for r in rows:
-                sha = r[sha_i]
-                path = attachment_path(data_dir, str(sha))
-                if isinstance(sha, str) and len(sha) == 64 and path.is_file():
-                    writer.add_attachment(sha, path)
-                    counts.attachments += 1
-                else:
-                    counts.missing_attachments += 1
-        progress(i + 1, len(tables))
-    return counts
 
 
 # ------------------------------------------------------------------ import (see sync/apply.py)
 
-def _decode(value, kind: str):
+def decode_value(value, kind: str):
     if kind == "bytes" and value is not None:
         try:
             return base64.b64decode(value, validate=True)
@@ -247,7 +162,7 @@ class BulkLoad:
         if t.name in self.tables or incoming < BULK_MIN_ROWS:
             return
         # max(rowid) for the row count: instant, and never below it
-        held = conn.exec_driver_sql(f"SELECT max(rowid) FROM {_q(t.name)}").scalar() or 0
+        held = conn.exec_driver_sql(f"SELECT max(rowid) FROM {quoted(t.name)}").scalar() or 0
         if incoming < held * BULK_SHARE:
             return
         present = {r[0] for r in conn.exec_driver_sql(
@@ -255,7 +170,7 @@ class BulkLoad:
         # inside the package's transaction (apply_body opened it): a refused package brings them back
         for ix in secondary_indexes(t.table):
             if ix.name in present:
-                conn.exec_driver_sql(f"DROP INDEX {_q(ix.name)}")
+                conn.exec_driver_sql(f"DROP INDEX {quoted(ix.name)}")
         self.tables.add(t.name)
 
     def rebuild(self, conn: Connection) -> None:

@@ -3,29 +3,72 @@ city's summary by town for a period (A4 landscape)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer, Table, TableStyle
 
 from congress_desktop.core import pdf as layout
-from congress_desktop.core.pdf import Cancel, Progress
+from congress_desktop.core.context import Cancel, Context, Progress, never_cancel, no_progress
+from congress_desktop.core.errors import CongressError
+from congress_desktop.sync import common
+from congress_desktop.sync.rows import ROLE_NAMES
+from congress_desktop.sync.summary import COLUMNS, CitySummary, city_summary, summary_notes
+from congress_desktop.sync.trust import own_keys, read_enrolment
 
 
-def render_fingerprint_form(path: str | Path, *, office_name: str, code: str, role_label: str, key_id: str,
-                            fingerprint: str, created: str, purpose: str) -> int:
+@dataclass(frozen=True)
+class FingerprintForm:
+    """What the key fingerprint form shows: who, which key, made when, for what."""
+    office_name: str
+    code: str
+    role_label: str
+    key_id: str
+    fingerprint: str
+    created: str
+    purpose: str
+
+
+def print_fingerprint_form(ctx: Context, path: str | Path, *, enrolment: str | Path | None = None) -> int:
+    """密钥登记表: this office's key (to stamp and send), or a received enrolment file (city)."""
+    office = common.office(ctx)
+    if enrolment:
+        p = read_enrolment(ctx, enrolment)
+        return render_fingerprint_form(path, FingerprintForm(
+            p.name, p.code, ROLE_NAMES[p.role], p.key_id, p.fingerprint, p.created_at[:16].replace("T", " "),
+            f"{office.name}登记核对用"))
+    k = own_keys(ctx)
+    if k is None:
+        raise CongressError("本单位还没有同步密钥，请先生成密钥", code="no_keys")
+    created = k.created_at.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    purpose = "报市人大常委会登记，用于U盘数据同步" if office.role == "town" else "供各乡镇核对市人大密钥"
+    return render_fingerprint_form(path, FingerprintForm(office.name, office.code, ROLE_NAMES[office.role], k.key_id,
+                                                         k.fingerprint, created, purpose))
+
+
+def print_city_summary(ctx: Context, path: str | Path, date_from: str, date_to: str,
+                       progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
+    """The city's summary by town for a period, one A4 landscape table."""
+    summary = city_summary(ctx, date_from, date_to)
+    return render_city_summary(path, ctx.require_office().name, summary, progress=progress, cancel=cancel)
+
+
+def render_fingerprint_form(path: str | Path, form: FingerprintForm) -> int:
     """One A4 page: who, which key, the fingerprint in large digits, signatures and a place for the seal."""
+    office_name, code, key_id, fingerprint = form.office_name, form.code, form.key_id, form.fingerprint
     st = layout.styles()
     big = layout.styles().title.clone("cd-fingerprint", fontSize=22, leading=32, spaceAfter=0)
     width = layout.frame_width(False)
     rows = [
         ["单位名称", office_name],
-        ["单位类型", role_label],
+        ["单位类型", form.role_label],
         ["统计用区划代码", code],
         ["密钥编号", key_id],
-        ["密钥生成时间", created],
-        ["用途", purpose],
+        ["密钥生成时间", form.created],
+        ["用途", form.purpose],
     ]
     info = Table([[layout.para(a, st.label), layout.para(b, st.body)] for a, b in rows],
                  colWidths=[40 * mm, width - 40 * mm])
@@ -62,9 +105,11 @@ def render_fingerprint_form(path: str | Path, *, office_name: str, code: str, ro
                             signatures=["经办人", "负责人"])
 
 
-def render_city_summary(path: str | Path, office_name: str, period: str, header: Sequence[str],
-                        rows: Sequence[Sequence[object]], *, notes: Sequence[str] = (),
+def render_city_summary(path: str | Path, office_name: str, summary: CitySummary, *,
                         progress: Progress | None = None, cancel: Cancel | None = None) -> int:
+    header: Sequence[str] = [h for _, h in COLUMNS]
+    rows: Sequence[Sequence[object]] = summary.rows()
+    period, notes = summary.period_label, summary_notes(summary)
     st = layout.styles()
     width = layout.frame_width(True)
     weights = [26, 10, 10, 10, 13, 10, 10, 10, 16, 14][:len(header)]

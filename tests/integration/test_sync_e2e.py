@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 from congress_desktop.deputies import service as deputies
+from congress_desktop.sync import report as sync_report
 from congress_desktop.sync import service as sync
 from congress_desktop.sync import summary as city_summary
 from tests.pdfcheck import pdf_fonts_embedded, pdf_text
@@ -69,7 +70,7 @@ def test_three_towns_and_a_city_round_trip(tmp_path):
                                                                   "420381106000": 3}
         assert summary.total.deputies == 14
         pdf = tmp_path / "summary.pdf"
-        assert city_summary.print_city_summary(city, pdf, "2020-01-01", "2030-12-31") >= 1
+        assert sync_report.print_city_summary(city, pdf, "2020-01-01", "2030-12-31") >= 1
         text = pdf_text(pdf)
         for name, _, _ in TOWNS:
             assert name in text

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError
+from congress_desktop.sync import report as sync_report
 from congress_desktop.sync import service as sync_service
 from congress_desktop.sync import summary as city_summary
 from congress_desktop.sync.keys import PassphraseNeeded
@@ -582,7 +583,7 @@ class SyncPage(QWidget):
         ctx = self.ctx
 
         def work(_progress, _cancel) -> int:
-            return sync_service.print_fingerprint_form(ctx, out, enrolment=enrolment)
+            return sync_report.print_fingerprint_form(ctx, out, enrolment=enrolment)
 
         self.last_task = tasks.run_task(self, "正在生成密钥登记表", work, on_success=lambda _n: self._opened(out))
         return self.last_task
@@ -685,7 +686,7 @@ class SyncPage(QWidget):
         ctx, (a, b) = self.ctx, self.period()
 
         def work(progress, cancel) -> int:
-            return city_summary.print_city_summary(ctx, out, a, b, progress, cancel)
+            return sync_report.print_city_summary(ctx, out, a, b, progress, cancel)
 
         self.last_task = tasks.run_task(self, "正在生成汇总表", work, on_success=lambda _n: self._opened(out))
         return self.last_task
