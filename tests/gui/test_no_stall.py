@@ -100,6 +100,8 @@ def busy_template(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.xfail(strict=True, reason="issue 14 open: the duty page (and the grids, sync and votes pages' lists) "
+                   "still read the database on the GUI thread; strict, so this mark must go when it passes")
 def test_no_page_or_action_stalls_the_window(qtbot, busy_template: Path, tmp_path: Path):
     ctx = Context.open(busy_template)
     try:
