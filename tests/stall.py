@@ -36,7 +36,7 @@ class Heartbeat(QObject):
         self._timer.timeout.connect(self._tick)
 
     def start(self) -> None:
-        self._last = None
+        self._last = time.perf_counter()  # an action run before the first tick still counts
         self._timer.start()
 
     def stop(self) -> None:
