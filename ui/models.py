@@ -210,7 +210,7 @@ class RowListModel(QAbstractTableModel):
         r = self._rows[index.row()]
         if role == _DISPLAY:
             value = self.columns[index.column()][1](r)
-            return value if isinstance(value, str) else str(value)
+            return "" if value is None else value if isinstance(value, str) else str(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(self.columns[index.column()][1](r), int):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == ROW_ROLE:
@@ -275,8 +275,8 @@ def _stationed_label(p: ContactPointRow) -> str:
     return f"{n} 名：{shown}" + ("等" if n > 3 else "")
 
 
-class PagedTableModel(QAbstractTableModel):
-    """The one paged model: rows come a page at a time from ``fetch(offset, limit)`` on the database
+class PagedTableModel(RowListModel):
+    """The one paged model (a RowListModel filled page by page): rows come a page at a time from ``fetch(offset, limit)`` on the database
     worker (ui.operations), so neither a new filter nor scrolling ever waits on the GUI thread.
 
     ``columns`` are (header, text of a row). ``count()``, when given, counts the whole filter beside the
@@ -289,11 +289,10 @@ class PagedTableModel(QAbstractTableModel):
 
     def __init__(self, fetch: Callable[[int, int], Sequence[Any]], count: Callable[[], int] | None = None,
                  parent=None, *, page_size: int = PAGE_SIZE):
-        super().__init__(parent)
+        super().__init__((), parent)
         self._fetch = fetch
         self._count = count
         self.page_size = page_size
-        self._rows: list[Any] = []
         self._more = False
         self._pending = False  # a next page is on its way
         self._generation = 0
@@ -354,40 +353,5 @@ class PagedTableModel(QAbstractTableModel):
 
         self.last_task = operations.db_op(None, lambda: list(fetch_now(start, size)), done, title="正在读取")
 
-    # ------------------------------------------------------------- what pages use
     def rows(self) -> list[Any]:
         return list(self._rows)
-
-    def row(self, i: int) -> Any:
-        return self._rows[i]
-
-    def row_of(self, row_id: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.id == row_id), None)
-
-    # ------------------------------------------------------------- Qt model interface
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        r = self._rows[index.row()]
-        if role == _DISPLAY:
-            value = self.columns[index.column()][1](r)
-            return "" if value is None else str(value)
-        if role == ROW_ROLE:
-            return r
-        return self.extra_data(r, index.column(), role)
-
-    def extra_data(self, row: Any, column: int, role: int) -> Any:
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if role != _DISPLAY:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self.columns[section][0] if 0 <= section < len(self.columns) else None
-        return str(section + 1)
