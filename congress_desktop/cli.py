@@ -34,14 +34,14 @@ _ARGPARSE_ZH = {
     "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
     "invalid %(type)s value: %(value)r": "无效的值：%(value)r",
 }
-_gettext = argparse._
+_gettext = argparse._  # type: ignore[attr-defined]  # argparse has no hook for its messages
 
 
 def _zh(text: str) -> str:
     return _ARGPARSE_ZH.get(text, _gettext(text))
 
 
-argparse._ = _zh
+argparse._ = _zh  # type: ignore[attr-defined]
 
 
 class ChineseParser(argparse.ArgumentParser):
@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except CongressError as e:
-        _say(translate(e, _db_of(args)))
+        shown = translate(e, _db_of(args))
+        _say(shown if isinstance(shown, CongressError) else e)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -112,11 +112,11 @@ def create_demo(ctx: Context, progress: Progress = no_progress, *, seed: int = 2
             "liaison_phone": here[0].mobile if here else "", "reception_rule": "每月第一个周一",
             "deputy_ids": [d.id for d in here]})
     progress(4, 4)
-    from congress_desktop.grids.service import seed_demo_grids  # noqa: E402 (grid rosters, issue 4)
-    seed_demo_grids(ctx, rng)
-    from congress_desktop.votes.service import seed_demo_votes
-    seed_demo_votes(ctx, rng)
-    from congress_desktop.visits.service import seed_demo_visits
+    from congress_desktop.grids import demo as grids_demo  # grid rosters (issue 4)
+    grids_demo.seed(ctx, rng)
+    from congress_desktop.votes import demo as votes_demo
+    votes_demo.seed(ctx, rng)
+    from congress_desktop.visits.demo import seed_demo_visits
     seed_demo_visits(ctx, rng)
-    from congress_desktop.duty.records import seed_demo_duty
-    seed_demo_duty(ctx, rng)
+    from congress_desktop.duty.demo import seed as seed_duty
+    seed_duty(ctx, rng)

@@ -20,49 +20,19 @@ MAX_MODULE_LINES = 800
 MAX_FUNCTION_LINES = 80
 
 LONG_MODULES: set[str] = {
-    "congress_desktop/duty/records.py",
-    "congress_desktop/grids/service.py",
-    "congress_desktop/sync/service.py",
-    "congress_desktop/visits/opinions.py",
-    "congress_desktop/visits/service.py",
-    "congress_desktop/votes/service.py",
     "ui/pages/duty.py",
-    "ui/pages/grids.py",
-    "ui/pages/opinions.py",
-    "ui/pages/visits.py",
     "ui/pages/vote_entry.py",
     "ui/pages/votes.py",
 }
 LONG_FUNCTIONS: set[str] = {
-    "congress_desktop/commands/duty.py::register",
-    "congress_desktop/commands/votes.py::register",
     "congress_desktop/demo.py::create_demo",
-    "congress_desktop/deputies/rules.py::normalise_deputy",
-    "congress_desktop/duty/records.py::collect_activity",
-    "congress_desktop/duty/records.py::seed_demo_duty",
-    "congress_desktop/duty/report.py::render_duty_notice",
-    "congress_desktop/grids/service.py::import_grids",
-    "congress_desktop/grids/service.py::import_roster",
-    "congress_desktop/sync/service.py::_apply",
-    "congress_desktop/sync/summary.py::city_summary",
-    "congress_desktop/visits/service.py::import_ledger",
     "ui/first_start.py::__init__",
     "ui/launcher.py::_self_test_steps",
     "ui/main_window.py::__init__",
-    "ui/pages/contact_points.py::__init__",
-    "ui/pages/deputies.py::__init__",
-    "ui/pages/deputy_form.py::__init__",
-    "ui/pages/grids.py::__init__",
     "ui/pages/home.py::__init__",
-    "ui/pages/opinions.py::__init__",
     "ui/pages/sync.py::__init__",
-    "ui/pages/visits.py::__init__",
 }
-CYCLES: list[set[str]] = [
-    {'congress_desktop.visits.service', 'congress_desktop.visits.opinions'},
-    {'congress_desktop.duty.evaluation', 'congress_desktop.duty.records'},
-    {'ui.pages.opinions', 'ui.pages.visits'},
-]
+CYCLES: list[set[str]] = []
 
 
 def our_modules() -> dict[str, Path]:

@@ -11,11 +11,13 @@ from congress_desktop.votes import service as svc
 STACK = ["1111111122"] * 40 + ["2111111121"] * 10 + ["3333333333"] * 7 + ["1111111111"]
 
 
-def new_project_vote(ctx, *, seats: int = 8, leave: int = 4, absent: int = 0, title: str = "六里坪镇第十九届人民代表大会第五次会议"):
-    """The demo's 10 formal candidates, N = ``seats``, ``leave`` deputies on leave."""
+def new_project_vote(ctx, *, seats: int = 8, leave: int = 4, absent: int = 0,
+                     title: str = "六里坪镇第十九届人民代表大会第五次会议", date: str = "2026-07-10"):
+    """The demo's 10 formal candidates, N = ``seats``, ``leave`` deputies on leave. The meeting day is
+    after the demo's 终止 (2026-03-15) and 暂停 (2026-06-01): 62 of the 64 deputies are in office."""
     projects = svc.list_projects(ctx, states=["正式候选"])
     sess = svc.create_session(ctx, {
-        "title": title, "date": "2026-01-10", "kind": "project_vote", "seats": seats,
+        "title": title, "date": date, "kind": "project_vote", "seats": seats,
         "items": [{"project_id": p.id} for p in projects], "chair": "陈主席", "chief_scrutineer": "刘总监",
         "scrutineers": "王监票、赵监票", "tellers": "钱计票、孙计票"})
     roster = svc.attendance(ctx, sess.id)

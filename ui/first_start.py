@@ -11,7 +11,6 @@ import logging
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QApplication,
     QButtonGroup,
     QDialog,
     QFormLayout,
@@ -33,7 +32,7 @@ from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
 from congress_desktop.core.regioncode import RegionCodeError, validate_office_code
 from congress_desktop.core.text import clean
-from ui import errors, widgets
+from ui import errors, operations, tasks, widgets
 
 log = logging.getLogger(__name__)
 
@@ -223,19 +222,24 @@ class FirstStartDialog(QDialog):
         self.accept()
         return True
 
-    def create_demo(self) -> bool:
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            demo_svc.create_demo(self.ctx)
-        except Exception as e:  # noqa: BLE001 - a CongressError or a bug: show_error tells which
-            QApplication.restoreOverrideCursor()
+    def create_demo(self) -> tasks.TaskHandle:
+        """The demo town is made on the database worker (a few seconds) with a progress bar."""
+        ctx = self.ctx
+        self.demo_button.setEnabled(False)
+
+        def done(_result: object) -> None:
+            log.info("demo data created in %s", ctx.data_dir)
+            self.choice = "demo"
+            self.accept()
+
+        def failed(e: BaseException) -> None:  # a CongressError or a bug: show_error tells which
+            self.demo_button.setEnabled(True)
             errors.show_error(self, e)
-            return False
-        QApplication.restoreOverrideCursor()
-        log.info("demo data created in %s", self.ctx.data_dir)
-        self.choice = "demo"
-        self.accept()
-        return True
+
+        self.last_task = operations.long_op(self, "正在生成演示数据",
+                                            lambda progress, _cancel: demo_svc.create_demo(ctx, progress),
+                                            done, on_error=failed)
+        return self.last_task
 
 
 def ask(ctx: Context, parent: QWidget | None = None) -> bool:

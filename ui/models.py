@@ -12,14 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
+from shiboken6 import isValid
 
 from congress_desktop.core.context import Context
 from congress_desktop.deputies import service as deputy_service
-from congress_desktop.deputies.service import DeputyQuery, DeputyRow
+from congress_desktop.deputies.rows import DeputyQuery, DeputyRow
+from congress_desktop.deputies.rules import IN_OFFICE
 from congress_desktop.places.contact_points import ContactPointRow
 from congress_desktop.places.villages import VillageRow
+from ui import operations, tasks
 
 PAGE_SIZE = 200
 
@@ -52,7 +55,7 @@ DEPUTY_SORT_KEYS = [c[0] for c in DEPUTY_COLUMNS]
 class DeputyTableModel(QAbstractTableModel):
     """The deputies matching a ``DeputyQuery``, fetched page by page."""
 
-    def __init__(self, ctx: Context, query: DeputyQuery = DeputyQuery(status="在任"), parent=None, *,
+    def __init__(self, ctx: Context, query: DeputyQuery = DeputyQuery(status=IN_OFFICE), parent=None, *,
                  page_size: int = PAGE_SIZE):
         super().__init__(parent)
         self.ctx = ctx
@@ -146,10 +149,10 @@ class DeputyTableModel(QAbstractTableModel):
         d = self._rows[index.row()]
         if role == _DISPLAY:
             return DEPUTY_COLUMNS[index.column()][2](d)
-        if role == Qt.ItemDataRole.ForegroundRole and d.status != "在任":
+        if role == Qt.ItemDataRole.ForegroundRole and d.status != IN_OFFICE:
             return _INACTIVE
         if role == Qt.ItemDataRole.ToolTipRole:
-            if d.status != "在任":
+            if d.status != IN_OFFICE:
                 return f"{d.status}：{d.status_date} {d.status_reason}".strip()
             if DEPUTY_COLUMNS[index.column()][0] == "work_unit":
                 return d.work_unit or None
@@ -270,3 +273,121 @@ def _stationed_label(p: ContactPointRow) -> str:
         return ""
     shown = "、".join(p.deputy_names[:3])
     return f"{n} 名：{shown}" + ("等" if n > 3 else "")
+
+
+class PagedTableModel(QAbstractTableModel):
+    """The one paged model: rows come a page at a time from ``fetch(offset, limit)`` on the database
+    worker (ui.operations), so neither a new filter nor scrolling ever waits on the GUI thread.
+
+    ``columns`` are (header, text of a row). ``count()``, when given, counts the whole filter beside the
+    first page (on a large database it may take longer than the page). ``reload()`` starts over; a result
+    that arrives after a newer ``reload()`` is dropped. ``loaded`` fires after each reload with the model
+    filled; ``last_task`` is the handle of the latest load (tests: ``model.wait()``)."""
+
+    columns: Sequence[tuple[str, Callable[[Any], Any]]] = ()
+    loaded = Signal()
+
+    def __init__(self, fetch: Callable[[int, int], Sequence[Any]], count: Callable[[], int] | None = None,
+                 parent=None, *, page_size: int = PAGE_SIZE):
+        super().__init__(parent)
+        self._fetch = fetch
+        self._count = count
+        self.page_size = page_size
+        self._rows: list[Any] = []
+        self._more = False
+        self._pending = False  # a next page is on its way
+        self._generation = 0
+        self.total: int | None = None
+        self.last_task: tasks.TaskHandle | None = None
+
+    # ------------------------------------------------------------- loading
+    def reload(self, fetch: Callable[[int, int], Sequence[Any]] | None = None,
+               count: Callable[[], int] | None = None) -> tasks.TaskHandle:
+        if fetch is not None:
+            self._fetch, self._count = fetch, count
+        self._generation += 1
+        generation, fetch_now, count_now, size = self._generation, self._fetch, self._count, self.page_size
+
+        def work() -> tuple[list[Any], int | None]:
+            page = list(fetch_now(0, size))
+            return page, (count_now() if count_now is not None else None)
+
+        def done(result: tuple[list[Any], int | None]) -> None:
+            if generation != self._generation or not isValid(self):
+                return
+            page, total = result
+            self.beginResetModel()
+            self._rows = page
+            self._more = len(page) == size
+            self.total = total if total is not None else (None if self._more else len(page))
+            self._pending = False
+            self.endResetModel()
+            self.loaded.emit()
+
+        self.last_task = operations.db_op(None, work, done, title="正在读取")
+        return self.last_task
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        """Until the latest load (and a next page asked for) arrived: for tests and for callers that
+        must act on the rows."""
+        return self.last_task is None or self.last_task.wait(timeout_ms)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
+        return not parent.isValid() and self._more and not self._pending
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:
+        if not self.canFetchMore(parent):
+            return
+        self._pending = True
+        generation, fetch_now, start, size = self._generation, self._fetch, len(self._rows), self.page_size
+
+        def done(page: list[Any]) -> None:
+            if generation != self._generation or not isValid(self):
+                return
+            self._pending = False
+            self._more = len(page) == size
+            if not page:
+                return
+            self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+
+        self.last_task = operations.db_op(None, lambda: list(fetch_now(start, size)), done, title="正在读取")
+
+    # ------------------------------------------------------------- what pages use
+    def rows(self) -> list[Any]:
+        return list(self._rows)
+
+    def row(self, i: int) -> Any:
+        return self._rows[i]
+
+    def row_of(self, row_id: str) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.id == row_id), None)
+
+    # ------------------------------------------------------------- Qt model interface
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        r = self._rows[index.row()]
+        if role == _DISPLAY:
+            value = self.columns[index.column()][1](r)
+            return "" if value is None else str(value)
+        if role == ROW_ROLE:
+            return r
+        return self.extra_data(r, index.column(), role)
+
+    def extra_data(self, row: Any, column: int, role: int) -> Any:
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if role != _DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.columns[section][0] if 0 <= section < len(self.columns) else None
+        return str(section + 1)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from ui import files, tasks, widgets
 
@@ -33,14 +34,24 @@ def db_op(parent: QWidget | None, fn: Callable[[], T], on_done: Callable[[T], No
     def work(_progress: tasks.Progress, _cancel: tasks.Cancel) -> T:
         return fn()
 
-    return tasks.run_task(parent, title, work, on_success=on_done or (lambda _r: None), on_error=on_error,
+    return tasks.run_task(parent, title, work, on_success=_while_alive(parent, on_done), on_error=on_error,
                           show_after_ms=show_after_ms)
+
+
+def _while_alive(parent: QWidget | None, on_done: Callable[[Any], None] | None) -> Callable[[Any], None]:
+    """``on_done`` unless the widget that asked was closed meanwhile (its result has nowhere to go)."""
+
+    def done(result: Any) -> None:
+        if on_done is not None and (parent is None or isValid(parent)):
+            on_done(result)
+
+    return done
 
 
 def long_op(parent: QWidget | None, title: str, fn: tasks.TaskFn, on_done: Callable[[Any], None] | None = None,
             *, on_error: Callable[[BaseException], None] | None = None) -> tasks.TaskHandle:
     """Like ``db_op`` for work that reports ``progress(done, total)`` and checks ``cancel()``."""
-    return tasks.run_task(parent, title, fn, on_success=on_done or (lambda _r: None), on_error=on_error)
+    return tasks.run_task(parent, title, fn, on_success=_while_alive(parent, on_done), on_error=on_error)
 
 
 def show_printout(parent: QWidget | None, out: Path) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from congress_desktop.commands import import_failed, out, out_json
 from congress_desktop.core.errors import CongressError
+from congress_desktop.deputies.rules import IN_OFFICE, STATUSES
 
-STATUS_CHOICES = ["在任", "暂停", "终止"]
+STATUS_CHOICES = [str(s) for s in STATUSES]
 
 
 def register(sub, printers) -> None:
@@ -32,7 +33,7 @@ def register(sub, printers) -> None:
     p = printers.add_parser("roster", help="代表名册（A4 横向）")
     p.add_argument("--out", required=True, metavar="FILE.pdf")
     p.add_argument("--by", choices=["village", "group"], default="village", help="按村(社区)或代表小组分组")
-    p.add_argument("--status", choices=[*STATUS_CHOICES, "全部"], default="在任")
+    p.add_argument("--status", choices=[*STATUS_CHOICES, "全部"], default=str(IN_OFFICE))
     p.set_defaults(handler=_print_roster)
     p = printers.add_parser("deputy-card", help="代表信息卡（一页）")
     p.add_argument("deputy", help="代表姓名或编号")
@@ -57,9 +58,10 @@ def find_deputy(ctx, key: str):
 
 
 def _import(ctx, args) -> int:
+    from congress_desktop.deputies import importing
     from congress_desktop.deputies import service as svc
 
-    res = svc.import_deputies(ctx, args.file)
+    res = importing.import_deputies(ctx, args.file)
     if res.ok:
         out(f"已导入 {res.applied} 名代表。")
         return 0
@@ -68,9 +70,10 @@ def _import(ctx, args) -> int:
 
 
 def _export(ctx, args) -> int:
-    from congress_desktop.deputies import service as svc
+    from congress_desktop.deputies import importing
+    from congress_desktop.deputies.rows import DeputyQuery
 
-    n = svc.export_deputies(ctx, args.file, svc.DeputyQuery(status=args.status or ""))
+    n = importing.export_deputies(ctx, args.file, DeputyQuery(status=args.status or ""))
     out(f"已导出 {n} 名代表到 {args.file}")
     return 0
 

@@ -11,6 +11,16 @@ from congress_desktop.commands import out, out_json
 
 
 def register(sub, printers) -> None:
+    _register_evaluate(sub)
+    _register_duty(sub)
+    _register_training(sub)
+    _register_scheme(sub)
+    _register_period(sub)
+    _register_rating(sub)
+    _register_printers(printers)
+
+
+def _register_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="履职考评：某一期间每位代表的各项积分、总分、名次、等次和提醒事项")
     _range(p, required=False)
     p.add_argument("--period", default="", help="考评期间名称或 2026Q1 / 2026（代替 --from/--to）")
@@ -19,6 +29,8 @@ def register(sub, printers) -> None:
     p.add_argument("--xlsx", metavar="FILE", help="同时导出考评表 .xlsx")
     p.set_defaults(handler=_evaluate)
 
+
+def _register_duty(sub) -> None:
     duty = sub.add_parser("duty", help="代表履职记录（履职+）").add_subparsers(dest="action", metavar="操作", required=True)
     p = duty.add_parser("list", help="列出录入的履职记录（新的在前）")
     p.add_argument("--deputy", default="", help="代表姓名或编号")
@@ -51,6 +63,8 @@ def register(sub, printers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_file)
 
+
+def _register_training(sub) -> None:
     tr = sub.add_parser("training", help="代表培训").add_subparsers(dest="action", metavar="操作", required=True)
     p = tr.add_parser("list", help="列出培训")
     _range(p, required=False)
@@ -69,6 +83,8 @@ def register(sub, printers) -> None:
     p.add_argument("training", help="培训编号（training list --json 中的 id）")
     p.set_defaults(handler=_delete_training)
 
+
+def _register_scheme(sub) -> None:
     sc = sub.add_parser("scheme", help="考评办法（分版本）").add_subparsers(dest="action", metavar="操作", required=True)
     p = sc.add_parser("show", help="显示现行（或第 N 版）考评办法")
     p.add_argument("--version", type=int, default=0, metavar="N")
@@ -89,6 +105,8 @@ def register(sub, printers) -> None:
     p.add_argument("--note", default="")
     p.set_defaults(handler=_save_scheme)
 
+
+def _register_period(sub) -> None:
     pe = sub.add_parser("period", help="考评期间").add_subparsers(dest="action", metavar="操作", required=True)
     p = pe.add_parser("list", help="列出考评期间")
     p.add_argument("--json", action="store_true")
@@ -106,6 +124,8 @@ def register(sub, printers) -> None:
         p.add_argument("period", help="期间名称、2026Q1 或编号")
         p.set_defaults(handler=fn)
 
+
+def _register_rating(sub) -> None:
     ra = sub.add_parser("rating", help="选民测评").add_subparsers(dest="action", metavar="操作", required=True)
     p = ra.add_parser("list", help="某一期间的选民测评结果")
     p.add_argument("period")
@@ -120,6 +140,8 @@ def register(sub, printers) -> None:
     p.add_argument("--date", default="")
     p.set_defaults(handler=_set_rating)
 
+
+def _register_printers(printers) -> None:
     p = printers.add_parser("duty-file", help="代表履职档案（一位代表、一个期间）")
     p.add_argument("deputy", help="代表姓名或编号")
     _range(p)
@@ -137,7 +159,7 @@ def _range(p, *, required: bool = True) -> None:
     p.add_argument("--to", dest="date_to", required=required, default="", metavar="DATE", help="截止日期")
 
 
-def _names(text: str) -> list[str]:
+def _name_list(text: str) -> list[str]:
     return [x for x in re.split(r"[,，、;；\s]+", text or "") if x]
 
 
@@ -158,12 +180,13 @@ def _dates(ctx, args) -> tuple[str, str, str | None]:
 
 def _evaluate(ctx, args) -> int:
     from congress_desktop.duty import evaluation as evs
+    from congress_desktop.duty.report import export_evaluation
 
     date_from, date_to, period_id = _dates(ctx, args)
     scheme_id = evs.find_scheme(ctx, args.scheme).id if args.scheme else None
     e = evs.evaluate(ctx, date_from, date_to, period_id=period_id, scheme_id=scheme_id)
     if args.xlsx:
-        evs.export_evaluation(ctx, e, args.xlsx)
+        export_evaluation(ctx, e, args.xlsx)
     if args.json:
         out(json.dumps(e.as_json(), ensure_ascii=False, indent=1))
         return 0
@@ -180,7 +203,7 @@ def _evaluate(ctx, args) -> int:
 # ------------------------------------------------------------------ records
 
 def _deputy(ctx, key: str) -> str:
-    from congress_desktop.duty.records import find_deputy_id
+    from congress_desktop.duty.activity import find_deputy_id
 
     return find_deputy_id(ctx, key)
 
@@ -220,15 +243,19 @@ def _delete_record(ctx, args) -> int:
 
 def _session(ctx, args) -> int:
     from congress_desktop.core.errors import InvalidInput
+    from congress_desktop.deputies.rules import IN_OFFICE
     from congress_desktop.duty import records as svc
+    from congress_desktop.duty.activity import deputy_options
+    from congress_desktop.duty.rules import Attendance
     from congress_desktop.votes import service as vote_svc
 
     if args.from_vote:
         marks = svc.roll_from_vote(ctx, vote_svc.find_session(ctx, args.from_vote).id)
     else:
-        marks = {o.id: "出席" for o in svc.deputy_options(ctx, args.date, args.date) if o.status == "在任"}
-    for text, mark in ((args.excused, "请假"), (args.absent, "缺席")):
-        for name in _names(text):
+        marks = {o.id: Attendance.PRESENT.value for o in deputy_options(ctx, args.date, args.date)
+                 if o.status == IN_OFFICE}
+    for text, mark in ((args.excused, Attendance.EXCUSED.value), (args.absent, Attendance.ABSENT.value)):
+        for name in _name_list(text):
             did = _deputy(ctx, name)
             if did not in marks:
                 raise InvalidInput(f"“{name}”不是本次会议时在任的代表")
@@ -240,9 +267,9 @@ def _session(ctx, args) -> int:
 
 
 def _file(ctx, args) -> int:
-    from congress_desktop.duty import records as svc
+    from congress_desktop.duty.evaluation import duty_file
 
-    f = svc.duty_file(ctx, _deputy(ctx, args.deputy), args.date_from, args.date_to)
+    f = duty_file(ctx, _deputy(ctx, args.deputy), args.date_from, args.date_to)
     if args.json:
         out_json(f)
         return 0
@@ -277,7 +304,7 @@ def _add_training(ctx, args) -> int:
 
     t = svc.save_training(ctx, {"held_on": args.date, "topic": args.topic, "kind": args.kind,
                                 "organiser": args.organiser, "place": args.place, "hours": args.hours,
-                                "deputy_ids": [_deputy(ctx, n) for n in _names(args.attendees)]})
+                                "deputy_ids": [_deputy(ctx, n) for n in _name_list(args.attendees)]})
     out(f"已登记培训：{t.held_on} {t.topic}，参加 {t.attendee_count} 名（{t.id}）")
     return 0
 
@@ -362,7 +389,9 @@ def _add_period(ctx, args) -> int:
     from congress_desktop.duty.rules import parse_period
 
     date_from, date_to = parse_period(args.period) if args.period else (args.date_from, args.date_to)
-    kind = args.kind or ("季度" if "Q" in args.period.upper() else "年度" if args.period else "其他")
+    from congress_desktop.duty.rules import QUARTER, YEAR
+
+    kind = args.kind or (QUARTER if "Q" in args.period.upper() else YEAR if args.period else "其他")
     p = evs.create_period(ctx, {"date_from": date_from, "date_to": date_to, "name": args.name, "kind": kind})
     out(f"已新建考评期间：{p.label}")
     return 0
@@ -408,8 +437,8 @@ def _list_ratings(ctx, args) -> int:
 def _set_rating(ctx, args) -> int:
     from congress_desktop.duty import evaluation as evs
 
-    r = evs.set_rating(ctx, evs.find_period(ctx, args.period).id, _deputy(ctx, args.deputy), args.competent,
-                       args.basic, args.incompetent, rated_on=args.date)
+    r = evs.set_rating(ctx, evs.find_period(ctx, args.period).id, _deputy(ctx, args.deputy),
+                       (args.competent, args.basic, args.incompetent), rated_on=args.date)
     out(f"已录入：{r.deputy_name} {r.summary}")
     return 0
 
@@ -417,17 +446,17 @@ def _set_rating(ctx, args) -> int:
 # ------------------------------------------------------------------ printing
 
 def _print_file(ctx, args) -> int:
-    from congress_desktop.duty import records as svc
+    from congress_desktop.duty.report import print_duty_file
 
-    n = svc.print_duty_file(ctx, _deputy(ctx, args.deputy), args.date_from, args.date_to, args.out)
+    n = print_duty_file(ctx, _deputy(ctx, args.deputy), args.date_from, args.date_to, args.out)
     out(f"已生成 {args.out}（{n} 页）")
     return 0
 
 
 def _print_notice(ctx, args) -> int:
-    from congress_desktop.duty import evaluation as evs
+    from congress_desktop.duty.report import print_duty_notice
 
     date_from, date_to, period_id = _dates(ctx, args)
-    n = evs.print_duty_notice(ctx, args.out, date_from, date_to, period_id=period_id)
+    n = print_duty_notice(ctx, args.out, date_from, date_to, period_id=period_id)
     out(f"已生成 {args.out}（{n} 页）")
     return 0

@@ -88,8 +88,7 @@ def find_grid(ctx, key: str):
 
 
 def _import(ctx, args) -> int:
-    from congress_desktop.deputies.service import save_import_errors
-    from congress_desktop.grids import service as svc
+    from congress_desktop.grids import importing as svc
 
     kind, res = svc.import_grid_file(ctx, args.file, args.kind, args.on)
     what = "入格名册" if kind == "roster" else "网格名单"
@@ -97,17 +96,17 @@ def _import(ctx, args) -> int:
         out(f"已导入{what}：{res.applied} 条（共 {res.total_rows} 行）。")
         return 0
     return import_failed(res, f"导入{what}失败：{len(res.errors)} 处错误，未写入任何数据。请改正后重新导入：",
-                         args.errors, save_import_errors)
+                         args.errors, lambda r, path: r.save_errors(path))
 
 
 def _village_id(ctx, village):
     from congress_desktop.grids import service as svc
 
-    return svc._village_id_of(ctx, village)
+    return svc.village_id_of(ctx, village)
 
 
 def _export(ctx, args) -> int:
-    from congress_desktop.grids import service as svc
+    from congress_desktop.grids import importing as svc
 
     n = svc.export_roster(ctx, args.file, args.on, _village_id(ctx, args.village))
     out(f"已导出 {n} 名入格代表到 {args.file}")
@@ -146,6 +145,7 @@ def _assign(ctx, args) -> int:
     g = find_grid(ctx, args.grid)
     res = svc.assign_deputy(ctx, d.id, g.id, role=args.role, start_on=args.start_on, households=args.households)
     a = res.assignment
+    assert a is not None  # an entry always has its new assignment
     out(f"{a.deputy_name}自 {a.start_on} 起入“{a.village_name} · {a.grid_name}”，{a.role}。")
     for m in res.messages:
         out(f"  {m}")
@@ -216,7 +216,7 @@ def _suggest(ctx, args) -> int:
 
 
 def _print_roster(ctx, args) -> int:
-    from congress_desktop.grids import service as svc
+    from congress_desktop.grids import report as svc
 
     pages = svc.print_grid_roster(ctx, args.out, village=args.village, on=args.on)
     out(f"已生成 {args.out}（{pages} 页）")
@@ -224,7 +224,7 @@ def _print_roster(ctx, args) -> int:
 
 
 def _print_boards(ctx, args) -> int:
-    from congress_desktop.grids import service as svc
+    from congress_desktop.grids import report as svc
 
     pages = svc.print_grid_boards(ctx, args.out, village=args.village, on=args.on)
     out(f"已生成 {args.out}（{pages} 页）")

@@ -116,7 +116,7 @@ def _query(ctx, args):
 
 
 def _import(ctx, args) -> int:
-    from congress_desktop.visits import service as svc
+    from congress_desktop.visits import importing as svc
 
     res = svc.import_ledger(ctx, args.file)
     if res.ok:
@@ -127,9 +127,10 @@ def _import(ctx, args) -> int:
 
 
 def _export(ctx, args) -> int:
-    from congress_desktop.visits import service as svc
+    from congress_desktop.visits import importing as svc
+    from congress_desktop.visits.rows import VisitQuery
 
-    n = svc.export_ledger(ctx, args.file, svc.VisitQuery(date_from=args.date_from, date_to=args.date_to))
+    n = svc.export_ledger(ctx, args.file, VisitQuery(date_from=args.date_from, date_to=args.date_to))
     out(f"已导出 {n} 行到 {args.file}")
     return 0
 
@@ -265,7 +266,7 @@ def _categories(ctx, args) -> int:
 
 
 def _print_visit(ctx, args) -> int:
-    from congress_desktop.visits import service as svc
+    from congress_desktop.visits import report as svc
 
     pages = svc.print_visit_form(ctx, args.visit, args.out)
     out(f"已生成 {args.out}（{pages} 页）")
@@ -273,15 +274,16 @@ def _print_visit(ctx, args) -> int:
 
 
 def _print_referral(ctx, args) -> int:
-    from congress_desktop.visits import opinions as svc
+    from congress_desktop.visits import report
+    from congress_desktop.visits.opinions import find_opinion_id
 
-    pages = svc.print_referral(ctx, svc.find_opinion_id(ctx, args.opinion), args.out)
+    pages = report.print_referral(ctx, find_opinion_id(ctx, args.opinion), args.out)
     out(f"已生成 {args.out}（{pages} 页）")
     return 0
 
 
 def _print_summary(ctx, args) -> int:
-    from congress_desktop.visits import opinions as svc
+    from congress_desktop.visits import report as svc
 
     pages = svc.print_opinion_summary(ctx, args.out, args.date_from, args.date_to)
     out(f"已生成 {args.out}（{pages} 页）")

@@ -14,6 +14,13 @@ from congress_desktop.core.errors import CongressError, os_error_text
 def register(sub, printers) -> None:
     v = sub.add_parser("votes", help="民生实事项目票决和满意度测评").add_subparsers(dest="action", metavar="操作",
                                                                                  required=True)
+    _register_records(v)
+    _register_steps(v)
+    _register_printouts(printers)
+
+
+def _register_records(v) -> None:
+    """The record of a vote: the count from a case file, export, verify, lists, projects."""
     p = v.add_parser("tally", help="按案卷文件计票（不使用数据库，任何人都可复核）")
     p.add_argument("case", metavar="CASE.json", help="案卷文件（格式见 README）")
     p.add_argument("--json", action="store_true", help="输出 JSON")
@@ -59,7 +66,10 @@ def register(sub, printers) -> None:
     p.add_argument("--errors", metavar="FILE.xlsx", help="有错误行时把错误报告写到此文件")
     p.set_defaults(handler=_import_projects)
 
-    # the steps of the window, for a script
+
+
+def _register_steps(v) -> None:
+    """The steps of the window, for a script."""
     p = v.add_parser("new", help="新建票决或测评（读取全体代表名单）")
     p.add_argument("--kind", choices=["project_vote", "satisfaction"], default="project_vote")
     p.add_argument("--title", required=True, help="会议名称")
@@ -101,6 +111,8 @@ def register(sub, printers) -> None:
             p.add_argument("--by", default="", help="宣布人（默认执行主席）")
         p.set_defaults(handler=fn)
 
+
+def _register_printouts(printers) -> None:
     docs = [("vote-attendance", "attendance", "出席情况报告单"),
             ("ballots", "ballots", "选票（无编号，每页一张或两张）"),
             ("vote-distribution", "distribution", "选票分发/收回报告单"),
@@ -182,10 +194,11 @@ def describe_result(result) -> list[str]:
 
 
 def _export_case(ctx, args) -> int:
+    from congress_desktop.votes import casefile
     from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
-    path = svc.export_case(ctx, sess.id, args.file, args.round)
+    path = casefile.export_case(ctx, sess.id, args.file, args.round)
     out(f"已写出案卷文件 {path}；可用 votes tally {path} 复核")
     return 0
 
@@ -275,10 +288,11 @@ def _log(ctx, args) -> int:
 
 
 def _export_results(ctx, args) -> int:
+    from congress_desktop.votes import casefile
     from congress_desktop.votes import service as svc
 
     sess = svc.find_session(ctx, args.session)
-    n = svc.export_results(ctx, sess.id, args.file)
+    n = casefile.export_results(ctx, sess.id, args.file)
     out(f"已导出 {n} 行结果到 {args.file}")
     return 0
 
@@ -297,15 +311,14 @@ def _projects(ctx, args) -> int:
 
 
 def _import_projects(ctx, args) -> int:
-    from congress_desktop.deputies import service as dep
-    from congress_desktop.votes import service as svc
+    from congress_desktop.votes import importing
 
-    res = svc.import_projects(ctx, args.file)
+    res = importing.import_projects(ctx, args.file)
     if res.ok:
         out(f"已导入 {res.applied} 个候选项目。")
         return 0
     return import_failed(res, f"导入失败：{len(res.errors)} 处错误，未写入任何项目。请改正后重新导入：",
-                         args.errors, dep.save_import_errors)
+                         args.errors, lambda r, path: r.save_errors(path))
 
 
 def _print(ctx, args) -> int:

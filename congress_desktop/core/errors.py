@@ -278,8 +278,9 @@ def storage_error(exc: BaseException, where=None, *, need: int | None = None) ->
     from_sqlite = kind is not None
     if kind is None:
         kind = _os_kind(inner)
-        if kind is not None and getattr(inner, "filename", None):
-            where = inner.filename
+        filename = getattr(inner, "filename", None)
+        if kind is not None and filename:
+            where = filename
     if kind is None or where is None:
         return None
     folder = _folder_of(where)

@@ -30,7 +30,7 @@ def ensure_owned(ctx: Context, row) -> None:
     """Refuse to change a record (ORM row or anything with ``owner_code``) owned by another office."""
     owner = getattr(row, "owner_code", None)
     if not is_owned(ctx, owner):
-        raise ReadOnlyRecord(f"该记录属于{office_name(ctx, owner)}，只能查看，不能修改或删除")
+        raise ReadOnlyRecord(f"该记录属于{office_name(ctx, owner or '')}，只能查看，不能修改或删除")
 
 
 def record_owners(ctx: Context, table: str = "deputy") -> list[tuple[str, str]]:
@@ -41,7 +41,7 @@ def record_owners(ctx: Context, table: str = "deputy") -> list[tuple[str, str]]:
     if table not in synced_table_names():
         return []
     with ctx.store.session() as s:
-        codes = [c for (c,) in s.execute(text(f'SELECT DISTINCT owner_code FROM "{table}" WHERE deleted = 0'))]
+        codes: list[str] = [str(c) for (c,) in s.execute(text(f'SELECT DISTINCT owner_code FROM "{table}" WHERE deleted = 0'))]
     own = ctx.office.code if ctx.office else ""
     codes.sort(key=lambda c: (c != own, c))
     return [(c, office_name(ctx, c)) for c in codes if c]

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import Required, TypedDict, Unpack
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -168,9 +169,18 @@ def scale_widths(weights: Sequence[float], total: float) -> list[float]:
     return [total * w / s for w in weights]
 
 
-def data_table(header: Sequence[str], rows: Sequence[Sequence[object]], col_widths: Sequence[float], *,
-               caption: str | None = None, align: Sequence[str] | None = None, zebra: bool = True,
-               style: ParagraphStyle | None = None, extra_style: Sequence[tuple] = ()) -> Table:
+class TableLook(TypedDict, total=False):
+    """data_table's options about how the table looks."""
+
+    caption: str | None
+    align: Sequence[str] | None
+    zebra: bool
+    style: ParagraphStyle | None
+    extra_style: Sequence[tuple]
+
+
+def data_table(header: Sequence[str], rows: Sequence[Sequence[object]], col_widths: Sequence[float],
+               **look: Unpack[TableLook]) -> Table:
     """A grid table whose header row repeats on every page.
 
     ``rows`` hold plain values (str/int/None; a Flowable is used as it is). ``align`` gives per
@@ -178,6 +188,8 @@ def data_table(header: Sequence[str], rows: Sequence[Sequence[object]], col_widt
     ``caption`` is a heading line above the header (e.g. 「六里坪村（共 18 人）」), repeated with the
     header on every page the table runs onto, so a continued table still says what it lists.
     ``extra_style`` commands count rows from the header (row 0), whether or not there is a caption."""
+    caption, align, zebra = look.get("caption"), look.get("align"), look.get("zebra", True)
+    style, extra_style = look.get("style"), look.get("extra_style", ())
     st = styles()
     base = style or st.cell
     aligned = {
@@ -370,11 +382,21 @@ class _Doc(BaseDocTemplate):
             raise Cancelled()
 
 
-def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *, office_name: str,
-              content: object, landscape: bool = False, signatures: Sequence[str] | None = None,
-              subject: str = "", generated_at: dt.datetime | None = None,
+class PageSetup(TypedDict, total=False):
+    """build_pdf's options about the document (office_name and content are required)."""
+
+    office_name: Required[str]
+    content: Required[object]
+    landscape: bool
+    signatures: Sequence[str] | None
+    subject: str
+    generated_at: dt.datetime | None
+    page_frame: bool
+
+
+def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *,
               progress: Progress | None = None, cancel: Cancel | None = None,
-              page_frame: bool = True) -> int:
+              **setup: Unpack[PageSetup]) -> int:
     """Lay out ``flowables`` on A4 with the page frame and write ``path``; returns the page count.
 
     ``content`` is the document's data for the footer fingerprint (see :func:`fingerprint`).
@@ -387,6 +409,10 @@ def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *, of
     temporary file in the same folder and renamed, so a failure or a cancel never leaves a partial
     file under ``path``."""
     register_font()
+    office_name, content = setup["office_name"], setup["content"]
+    landscape, signatures = setup.get("landscape", False), setup.get("signatures")
+    subject, generated_at = setup.get("subject", ""), setup.get("generated_at")
+    page_frame = setup.get("page_frame", True)
     path = Path(path)
     story = list(flowables)
     if signatures:
@@ -429,7 +455,7 @@ def build_pdf(path: str | Path, title: str, flowables: Sequence[Flowable], *, of
 
         doc.build(story, canvasmaker=make_canvas)
         check_cancel()
-        page_count = getattr(canvases[-1], "page_count", doc.page)
+        page_count = int(getattr(canvases[-1], "page_count", None) or doc.page)
         try:
             os.replace(tmp, path)
         except PermissionError as e:

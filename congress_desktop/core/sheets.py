@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from congress_desktop.core.errors import CongressError, InvalidInput, os_error_text
 from congress_desktop.core.text import clean
@@ -163,11 +164,18 @@ def excel_text(value: object) -> object:
     return str(value)
 
 
+class SheetLook(TypedDict, total=False):
+    """write_xlsx's options: column widths, columns kept as text (ID and phone numbers), rows to mark."""
+
+    widths: Sequence[int] | None
+    text_columns: Sequence[int]
+    highlight: Callable[[Sequence[object]], bool] | None
+
+
 def write_xlsx(path: str | Path, title: str, headers: Sequence[str], rows: Iterable[Sequence[object]],
-               *, widths: Sequence[int] | None = None, text_columns: Sequence[int] = (),
-               highlight: Callable[[Sequence[object]], bool] | None = None,
-               progress: Callable[[int], None] | None = None) -> int:
+               *, progress: Callable[[int], None] | None = None, **look: Unpack[SheetLook]) -> int:
     """A plain sheet: bold frozen header, text-formatted ID/phone columns, auto filter."""
+    widths, text_columns, highlight = look.get("widths"), look.get("text_columns", ()), look.get("highlight")
     if Path(path).suffix.lower() != ".xlsx":  # an Excel file named .csv opens as garbage in WPS
         raise InvalidInput(f"导出文件“{Path(path).name}”应以 .xlsx 结尾（Excel 表格）")
     from openpyxl import Workbook

@@ -68,7 +68,7 @@ def pinyin_keys(text: str) -> tuple[str, str]:
         return "", ""
     from pypinyin import Style, lazy_pinyin  # its dictionaries take ~0.15 s to load: not at start-up
 
-    syllables = lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s))
+    syllables = lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s))  # type: ignore[arg-type,return-value]  # pypinyin accepts a list
     if len(text) > 1 and text[0] in SURNAME_READINGS and syllables:
         syllables[0] = SURNAME_READINGS[text[0]]
     full = "".join(syllables).lower()

@@ -1,21 +1,24 @@
-"""Printing use cases: gather the rows, hand them to a ReportLab document."""
+"""Printing use cases: gather the rows through the service, hand them to ``deputies.report`` (the
+ReportLab documents). The pair: this module may import the service, the report never does."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from congress_desktop.core.context import Cancel, Context, Progress, never_cancel, no_progress
-from congress_desktop.deputies.report import render_deputy_card, render_roster
-from congress_desktop.deputies.service import DeputyQuery, get_deputy, query_deputies
+from congress_desktop.deputies.report import RosterOptions, render_deputy_card, render_roster
+from congress_desktop.deputies.rows import DeputyQuery
+from congress_desktop.deputies.rules import IN_OFFICE
+from congress_desktop.deputies.service import get_deputy, query_deputies
 
 
-def print_roster(ctx: Context, out: str | Path, *, group_by: str = "village", status: str = "在任",
+def print_roster(ctx: Context, out: str | Path, *, group_by: str = "village", status: str = IN_OFFICE,
                  progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
     office = ctx.require_office()
     sort = "village" if group_by == "village" else "group_name"
     rows = query_deputies(ctx, DeputyQuery(status=status, sort=sort), 0, None)
-    title = "代表名册" if status in ("在任", "") else f"代表名册（{status}）"
-    return render_roster(out, office.name, rows, group_by=group_by, title=title, progress=progress,
+    title = "代表名册" if status in (IN_OFFICE, "") else f"代表名册（{status}）"
+    return render_roster(out, office.name, rows, RosterOptions(group_by=group_by, title=title), progress=progress,
                          cancel=cancel)
 
 

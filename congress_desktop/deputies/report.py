@@ -1,16 +1,15 @@
 """代表名册 (A4 landscape, grouped by village or by deputy group) and 代表信息卡 (one A4 page).
 
 The roster never prints ID numbers; the card prints them masked. Deputies come in as
-``services.deputies.DeputyRow`` objects, used by attribute only: reports must not import services
-at run time (services import reports)."""
+``deputies.rows.DeputyRow`` rows; the printing use cases that gather them are in ``deputies.printing``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -19,10 +18,8 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph,
 from congress_desktop.core import pdf as layout
 from congress_desktop.core.errors import InvalidInput
 from congress_desktop.core.pdf import Cancel, Progress
-from congress_desktop.deputies.rules import FIELD_LABELS, LEVELS, STATUSES
-
-if TYPE_CHECKING:
-    from congress_desktop.deputies.service import DeputyRow
+from congress_desktop.deputies.rows import DeputyRow
+from congress_desktop.deputies.rules import FIELD_LABELS, IN_OFFICE, LEVELS, STATUSES
 
 GROUP_BY = {"village": "按所在村（社区）分组", "group": "按代表小组分组"}
 NO_VILLAGE = "未填写所在村（社区）"
@@ -46,7 +43,7 @@ def _phones(d: DeputyRow) -> str:
 
 
 def _status(d: DeputyRow) -> str:
-    if d.status and d.status != "在任" and d.status_date:
+    if d.status and d.status != IN_OFFICE and d.status_date:
         return f"{d.status}\n{d.status_date}"
     return d.status
 
@@ -108,15 +105,23 @@ def _summary(deputies: Sequence[DeputyRow], width: float, signatures: Sequence[s
     return [KeepTogether(block)]
 
 
-def render_roster(path: str | Path, office_name: str, deputies: Sequence[DeputyRow], *,
-                  group_by: str = "village", title: str | None = None,
-                  signatures: Sequence[str] | None = ("填表人", "审核人"),
-                  generated_at: dt.datetime | None = None,
+@dataclass(frozen=True)
+class RosterOptions:
+    """How a 代表名册 is laid out."""
+
+    group_by: str = "village"                    # a key of GROUP_BY: one table per village or per 代表小组
+    title: str | None = None                     # None: 代表名册
+    signatures: Sequence[str] | None = ("填表人", "审核人")
+
+
+def render_roster(path: str | Path, office_name: str, deputies: Sequence[DeputyRow],
+                  options: RosterOptions = RosterOptions(), *, generated_at: dt.datetime | None = None,
                   progress: Progress | None = None, cancel: Cancel | None = None) -> int:
     """代表名册 on A4 landscape, one table per village (``group_by="village"``) or per 代表小组
     (``"group"``), each headed with its count, and a summary at the end. Returns the page count.
 
     Groups and rows keep the order of ``deputies``; deputies without a village/group come last."""
+    group_by, title, signatures = options.group_by, options.title, options.signatures
     if group_by not in GROUP_BY:
         raise InvalidInput(f"名册分组方式“{group_by}”无效（可选：village、group）", field="group_by")
     title = title or "代表名册"
@@ -182,7 +187,7 @@ def _card_rows(d: DeputyRow, note_limit: int) -> list[list[tuple[str, str]]]:
         return _clip(getattr(d, key), _CLIP.get(key, _CLIP_OTHER))
 
     status = v("status")
-    if d.status and d.status != "在任" and d.status_date:
+    if d.status and d.status != IN_OFFICE and d.status_date:
         status = f"{status}（{d.status_date}）"
     rows = [
         [(lab["name"], v("name")), (lab["gender"], v("gender"))],
@@ -196,7 +201,7 @@ def _card_rows(d: DeputyRow, note_limit: int) -> list[list[tuple[str, str]]]:
         [(lab["term"], v("term")), (lab["constituency"], v("constituency"))],
         [(lab["elected_on"], v("elected_on")), (lab["status"], status)],
     ]
-    if d.status and d.status != "在任":
+    if d.status and d.status != IN_OFFICE:
         rows.append([(lab["status_reason"], v("status_reason"))])
     rows.append([(lab["note"], _clip(d.note, note_limit))])
     return rows

@@ -76,6 +76,8 @@ def in_office_during(d: HasTenure, start: str | None, end: str | None) -> bool:
     if not d.status_date:
         return False
     return not start or start < d.status_date
+
+
 GENDERS = ("男", "女")
 POLITICAL = ("中共党员", "中共预备党员", "共青团员", "民革党员", "民盟盟员", "民建会员", "民进会员",
              "农工党党员", "致公党党员", "九三学社社员", "台盟盟员", "无党派人士", "群众")
@@ -145,34 +147,34 @@ class DeputyData:
     constituency: str = ""
     group_name: str = ""
     elected_on: str = ""
-    status: str = "在任"
+    status: str = IN_OFFICE
     status_date: str = ""
     status_reason: str = ""
     note: str = ""
 
 
-def normalise_deputy(raw: dict, today: dt.date | None = None) -> DeputyData:
-    """Check every field of one deputy; raise FieldErrors naming each wrong field in Chinese."""
-    today = today or dt.date.today()
-    errors: dict[str, str] = {}
+def _name(raw: dict, errors: dict[str, str]) -> str:
     name = clean_name(raw.get("name"))
     if not name:
         errors["name"] = "姓名不能为空"
     elif len(name) > 30:
         errors["name"] = "姓名过长"
+    return name
 
+
+def _identity(raw: dict, today: dt.date, errors: dict[str, str]) -> tuple[str, str, str]:
+    """(gender, birth date, id number), each checked against the others: the id number, when given,
+    fills a missing gender or day of birth and must agree with those typed."""
     gender = ""
     try:
         gender = parse_gender(raw.get("gender"))
     except ValueError as e:
         errors["gender"] = str(e)
-
     birth = ""
     try:
         birth = parse_date(raw.get("birth_date"), allow_month=True)
     except DateError as e:
         errors["birth_date"] = f"出生年月：{e}"
-
     id_number = ""
     if clean(raw.get("id_number")):
         try:
@@ -189,14 +191,20 @@ def normalise_deputy(raw: dict, today: dt.date | None = None) -> DeputyData:
             errors["id_number"] = str(e)
     if birth and birth[:4].isdigit() and not (1900 <= int(birth[:4]) <= today.year - 18):
         errors.setdefault("birth_date", f"出生年月 {birth} 不合理（代表应年满十八周岁）")
+    return gender, birth, id_number
 
+
+def _phones(raw: dict, errors: dict[str, str]) -> dict[str, str]:
     phones = {}
     for key in ("mobile", "phone"):
         try:
             phones[key] = normalise_phone(raw.get(key))
         except PhoneError as e:
             errors[key] = str(e)
+    return phones
 
+
+def _levels(raw: dict, errors: dict[str, str]) -> list[str]:
     levels: list[str] = []
     try:
         levels = parse_levels(raw.get("levels") if raw.get("levels") not in (None, "") else ["town"])
@@ -204,8 +212,12 @@ def normalise_deputy(raw: dict, today: dt.date | None = None) -> DeputyData:
             errors["levels"] = "至少要有一个代表层级"
     except ValueError as e:
         errors["levels"] = str(e)
+    return levels
 
-    status = clean(raw.get("status")) or "在任"
+
+def _status(raw: dict, today: dt.date, errors: dict[str, str]) -> tuple[str, str, str]:
+    """(status, status date, reason): a deputy 暂停 or 终止 has both a date (not after today) and a reason."""
+    status = clean(raw.get("status")) or IN_OFFICE
     if status not in STATUSES:
         errors["status"] = f"状态“{status}”应为 在任、暂停 或 终止"
     status_date = ""
@@ -214,14 +226,25 @@ def normalise_deputy(raw: dict, today: dt.date | None = None) -> DeputyData:
     except DateError as e:
         errors["status_date"] = f"状态日期：{e}"
     status_reason = clean(raw.get("status_reason"))
-    if status != "在任":
+    if status != IN_OFFICE:
         if not status_date:
             errors["status_date"] = f"{status}的代表须填写{status}日期"
         if not status_reason:
             errors["status_reason"] = f"{status}的代表须填写{status}原因"
     if status_date and status_date > today.isoformat():
         errors["status_date"] = "状态日期不能晚于今天"
+    return status, status_date, status_reason
 
+
+def normalise_deputy(raw: dict, today: dt.date | None = None) -> DeputyData:
+    """Check every field of one deputy; raise FieldErrors naming each wrong field in Chinese."""
+    today = today or dt.date.today()
+    errors: dict[str, str] = {}
+    name = _name(raw, errors)
+    gender, birth, id_number = _identity(raw, today, errors)
+    phones = _phones(raw, errors)
+    levels = _levels(raw, errors)
+    status, status_date, status_reason = _status(raw, today, errors)
     elected = ""
     try:
         elected = parse_date(raw.get("elected_on"), allow_month=True)

@@ -1,6 +1,7 @@
 """Evaluation (履职考评): the office's scoring scheme in versions, periods that are opened and closed,
 the evaluation of any period (points per item with the records behind every number, total, rank,
-grade, flags), voter ratings (选民测评), the notice (履职情况通报) and the .xlsx table.
+grade, flags), voter ratings (选民测评), and one deputy's duty file (履职档案). Printing them is
+report.py's.
 
 Which scheme a period is computed by: a closed period by the version frozen when it was closed;
 anything else by the version in force (the newest). Editing the scheme therefore changes the current
@@ -11,40 +12,43 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from congress_desktop.core.context import Cancel, Context, Progress, check_cancel, never_cancel, no_progress
+from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import CongressError, FieldErrors, InvalidInput, NotFound
 from congress_desktop.core.ownership import ensure_owned
+from congress_desktop.core.store.access import get_live
 from congress_desktop.core.store.models import Village
 from congress_desktop.core.store.models_duty import EvalPeriod, EvalScheme, VoterRating
+from congress_desktop.core.store.models_grids import Grid, GridAssignment
 from congress_desktop.core.text import clean
+from congress_desktop.deputies.service import get_deputy
 from congress_desktop.duty import rules as ev
-from congress_desktop.duty.records import SourceRef, collect_activity, deputies_in_office
+from congress_desktop.duty.activity import collect_activity, deputies_in_office, deputy_names, require_deputy
+from congress_desktop.duty.rows import (
+    SECTION_LABELS,
+    DutyFile,
+    Evaluation,
+    EvaluationRow,
+    FileEntry,
+    GridPlace,
+    ItemCell,
+    ItemHeader,
+    PeriodRow,
+    RatingRow,
+    SchemeRow,
+    SourceRef,
+)
 
 log = logging.getLogger(__name__)
 
 
 # ================================================================== schemes
-
-@dataclass(frozen=True)
-class SchemeRow:
-    id: str
-    number: int
-    created: str     # local date and time the version was saved
-    note: str
-    scheme: ev.Scheme
-
-    @property
-    def label(self) -> str:
-        return f"第 {self.number} 版"
 
 
 def _own(ctx: Context) -> tuple[str, str]:
@@ -140,31 +144,10 @@ def set_item(ctx: Context, source: str, *, points: object = None, cap: object = 
 
 # ================================================================== periods
 
-@dataclass(frozen=True)
-class PeriodRow:
-    id: str
-    name: str
-    kind: str
-    date_from: str
-    date_to: str
-    closed: bool
-    closed_on: str
-    closed_by: str
-    scheme_id: str | None
-    scheme_number: int | None
-    owner_code: str
-
-    @property
-    def state_label(self) -> str:
-        return f"已关闭（{self.closed_on}，第 {self.scheme_number} 版办法）" if self.closed else "进行中"
-
-    @property
-    def label(self) -> str:
-        return f"{self.name}（{self.date_from} 至 {self.date_to}）" + ("【已关闭】" if self.closed else "")
-
 
 def _period_row(s: Session, p: EvalPeriod) -> PeriodRow:
-    number = s.get(EvalScheme, p.scheme_id).number if p.scheme_id else None
+    frozen = s.get(EvalScheme, p.scheme_id) if p.scheme_id else None
+    number = frozen.number if frozen is not None else None
     return PeriodRow(p.id, p.name, p.kind, p.date_from, p.date_to, p.closed, p.closed_on, p.closed_by, p.scheme_id,
                      number, p.owner_code)
 
@@ -183,10 +166,7 @@ def get_period(ctx: Context, period_id: str) -> PeriodRow:
 
 
 def _load_period(s: Session, period_id: str) -> EvalPeriod:
-    p = s.get(EvalPeriod, period_id)
-    if p is None or p.deleted:
-        raise NotFound("该考评期间不存在或已删除")
-    return p
+    return get_live(s, EvalPeriod, period_id, "考评期间")
 
 
 def find_period(ctx: Context, key: str) -> PeriodRow:
@@ -228,13 +208,14 @@ def create_period(ctx: Context, raw: Mapping) -> PeriodRow:
 
 def close_period(ctx: Context, period_id: str, *, by: str = "", today: dt.date | None = None) -> PeriodRow:
     """Freeze the period: it keeps the scheme version in force now, its records are locked (see
-    services.duty.guard_open), and the totals of this moment are kept to show any later change."""
+    duty.records.guard_open), and the totals of this moment are kept to show any later change."""
     with ctx.store.session() as s:
         p = _load_period(s, period_id)
         ensure_owned(ctx, p)
         if p.closed:
             raise CongressError(f"考评期间“{p.name}”已经关闭")
-        scheme = p.scheme_id and s.get(EvalScheme, p.scheme_id) or _ensure_scheme(s, ctx)
+        frozen = s.get(EvalScheme, p.scheme_id) if p.scheme_id else None
+        scheme = frozen or _ensure_scheme(s, ctx)
         result = _evaluate(s, ctx, p.date_from, p.date_to, scheme)
         p.scheme_id = scheme.id
         p.closed = True
@@ -271,37 +252,10 @@ def delete_period(ctx: Context, period_id: str) -> None:
 
 # ================================================================== voter ratings (选民测评)
 
-@dataclass(frozen=True)
-class RatingRow:
-    id: str
-    period_id: str
-    deputy_id: str
-    deputy_name: str
-    competent: int
-    basic: int
-    incompetent: int
-    rated_on: str
-    note: str
-
-    @property
-    def result(self) -> ev.RatingResult:
-        return ev.rating_result(self.competent, self.basic, self.incompetent)
-
-    @property
-    def label(self) -> str:
-        return self.result.label
-
-    @property
-    def summary(self) -> str:
-        r = self.result
-        return f"{r.label}（称职 {ev.percent(r.competent_share)}）"
-
 
 def _rating_rows(s: Session, period_id: str) -> list[RatingRow]:
-    from congress_desktop.duty.records import _names
-
     rows = s.scalars(select(VoterRating).where(VoterRating.period_id == period_id, VoterRating.deleted.is_(False))).all()
-    names = _names(s, (r.deputy_id for r in rows))
+    names = deputy_names(s, (r.deputy_id for r in rows))
     out = [RatingRow(r.id, r.period_id, r.deputy_id, names.get(r.deputy_id, ""), r.competent, r.basic, r.incompetent,
                      r.rated_on, r.note) for r in rows]
     return sorted(out, key=lambda r: r.deputy_name)
@@ -326,11 +280,11 @@ def _count(value: object, label: str) -> int:
     return n
 
 
-def set_rating(ctx: Context, period_id: str, deputy_id: str, competent: object, basic: object,
-               incompetent: object, *, rated_on: str = "", note: str = "") -> RatingRow:
-    """Record (or correct) the 选民测评 votes of a deputy for a period."""
-    from congress_desktop.core.dates import DateError, parse_date
-
+def set_rating(ctx: Context, period_id: str, deputy_id: str, votes: Sequence[object], *, rated_on: str = "",
+               note: str = "") -> RatingRow:
+    """Record (or correct) the 选民测评 votes of a deputy for a period: ``votes`` is (称职, 基本称职,
+    不称职) as typed."""
+    competent, basic, incompetent = votes
     counts = [_count(competent, "称职"), _count(basic, "基本称职"), _count(incompetent, "不称职")]
     ev.rating_result(*counts)  # refuses an all-zero rating
     try:
@@ -342,9 +296,7 @@ def set_rating(ctx: Context, period_id: str, deputy_id: str, competent: object, 
         ensure_owned(ctx, p)
         if p.closed:
             raise CongressError(f"考评期间“{p.name}”已关闭，不能再修改测评结果；如需更正请先重新打开")
-        from congress_desktop.duty.records import _check_deputy
-
-        _check_deputy(s, deputy_id)
+        require_deputy(s, deputy_id)
         r = s.scalars(select(VoterRating).where(VoterRating.period_id == p.id, VoterRating.deputy_id == deputy_id)).first()
         if r is None:
             r = VoterRating(period_id=p.id, deputy_id=deputy_id)
@@ -372,135 +324,6 @@ def delete_rating(ctx: Context, period_id: str, deputy_id: str) -> None:
 
 
 # ================================================================== evaluation
-
-@dataclass(frozen=True)
-class ItemHeader:
-    source: str
-    label: str
-    points: str
-    cap: str
-
-    @property
-    def rule(self) -> str:
-        text = f"每次 {self.points} 分"
-        return text + (f"，{'最多扣' if self.points.startswith('-') else '最高'} {self.cap} 分" if self.cap else "")
-
-
-@dataclass(frozen=True)
-class ItemCell:
-    source: str
-    label: str
-    count: int
-    points: str
-    raw: str
-    capped: bool
-    refs: tuple[SourceRef, ...]
-
-
-@dataclass(frozen=True)
-class EvaluationRow:
-    deputy_id: str
-    name: str
-    village_name: str
-    group_name: str
-    status: str
-    items: tuple[ItemCell, ...]
-    base: str
-    total: str
-    rank: int
-    grade: str
-    flags: tuple[str, ...]
-    active: bool
-    absences: int
-    absences_to_date: int
-    rating: RatingRow | None
-
-    def cell(self, source: str) -> ItemCell | None:
-        return next((c for c in self.items if c.source == source), None)
-
-    @property
-    def flags_label(self) -> str:
-        return "；".join(self.flags)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    date_from: str
-    date_to: str
-    title: str
-    period: PeriodRow | None
-    scheme: SchemeRow
-    items: tuple[ItemHeader, ...]
-    rows: tuple[EvaluationRow, ...]              # by rank, then pinyin
-    grade_counts: tuple[tuple[str, int], ...]    # in band order
-    monthly: tuple[tuple[str, int], ...]         # activities per month, everyone together
-    changed_since_close: tuple[str, ...]         # 「张三：82 → 85」 for a closed period whose records moved
-
-    def row(self, deputy_id: str) -> EvaluationRow | None:
-        return next((r for r in self.rows if r.deputy_id == deputy_id), None)
-
-    def refs(self, deputy_id: str, source: str) -> tuple[SourceRef, ...]:
-        """The records behind one number of the table."""
-        row = self.row(deputy_id)
-        cell = row.cell(source) if row else None
-        return cell.refs if cell else ()
-
-    @property
-    def scheme_note(self) -> str:
-        if self.period and self.period.closed:
-            return f"按期间关闭时的考评办法{self.scheme.label}计算"
-        return f"按现行考评办法{self.scheme.label}计算"
-
-    @property
-    def item_totals(self) -> tuple[tuple[str, Decimal], ...]:
-        """Points of each item over all deputies (the chart of points by item)."""
-        out = []
-        for i, h in enumerate(self.items):
-            out.append((h.label, sum((Decimal(r.items[i].points) for r in self.rows), Decimal(0))))
-        return tuple(out)
-
-    @property
-    def remind(self) -> tuple[EvaluationRow, ...]:
-        return tuple(r for r in self.rows if r.flags)
-
-    @property
-    def excellent(self) -> tuple[EvaluationRow, ...]:
-        top = self.scheme.scheme.bands[0].label if len(self.scheme.scheme.bands) > 1 else None
-        return tuple(r for r in self.rows if top and r.grade == top)
-
-    def leaders(self) -> list[tuple[str, str, int]]:
-        """(item, names, count) of the most active deputies per activity item: the highlights."""
-        out = []
-        for i, h in enumerate(self.items):
-            src = ev.SOURCES.get(h.source)
-            if src is None or not src.activity or h.source == "session_present":
-                continue
-            best = max((r.items[i].count for r in self.rows), default=0)
-            if best < 2:  # once is no distinction
-                continue
-            names = [r.name for r in self.rows if r.items[i].count == best]
-            shown = "、".join(names[:3]) + ("等" if len(names) > 3 else "")
-            out.append((h.label, shown, best))
-        return out
-
-    def as_json(self) -> dict:
-        return {
-            "date_from": self.date_from, "date_to": self.date_to, "title": self.title,
-            "period": self.period.name if self.period else None,
-            "closed": bool(self.period and self.period.closed),
-            "scheme": self.scheme.number,
-            "items": [{"source": h.source, "label": h.label, "points": h.points, "cap": h.cap} for h in self.items],
-            "grades": dict(self.grade_counts),
-            "rows": [{
-                "deputy_id": r.deputy_id, "name": r.name, "village": r.village_name, "status": r.status,
-                "base": r.base, "total": r.total, "rank": r.rank, "grade": r.grade, "flags": list(r.flags),
-                "active": r.active, "absences_to_date": r.absences_to_date,
-                "rating": r.rating.summary if r.rating else None,
-                "items": {c.source: {"count": c.count, "points": c.points, "capped": c.capped,
-                                     "records": [{"kind": x.kind, "id": x.id, "date": x.date, "title": x.title}
-                                                 for x in c.refs]} for c in r.items},
-            } for r in self.rows],
-        }
 
 
 @dataclass
@@ -540,10 +363,10 @@ def _scheme_for(s: Session, ctx: Context, period: EvalPeriod | None, scheme_id: 
         if x is None or x.deleted:
             raise NotFound("该版本的考评办法不存在")
         return x
-    if period is not None and period.closed and period.scheme_id:
-        return s.get(EvalScheme, period.scheme_id)
-    if period is not None and period.scheme_id:  # reopened: stays on its frozen version
-        return s.get(EvalScheme, period.scheme_id)
+    if period is not None and period.scheme_id:  # closed, or reopened: stays on its frozen version
+        frozen = s.get(EvalScheme, period.scheme_id)
+        if frozen is not None:
+            return frozen
     return _ensure_scheme(s, ctx)
 
 
@@ -604,56 +427,53 @@ def evaluate_period(ctx: Context, period_id: str, **kw) -> Evaluation:
 
 # ================================================================== paper and spreadsheet
 
-def export_evaluation(ctx: Context, evaluation: Evaluation, path: str | Path, *, progress: Progress = no_progress,
-                      cancel: Cancel = never_cancel) -> int:
-    """The evaluation table to .xlsx (numbers as numbers, the rows to remind highlighted), with a
-    second sheet listing the records behind every number."""
-    from congress_desktop.duty.report import write_evaluation_xlsx
-
-    check_cancel(cancel)
-    n = write_evaluation_xlsx(path, evaluation)
-    progress(1, 1)
-    return n
-
-
-def print_duty_notice(ctx: Context, out: str | Path, date_from: str, date_to: str, *, period_id: str | None = None,
-                      progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
-    """履职情况通报 (A4 landscape): summary, charts, the table of every deputy, highlights, reminders."""
-    from congress_desktop.duty.report import render_duty_notice
-
-    office = ctx.require_office()
-    evaluation = evaluate(ctx, date_from, date_to, period_id=period_id, cancel=cancel)
-    return render_duty_notice(out, office.name, evaluation, progress=progress, cancel=cancel)
-
 
 # ================================================================== demo
 
-def seed_demo_periods(ctx: Context, rng: random.Random, *, today: dt.date | None = None) -> None:
-    """The quarters of the demo year as periods (past ones closed with scheme version 1, the current
-    one open), the year, and voter ratings for part of the deputies in the year."""
-    today = today or dt.date.today()
-    year, quarter = ev.quarter_of(today)
-    current_scheme(ctx)
-    made = []
-    y, q = year, quarter
-    for _ in range(4):
-        date_from, date_to = ev.quarter_bounds(y, q)
-        made.append(create_period(ctx, {"kind": "季度", "date_from": date_from, "date_to": date_to}))
-        y, q = (y - 1, 4) if q == 1 else (y, q - 1)
-    for p in made[1:]:
-        close_period(ctx, p.id, by="演示数据", today=today)
-    year_period = create_period(ctx, {"kind": "年度", "date_from": f"{year}-01-01", "date_to": f"{year}-12-31"})
+
+# ================================================================== the duty file (履职档案)
+
+def _grid_places(s: Session, deputy_id: str, date_from: str, date_to: str) -> list[GridPlace]:
+    rows = s.execute(select(GridAssignment, Grid, Village).join(Grid, Grid.id == GridAssignment.grid_id)
+                     .outerjoin(Village, Village.id == Grid.village_id)
+                     .where(GridAssignment.deputy_id == deputy_id, GridAssignment.deleted.is_(False),
+                            GridAssignment.start_on <= date_to,
+                            or_(GridAssignment.end_on == "", GridAssignment.end_on > date_from))
+                     .order_by(GridAssignment.start_on)).all()
+    return [GridPlace(g.id, g.name, v.name if v else "", a.role, a.start_on, a.end_on) for a, g, v in rows]
+
+
+def duty_file(ctx: Context, deputy_id: str, date_from: str, date_to: str) -> DutyFile:
+    """Everything about one deputy for one period: entered records, trainings, visits, opinions and how
+    they ended, grids, roll calls, the points per item with rank and grade, the voter rating."""
+    date_from, date_to = ev.check_range(date_from, date_to)
+    deputy = get_deputy(ctx, deputy_id)
     with ctx.store.session() as s:
-        deputies = [d for d in deputies_in_office(s, ctx, year_period.date_from, year_period.date_to)
-                    if d.status == "在任"]
-        n = (s.scalar(select(func.count()).select_from(VoterRating)) or 0)
-        if n:
-            return
-        for d in rng.sample(deputies, k=min(24, len(deputies))):
-            voters = rng.randint(30, 60)
-            competent = int(voters * rng.choice([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.4]))
-            basic = min(voters - competent, rng.randint(0, voters - competent))
-            s.add(VoterRating(period_id=year_period.id, deputy_id=d.id, competent=competent, basic=basic,
-                              incompetent=voters - competent - basic, rated_on=today.isoformat(),
-                              note="述职会现场测评"))
+        act = collect_activity(s, date_from, date_to, [deputy_id])
+        grids = _grid_places(s, deputy_id, date_from, date_to)
+    entries = [FileEntry(src, SECTION_LABELS.get(src, src), ref)
+               for src, refs in act.refs(deputy_id).items() for ref, _p in refs]
+    entries.sort(key=lambda e: (e.ref.date, list(SECTION_LABELS).index(e.source) if e.source in SECTION_LABELS
+                                else 99, e.ref.title))
+    order = list(SECTION_LABELS)
+    counts = tuple((src, SECTION_LABELS[src], len(act.refs(deputy_id).get(src, ())))
+                   for src in order if act.refs(deputy_id).get(src))
+    outcomes: dict[str, int] = {}
+    for ref, _p in act.refs(deputy_id).get("opinion", ()):
+        state = ref.detail.split("（")[0]
+        outcomes[state] = outcomes.get(state, 0) + 1
+    month_keys = ev.months(date_from, date_to)
+    monthly = dict.fromkeys(month_keys, 0)
+    for e in entries:
+        if ev.SOURCES.get(e.source) and ev.SOURCES[e.source].activity and e.source != "opinion_closed":
+            key = e.ref.date[:7]
+            if key in monthly:
+                monthly[key] += 1
+    evaluation = evaluate(ctx, date_from, date_to)
+    score = evaluation.row(deputy_id)
+    return DutyFile(deputy, date_from, date_to, ev.period_name(date_from, date_to), tuple(entries), counts,
+                    tuple(grids), tuple(sorted(outcomes.items(), key=lambda kv: -kv[1])), tuple(monthly.items()),
+                    score, len(evaluation.rows), evaluation.scheme.label,
+                    tuple((h.source, h.label) for h in evaluation.items), score.rating if score else None,
+                    act.absences_to_date.get(deputy_id, 0))
 

@@ -1,6 +1,6 @@
 """代表履职档案 (one deputy, one period) and 代表履职情况通报 (every deputy, one period), with charts drawn
-by ReportLab's own graphics (bar charts in a Drawing, labels in the bundled CJK font). Records come in
-as the services' dataclasses, used by attribute only: reports must not import services at run time."""
+by ReportLab's own graphics (bar charts in a Drawing, labels in the bundled CJK font), the evaluation
+table as .xlsx, and the printing use cases (evaluate, then render). The rows come from duty.rows."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -18,12 +17,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from congress_desktop.core import pdf as layout
+from congress_desktop.core.context import Context, check_cancel, never_cancel, no_progress
 from congress_desktop.core.pdf import Cancel, Progress
+from congress_desktop.deputies.rules import IN_OFFICE
 from congress_desktop.duty import rules as ev
-
-if TYPE_CHECKING:
-    from congress_desktop.duty.evaluation import Evaluation
-    from congress_desktop.duty.records import DutyFile
+from congress_desktop.duty.evaluation import duty_file, evaluate
+from congress_desktop.duty.rows import DutyFile, Evaluation
 
 BAR = colors.HexColor("#3B6EA5")
 BAR_MINUS = colors.HexColor("#B3261E")
@@ -138,22 +137,12 @@ def _rating_cell(rating) -> str:
     return f"{rating.label}\n称职\u00a0{ev.percent(rating.result.competent_share)}"
 
 
-def render_duty_notice(path: str | Path, office_name: str, evaluation: Evaluation, *,
-                       generated_at: dt.datetime | None = None, progress: Progress | None = None,
-                       cancel: Cancel | None = None) -> int:
-    """履职情况通报 on A4 landscape. Returns the page count."""
-    st = layout.styles()
-    e = evaluation
-    width = layout.frame_width(True)
-    title = f"{e.title}代表履职情况通报"
-    story: list[Flowable] = layout.title_block(
-        title, f"统计期间：{e.date_from} 至 {e.date_to}　　{e.scheme_note}")
-
-    # -- 一、总体情况
-    statuses = {}
+def _notice_summary(e: Evaluation, st, width: float) -> list[Flowable]:
+    """一、总体情况: who was evaluated, how active, the grades; the two charts."""
+    statuses: dict[str, int] = {}
     for r in e.rows:
         statuses[r.status] = statuses.get(r.status, 0) + 1
-    others = "，".join(f"{k} {n} 名" for k, n in statuses.items() if k != "在任")
+    others = "，".join(f"{k} {n} 名" for k, n in statuses.items() if k != IN_OFFICE)
     total_acts = sum(n for _, n in e.monthly)
     grades = "、".join(f"{label} {n} 名" for label, n in e.grade_counts)
     busiest = sorted(((h.label, sum(r.items[i].count for r in e.rows)) for i, h in enumerate(e.items)
@@ -164,11 +153,22 @@ def render_duty_notice(path: str | Path, office_name: str, evaluation: Evaluatio
              f"考评等次：{grades}。"]
     if e.remind:
         lines.append(f"需要提醒的代表 {len(e.remind)} 名，见第四部分。")
-    story += [layout.para("一、总体情况", st.heading), layout.para("".join(lines), st.body), Spacer(1, 2 * mm)]
-    story.append(_side_by_side(month_chart(e.monthly, width / 2 - 6, 62 * mm, "各月履职活动次数"),
-                               items_chart(e.item_totals, width / 2 - 6, "各项积分合计（全体代表）"), width))
+    return [layout.para("一、总体情况", st.heading), layout.para("".join(lines), st.body), Spacer(1, 2 * mm),
+            _side_by_side(month_chart(e.monthly, width / 2 - 6, 62 * mm, "各月履职活动次数"),
+                          items_chart(e.item_totals, width / 2 - 6, "各项积分合计（全体代表）"), width)]
 
-    # -- 二、积分表
+
+def _scheme_text(e: Evaluation) -> str:
+    scheme = e.scheme.scheme
+    return ("计分办法：" + "；".join(f"{h.label}{h.rule}" for h in e.items)
+            + f"；基础分 {ev.fmt(scheme.base)} 分"
+            + (f"，满分 {ev.fmt(scheme.max_total)} 分" if scheme.max_total else "")
+            + "。等次：" + "，".join(f"{b.label}（{ev.fmt(b.min_points)} 分及以上）" if b.min_points is not None
+                                   else f"{b.label}（以下）" for b in scheme.bands) + "。")
+
+
+def _notice_table(e: Evaluation, st, width: float) -> list[Flowable]:
+    """二、积分表: every deputy, the points of every item, total, grade, rating, flags."""
     cell = _small_cell_style()
     fixed = ["名次", "姓名", "所在村(社区)"]
     tail = ["基础分", "总分", "等次", "选民测评", "提醒"]
@@ -176,7 +176,7 @@ def render_duty_notice(path: str | Path, office_name: str, evaluation: Evaluatio
     weights = [9, 15, 19] + [10] * len(e.items) + [10, 11, 11, 18, 19]
     rows = []
     for r in e.rows:
-        rows.append([str(r.rank), r.name + ("" if r.status == "在任" else f"（{r.status}）"), r.village_name]
+        rows.append([str(r.rank), r.name + ("" if r.status == IN_OFFICE else f"（{r.status}）"), r.village_name]
                     + [c.points for c in r.items]
                     + [r.base, r.total, r.grade, _rating_cell(r.rating), _flag_short(r.flags)])
     align = ["center", "left", "left"] + ["right"] * len(e.items) + ["right", "right", "center", "left", "left"]
@@ -184,58 +184,73 @@ def render_duty_notice(path: str | Path, office_name: str, evaluation: Evaluatio
     for y, r in enumerate(e.rows, start=1):
         if ev.FLAG_QUALIFICATION in r.flags:
             extra.append(("TEXTCOLOR", (0, y), (-1, y), BAR_MINUS))
-    story += [layout.para("二、代表履职积分", st.heading),
-              layout.data_table(header, rows, layout.scale_widths(weights, width), align=align, style=cell,
-                                extra_style=extra),
-              Spacer(1, 1.5 * mm),
-              layout.para("计分办法：" + "；".join(f"{h.label}{h.rule}" for h in e.items)
-                          + f"；基础分 {ev.fmt(e.scheme.scheme.base)} 分"
-                          + (f"，满分 {ev.fmt(e.scheme.scheme.max_total)} 分" if e.scheme.scheme.max_total else "")
-                          + "。等次：" + "，".join(
-                              f"{b.label}（{ev.fmt(b.min_points)} 分及以上）" if b.min_points is not None
-                              else f"{b.label}（以下）" for b in e.scheme.scheme.bands) + "。", st.small)]
+    return [layout.para("二、代表履职积分", st.heading),
+            layout.data_table(header, rows, layout.scale_widths(weights, width), align=align, style=cell,
+                              extra_style=extra),
+            Spacer(1, 1.5 * mm),
+            layout.para(_scheme_text(e), st.small)]
 
-    # -- 三、表现突出
-    story.append(layout.para("三、表现突出的代表", st.heading))
+
+def _notice_highlights(e: Evaluation, st) -> list[Flowable]:
+    """三、表现突出."""
     highlights = []
     if e.excellent:
         names = "、".join(r.name for r in e.excellent[:20]) + ("等" if len(e.excellent) > 20 else "")
         highlights.append(f"考评等次为{e.excellent[0].grade}的代表（{len(e.excellent)} 名）：{names}。")
     for label, names, n in e.leaders():
         highlights.append(f"{label}最多：{names}（{n} 次）。")
-    story.append(layout.para("\n".join(highlights) or "本期暂无。", st.body))
+    return [layout.para("三、表现突出的代表", st.heading), layout.para("\n".join(highlights) or "本期暂无。", st.body)]
 
-    # -- 四、需提醒
-    story.append(layout.para("四、需要提醒的代表", st.heading))
-    if e.remind:
-        remind_rows = []
-        for r in e.remind:
-            notes = []
-            if r.absences or r.absences_to_date:
-                notes.append(f"本期人代会未请假缺席 {r.absences} 次，累计 {r.absences_to_date} 次")
-            if not r.active:
-                notes.append("未参加人代会、培训和各项活动，也没有接待、走访记录")
-            remind_rows.append([r.name, r.village_name, "；".join(r.flags), "；".join(notes)])
-        story.append(layout.data_table(["姓名", "所在村(社区)", "提醒事项", "说明"], remind_rows,
-                                       layout.scale_widths([14, 20, 60, 60], width)))
-        if any(ev.FLAG_QUALIFICATION in r.flags for r in e.remind):
-            story.append(layout.para(f"注：{ev.LAW_NOTE}。请核实有关代表是否经过批准请假。", st.small))
-    else:
-        story.append(layout.para("本期暂无。", st.body))
 
-    # -- 五、选民测评
-    rated = [r for r in e.rows if r.rating]
-    if rated:
-        story.append(layout.para("五、选民测评结果", st.heading))
-        rating_rows = []
-        for r in rated:
-            res = r.rating.result
-            rating_rows.append([r.name, r.village_name, str(res.total), ev.percent(res.competent_share),
-                                ev.percent(res.basic_share), ev.percent(res.incompetent_share), res.label])
-        story.append(layout.data_table(["姓名", "所在村(社区)", "参加测评人数", "称职", "基本称职", "不称职", "测评结果"],
-                                       rating_rows, layout.scale_widths([14, 20, 14, 12, 12, 12, 14], width),
-                                       align=["left", "left", "right", "right", "right", "right", "center"]))
-        story.append(layout.para("测评结果：称职票达到 80% 为称职，50%~80% 为基本称职，不足 50% 为不称职。", st.small))
+def _notice_remind(e: Evaluation, st, width: float) -> list[Flowable]:
+    """四、需提醒."""
+    story = [layout.para("四、需要提醒的代表", st.heading)]
+    if not e.remind:
+        return [*story, layout.para("本期暂无。", st.body)]
+    remind_rows = []
+    for r in e.remind:
+        notes = []
+        if r.absences or r.absences_to_date:
+            notes.append(f"本期人代会未请假缺席 {r.absences} 次，累计 {r.absences_to_date} 次")
+        if not r.active:
+            notes.append("未参加人代会、培训和各项活动，也没有接待、走访记录")
+        remind_rows.append([r.name, r.village_name, "；".join(r.flags), "；".join(notes)])
+    story.append(layout.data_table(["姓名", "所在村(社区)", "提醒事项", "说明"], remind_rows,
+                                   layout.scale_widths([14, 20, 60, 60], width)))
+    if any(ev.FLAG_QUALIFICATION in r.flags for r in e.remind):
+        story.append(layout.para(f"注：{ev.LAW_NOTE}。请核实有关代表是否经过批准请假。", st.small))
+    return story
+
+
+def _notice_ratings(e: Evaluation, st, width: float) -> list[Flowable]:
+    """五、选民测评 (only when some deputy was rated)."""
+    rated = [(r, r.rating.result) for r in e.rows if r.rating]
+    if not rated:
+        return []
+    rating_rows = [[r.name, r.village_name, str(res.total), ev.percent(res.competent_share),
+                    ev.percent(res.basic_share), ev.percent(res.incompetent_share), res.label] for r, res in rated]
+    return [layout.para("五、选民测评结果", st.heading),
+            layout.data_table(["姓名", "所在村(社区)", "参加测评人数", "称职", "基本称职", "不称职", "测评结果"],
+                              rating_rows, layout.scale_widths([14, 20, 14, 12, 12, 12, 14], width),
+                              align=["left", "left", "right", "right", "right", "right", "center"]),
+            layout.para("测评结果：" + ev.rating_rule(), st.small)]
+
+
+def render_duty_notice(path: str | Path, office_name: str, evaluation: Evaluation, *,
+                       generated_at: dt.datetime | None = None, progress: Progress | None = None,
+                       cancel: Cancel | None = None) -> int:
+    """履职情况通报 on A4 landscape. Returns the page count."""
+    st = layout.styles()
+    e = evaluation
+    width = layout.frame_width(True)
+    title = f"{e.title}代表履职情况通报"
+    story: list[Flowable] = layout.title_block(
+        title, f"统计期间：{e.date_from} 至 {e.date_to}　　{e.scheme_note}")
+    story += _notice_summary(e, st, width)
+    story += _notice_table(e, st, width)
+    story += _notice_highlights(e, st)
+    story += _notice_remind(e, st, width)
+    story += _notice_ratings(e, st, width)
     if e.changed_since_close:
         story.append(Spacer(1, 2 * mm))
         story.append(layout.para("说明：本期关闭后，以下代表的有关记录有变动，得分与关闭时不同："
@@ -325,39 +340,31 @@ def render_duty_file(path: str | Path, office_name: str, f: DutyFile, *, generat
 
 # ================================================================== the table as .xlsx
 
-def write_evaluation_xlsx(path: str | Path, evaluation: Evaluation) -> int:
-    """Sheet 1: one row per deputy (count and points per item, total, rank, grade, rating, flags; the
-    rows to remind filled yellow), numbers as numbers. Sheet 2: every record behind every number."""
-    from openpyxl import Workbook
+def _number(text: str) -> int | float:
+    d = Decimal(text)
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _xlsx_table(ws, e: Evaluation) -> None:
+    """Sheet 1: one row per deputy; the rows to remind filled yellow."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from congress_desktop.core.errors import CongressError, os_error_text
-
-    e = evaluation
-    wb = Workbook()
-    ws = wb.active
     ws.title = "履职考评"
     headers = ["名次", "姓名", "所在村(社区)", "代表小组", "状态"]
     for h in e.items:
         headers += [f"{h.label}（次）", f"{h.label}（分）"]
     headers += ["基础分", "总分", "等次", "选民测评", "提醒事项"]
     ws.append(headers)
-    bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="FFF2CC")
     for c in ws[1]:
-        c.font = bold
+        c.font = Font(bold=True)
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-    def number(text: str) -> int | float:
-        d = Decimal(text)
-        return int(d) if d == d.to_integral_value() else float(d)
-
     for r in e.rows:
         line: list[object] = [r.rank, r.name, r.village_name, r.group_name, r.status]
         for c in r.items:
-            line += [c.count, number(c.points)]
-        line += [number(r.base), number(r.total), r.grade, r.rating.summary if r.rating else "", r.flags_label]
+            line += [c.count, _number(c.points)]
+        line += [_number(r.base), _number(r.total), r.grade, r.rating.summary if r.rating else "", r.flags_label]
         ws.append(line)
         if r.flags:
             for c in ws[ws.max_row]:
@@ -369,24 +376,29 @@ def write_evaluation_xlsx(path: str | Path, evaluation: Evaluation) -> int:
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = ws.dimensions
 
-    src = wb.create_sheet("计分来源")
+
+def _xlsx_sources(src, e: Evaluation) -> None:
+    """Sheet 2: every record behind every number."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     src.append(["姓名", "计分项目", "日期", "类别", "事项", "情况", "单项分值"])
     for c in src[1]:
-        c.font = bold
+        c.font = Font(bold=True)
     for r in e.rows:
         for c in r.items:
             for ref in c.refs:
                 src.append([r.name, c.label, ref.date, ref.kind_label, ref.title, ref.detail,
-                            number(ref.points) if ref.points else None])
+                            _number(ref.points) if ref.points else None])
     for j, w in enumerate((10, 14, 12, 10, 50, 18, 9), start=1):
         src.column_dimensions[get_column_letter(j)].width = w
     src.freeze_panes = "A2"
     src.auto_filter.ref = src.dimensions
-    note = wb.create_sheet("说明")
-    note.append([f"{e.title}（{e.date_from} 至 {e.date_to}），{e.scheme_note}"])
-    for h in e.items:
-        note.append([f"{h.label}：{h.rule}"])
-    path = Path(path)
+
+
+def _save_workbook(wb, path: Path) -> None:
+    from congress_desktop.core.errors import CongressError, os_error_text
+
     tmp = path.with_name(path.name + ".part")
     try:
         wb.save(tmp)
@@ -401,6 +413,22 @@ def write_evaluation_xlsx(path: str | Path, evaluation: Evaluation) -> int:
     except OSError as err:
         _discard(tmp)
         raise CongressError(f"无法写入 {path}：{os_error_text(err)}", code="write_failed") from err
+
+
+def write_evaluation_xlsx(path: str | Path, evaluation: Evaluation) -> int:
+    """Sheet 1: one row per deputy (count and points per item, total, rank, grade, rating, flags; the
+    rows to remind filled yellow), numbers as numbers. Sheet 2: every record behind every number."""
+    from openpyxl import Workbook
+
+    e = evaluation
+    wb = Workbook()
+    _xlsx_table(wb.active, e)
+    _xlsx_sources(wb.create_sheet("计分来源"), e)
+    note = wb.create_sheet("说明")
+    note.append([f"{e.title}（{e.date_from} 至 {e.date_to}），{e.scheme_note}"])
+    for h in e.items:
+        note.append([f"{h.label}：{h.rule}"])
+    _save_workbook(wb, Path(path))
     return len(e.rows)
 
 
@@ -409,3 +437,32 @@ def _discard(tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
     except OSError:
         pass  # nothing was written there, or the folder is gone: nothing to clean up
+
+
+# ================================================================== the printing use cases
+
+def print_duty_notice(ctx: Context, out: str | Path, date_from: str, date_to: str, *, period_id: str | None = None,
+                      progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
+    """履职情况通报 (A4 landscape): summary, charts, the table of every deputy, highlights, reminders."""
+    office = ctx.require_office()
+    evaluation = evaluate(ctx, date_from, date_to, period_id=period_id, cancel=cancel)
+    return render_duty_notice(out, office.name, evaluation, progress=progress, cancel=cancel)
+
+
+def print_duty_file(ctx: Context, deputy_id: str, date_from: str, date_to: str, out: str | Path, *,
+                    progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
+    office = ctx.require_office()
+    check_cancel(cancel)
+    f = duty_file(ctx, deputy_id, date_from, date_to)
+    return render_duty_file(out, office.name, f, progress=progress, cancel=cancel)
+
+
+def export_evaluation(ctx: Context, evaluation: Evaluation, path: str | Path, *, progress: Progress = no_progress,
+                      cancel: Cancel = never_cancel) -> int:
+    """The evaluation table to .xlsx (numbers as numbers, the rows to remind highlighted), with a
+    second sheet listing the records behind every number."""
+    check_cancel(cancel)
+    n = write_evaluation_xlsx(path, evaluation)
+    progress(1, 1)
+    return n
+

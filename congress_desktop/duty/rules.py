@@ -18,6 +18,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Protocol
 
 from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import FieldErrors, InvalidInput
@@ -25,13 +27,38 @@ from congress_desktop.core.text import clean, to_halfwidth
 
 # ----------------------------------------------------------------- what is recorded
 
-# Duty records entered by the office (履职+). 人代会 carries an attendance mark.
-SESSION = "人代会"
-RECORD_KINDS = (SESSION, "大会发言", "建议议案", "视察调研", "暗访", "小组活动", "述职", "办实事", "表彰", "其他")
-ATTENDANCE = ("出席", "请假", "缺席")
-PRESENT, EXCUSED, ABSENT = ATTENDANCE
+class RecordKind(StrEnum):
+    """Duty records entered by the office (履职+); the members are the stored words. 人代会 carries an
+    attendance mark."""
+
+    SESSION = "人代会"
+    SPEECH = "大会发言"
+    SUGGESTION = "建议议案"
+    INSPECTION = "视察调研"
+    SECRET_VISIT = "暗访"
+    GROUP = "小组活动"
+    REPORT = "述职"
+    PRACTICAL = "办实事"
+    AWARD = "表彰"
+    OTHER = "其他"
+
+
+class Attendance(StrEnum):
+    """A deputy's mark on a congress session's roll call (the stored words)."""
+
+    PRESENT = "出席"
+    EXCUSED = "请假"
+    ABSENT = "缺席"
+
+
+SESSION = RecordKind.SESSION
+RECORD_KINDS: tuple[str, ...] = tuple(RecordKind)
+ATTENDANCE: tuple[str, ...] = tuple(Attendance)
+PRESENT, EXCUSED, ABSENT = Attendance.PRESENT, Attendance.EXCUSED, Attendance.ABSENT
+NOT_ON_LIST = "不在名单"  # the roll-call dialog's choice for "no record for this deputy"
 TRAINING_KINDS = ("政治理论", "履职实务", "共同缔造专题")
 PERIOD_KINDS = ("季度", "年度", "届期", "其他")
+QUARTER, YEAR = PERIOD_KINDS[0], PERIOD_KINDS[1]
 
 # 代表法: a deputy absent twice from the congress session without leave loses the seat (art. 49 in the
 # 2015 text; the issue cites art. 62 of the 2025 text). The notice quotes the rule, not the number.
@@ -70,10 +97,11 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
 )}
 
 RECORD_SOURCE: dict[str, str] = {
-    "大会发言": "speech", "建议议案": "suggestion", "视察调研": "inspection", "暗访": "secret_visit",
-    "小组活动": "group", "述职": "report", "办实事": "practical", "表彰": "award", "其他": "other",
+    RecordKind.SPEECH: "speech", RecordKind.SUGGESTION: "suggestion", RecordKind.INSPECTION: "inspection",
+    RecordKind.SECRET_VISIT: "secret_visit", RecordKind.GROUP: "group", RecordKind.REPORT: "report",
+    RecordKind.PRACTICAL: "practical", RecordKind.AWARD: "award", RecordKind.OTHER: "other",
 }
-SESSION_SOURCE = {PRESENT: "session_present", EXCUSED: "session_excused", ABSENT: "session_absent"}
+SESSION_SOURCE: dict[str, str] = {PRESENT: "session_present", EXCUSED: "session_excused", ABSENT: "session_absent"}
 
 
 def record_source(kind: str, attendance: str = "") -> str:
@@ -186,24 +214,25 @@ def default_scheme() -> Scheme:
     return Scheme(items, DEFAULT_BANDS, Decimal(60), Decimal(100))
 
 
-def normalise_scheme(raw: Mapping) -> Scheme:
-    """A scheme typed in the editor or read from JSON, checked whole: every bad field is reported."""
-    errors: dict[str, str] = {}
+class _Numbers:
+    """Parses numbers of a form, collecting each bad one's message under its key."""
 
-    def num(key: str, value: object, label: str, **kw) -> Decimal | None:
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def __call__(self, key: str, value: object, label: str, **kw) -> Decimal | None:
         try:
             return parse_points(value, label, **kw)
         except InvalidInput as e:
-            errors[key] = e.message
+            self.errors[key] = e.message
             return None
 
-    base = num("base", raw.get("base", "0") or "0", "基础分", allow_negative=False) or Decimal(0)
-    max_total = num("max_total", raw.get("max_total", ""), "满分", allow_empty=True, allow_negative=False)
-    if max_total is not None and max_total <= 0:
-        errors["max_total"] = "满分应大于 0（不设上限请留空）"
+
+def _scheme_items(raw_items: Iterable[Mapping], num: _Numbers) -> list[Item]:
+    errors = num.errors
     items: list[Item] = []
     seen: set[str] = set()
-    for n, it in enumerate(raw.get("items") or (), start=1):
+    for n, it in enumerate(raw_items, start=1):
         source = clean(it.get("source"))
         if source not in SOURCES:
             errors[f"items.{n}.source"] = f"第 {n} 项：“{source}”不是可计分的履职内容"
@@ -222,8 +251,12 @@ def normalise_scheme(raw: Mapping) -> Scheme:
             items.append(Item(source, label, points, cap))
     if not items and not any(k.startswith("items.") for k in errors):
         errors["items"] = "考评办法至少要有一个计分项目"
+    return items
+
+
+def _scheme_bands(raw_bands: list[Mapping], num: _Numbers) -> list[Band]:
+    errors = num.errors
     bands: list[Band] = []
-    raw_bands = list(raw.get("bands") or ())
     if not raw_bands:
         errors["bands"] = "请至少设置一个等次"
     previous: Decimal | None = None
@@ -245,8 +278,20 @@ def normalise_scheme(raw: Mapping) -> Scheme:
     labels = [b.label for b in bands if b.label]
     if len(set(labels)) != len(labels):
         errors["bands"] = "等次名称重复"
-    if errors:
-        raise FieldErrors(errors)
+    return bands
+
+
+def normalise_scheme(raw: Mapping) -> Scheme:
+    """A scheme typed in the editor or read from JSON, checked whole: every bad field is reported."""
+    num = _Numbers()
+    base = num("base", raw.get("base", "0") or "0", "基础分", allow_negative=False) or Decimal(0)
+    max_total = num("max_total", raw.get("max_total", ""), "满分", allow_empty=True, allow_negative=False)
+    if max_total is not None and max_total <= 0:
+        num.errors["max_total"] = "满分应大于 0（不设上限请留空）"
+    items = _scheme_items(raw.get("items") or (), num)
+    bands = _scheme_bands(list(raw.get("bands") or ()), num)
+    if num.errors:
+        raise FieldErrors(num.errors)
     return Scheme(tuple(items), tuple(bands), base, max_total)
 
 
@@ -341,7 +386,7 @@ def grade_of(total: Decimal, bands: Sequence[Band]) -> str:
 def ranks(totals: Sequence[Decimal]) -> list[int]:
     """Competition ranking, highest first: equal totals share a rank and the next rank skips."""
     order = sorted(totals, reverse=True)
-    first = {}
+    first: dict[Decimal, int] = {}
     for i, t in enumerate(order, start=1):
         first.setdefault(t, i)
     return [first[t] for t in totals]
@@ -412,6 +457,17 @@ def percent(share: Decimal) -> str:
     return f"{(share * 100).quantize(Decimal('0.1'))}%"
 
 
+def _whole_percent(share: Decimal) -> str:
+    return f"{(share * 100).normalize():f}%"
+
+
+def rating_rule() -> str:
+    """The rating rule in words, from the shares above (the ratings editor shows it)."""
+    competent, basic = _whole_percent(COMPETENT_SHARE), _whole_percent(BASIC_SHARE)
+    return (f"称职票达到 {competent} 为称职，{basic.rstrip('%')}%~{competent} 为基本称职，"
+            f"不足 {basic} 为不称职。")
+
+
 # ----------------------------------------------------------------- periods
 
 QUARTER_NAMES = ("第一季度", "第二季度", "第三季度", "第四季度")
@@ -428,6 +484,45 @@ def quarter_bounds(year: int, quarter: int) -> tuple[str, str]:
 
 def quarter_of(day: dt.date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
+
+
+def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
+    """The quarter before (year, quarter): the first quarter's is the last of the year before."""
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
+def year_bounds(year: int) -> tuple[str, str]:
+    return f"{year}-01-01", f"{year}-12-31"
+
+
+@dataclass(frozen=True)
+class QuickPeriod:
+    label: str       # 本季度 / 上季度 / 本年度
+    date_from: str
+    date_to: str
+    kind: str        # a PERIOD_KINDS word
+
+
+def quick_periods(today: dt.date) -> tuple[QuickPeriod, ...]:
+    """The periods a new period is usually one of: this quarter, the last one, this year."""
+    year, quarter = quarter_of(today)
+    return (QuickPeriod("本季度", *quarter_bounds(year, quarter), QUARTER),
+            QuickPeriod("上季度", *quarter_bounds(*previous_quarter(year, quarter)), QUARTER),
+            QuickPeriod("本年度", *year_bounds(year), YEAR))
+
+
+class HasPeriodDates(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def date_to(self) -> str: ...
+
+
+def default_period_index(periods: Sequence[HasPeriodDates], today: dt.date) -> int:
+    """Which of ``periods`` (newest first) to show first: the newest quarter already over, else the
+    newest period (0)."""
+    day = today.isoformat()
+    return next((i for i, p in enumerate(periods) if p.date_to < day and p.kind == QUARTER), 0)
 
 
 def period_name(date_from: str, date_to: str) -> str:

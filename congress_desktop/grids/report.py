@@ -1,14 +1,15 @@
-"""网格化履职名册 (A4 landscape) and 代表公示牌 (A4 portrait, one per grid, large type).
+"""Printing the grids: 网格化履职名册 (A4 landscape) and 代表公示牌 (A4 portrait, one per grid, large type).
 
-Grids come in as ``services.grids.RosterGrid`` objects (``.grid`` a GridRow, ``.members`` RosterMember
-rows), used by attribute only: reports must not import services at run time."""
+The use cases (``print_grid_roster``, ``print_grid_boards``) read the roster through ``grids.service``;
+the renderers take ``grids.rows.RosterGrid`` rows (``.grid`` a GridRow, ``.members`` RosterMember rows).
+The service never imports this module."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -26,10 +27,12 @@ from reportlab.platypus import (
 )
 
 from congress_desktop.core import pdf as layout
+from congress_desktop.core.context import Context, never_cancel, no_progress
+from congress_desktop.core.errors import InvalidInput
 from congress_desktop.core.pdf import Cancel, Progress
-
-if TYPE_CHECKING:
-    from congress_desktop.grids.service import RosterGrid
+from congress_desktop.grids import service
+from congress_desktop.grids.rows import RosterGrid
+from congress_desktop.grids.rules import ROLE_LEAD
 
 ROSTER_TITLE = "网格化履职名册"
 BOARD_TITLE = "人大代表联系网格公示牌"
@@ -66,7 +69,7 @@ def _village_table(name: str, grids: Sequence[RosterGrid], start: int, widths: l
     y = 1  # row 0 is the column header
     for k, rg in enumerate(grids):
         g = rg.grid
-        head = [str(start + k), g.code, g.name, str(g.households or ""), g.worker_name, g.worker_phone]
+        head: list[object] = [str(start + k), g.code, g.name, str(g.households or ""), g.worker_name, g.worker_phone]
         members = rg.members or ()
         first = y
         if not members:
@@ -97,7 +100,7 @@ def _roster_summary(grids: Sequence[RosterGrid], unplaced: Sequence[tuple[str, s
     st = layout.styles()
     placed = sum(len(rg.members) for rg in grids)
     empty = sum(1 for rg in grids if not rg.members)
-    leads = sum(1 for rg in grids for m in rg.members if m.role == "责任代表")
+    leads = sum(1 for rg in grids for m in rg.members if m.role == ROLE_LEAD)
     header = ["网格数", "入格代表", "其中责任代表", "协助代表", "无代表网格"]
     values = [len(grids), placed, leads, placed - leads, empty]
     if town:
@@ -117,12 +120,22 @@ def _roster_summary(grids: Sequence[RosterGrid], unplaced: Sequence[tuple[str, s
     return [KeepTogether(block)]
 
 
-def render_grid_roster(path: str | Path, office_name: str, grids: Sequence[RosterGrid], on: str, *,
-                       village_name: str | None = None, unplaced: Sequence[tuple[str, str]] = (),
-                       generated_at: dt.datetime | None = None, progress: Progress | None = None,
-                       cancel: Cancel | None = None) -> int:
+@dataclass(frozen=True)
+class RosterDoc:
+    """What a 网格化履职名册 shows: the roster of day ``on``, of the town or of one village."""
+
+    office_name: str
+    grids: Sequence[RosterGrid]
+    on: str
+    village_name: str | None = None                 # None: the whole town
+    unplaced: Sequence[tuple[str, str]] = ()        # (deputy, village) not yet in a grid (town only)
+
+
+def render_grid_roster(path: str | Path, doc: RosterDoc, *, generated_at: dt.datetime | None = None,
+                       progress: Progress | None = None, cancel: Cancel | None = None) -> int:
     """网格化履职名册 on A4 landscape: one table per village (grid, 网格员, deputies with level, role
     and phone), a summary, and for the town the deputies not yet in a grid. Returns the page count."""
+    office_name, grids, on, village_name, unplaced = doc.office_name, doc.grids, doc.on, doc.village_name, doc.unplaced
     title = f"{village_name}{ROSTER_TITLE}" if village_name else ROSTER_TITLE
     width = layout.frame_width(landscape=True)
     fixed = sum(w for w in _ROSTER_WIDTHS_MM if w) * mm
@@ -244,3 +257,34 @@ def render_grid_boards(path: str | Path, office_name: str, grids: Sequence[Roste
         path, "代表公示牌", story, office_name=office_name,
         content={"kind": "grid_boards", "office": office_name, "on": on, "grids": printed},
         subject="人大代表联系网格公示牌", generated_at=generated_at, progress=progress, cancel=cancel)
+
+
+# --- the use cases ----------------------------------------------------------------------------------
+
+def print_grid_roster(ctx: Context, out: str | Path, *, village: str | None = None, on: object = None,
+                      progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
+    """网格化履职名册 (A4 landscape) of the town, or of one village (code or name). Returns pages."""
+    office = ctx.require_office()
+    day = service.parse_day(on)
+    vid = service.village_id_of(ctx, village)
+    grids = service.roster_on(ctx, day, vid)
+    report = service.check_grids(ctx, day)
+    unplaced = [] if vid else [(i.deputy, i.village) for i in report.of_kind("unplaced")]
+    scope = grids[0].grid.village_name if vid and grids else None
+    if vid and not grids:
+        raise InvalidInput("该村(社区)还没有网格")
+    return render_grid_roster(out, RosterDoc(office.name, grids, day, scope, unplaced), progress=progress,
+                              cancel=cancel)
+
+
+def print_grid_boards(ctx: Context, out: str | Path, *, village: str | None = None, grid_id: str | None = None,
+                      on: object = None, progress: Progress = no_progress, cancel: Cancel = never_cancel) -> int:
+    """代表公示牌: one A4 portrait page per grid (all grids, one village's, or one grid), in one file."""
+    office = ctx.require_office()
+    day = service.parse_day(on)
+    grids = service.roster_on(ctx, day, service.village_id_of(ctx, village))
+    if grid_id:
+        grids = [g for g in grids if g.grid.id == grid_id]
+    if not grids:
+        raise InvalidInput("没有可打印的网格")
+    return render_grid_boards(out, office.name, grids, day, progress=progress, cancel=cancel)

@@ -13,7 +13,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from congress_desktop.deputies.rules import in_office_on
+from congress_desktop.core.errors import FieldErrors, InvalidInput
+from congress_desktop.core.phone import PhoneError, normalise_phone
+from congress_desktop.core.text import clean, clean_name, to_halfwidth
+from congress_desktop.deputies.rules import IN_OFFICE, in_office_on
 
 ROLE_LEAD = "责任代表"
 ROLE_HELPER = "协助代表"
@@ -62,7 +65,7 @@ class DeputyInfo:
     name: str
     village_id: str | None = None
     levels: tuple[str, ...] = ("town",)
-    status: str = "在任"
+    status: str = IN_OFFICE
     status_date: str = ""
     elected_on: str = ""
     group_name: str = ""
@@ -77,6 +80,111 @@ class AssignmentInfo:
     start_on: str
     end_on: str = ""
     households: int = 0
+
+
+# ---------------------------------------------------------------------------------------- a grid record
+
+def int_field(raw: dict, key: str, label: str, errors: dict[str, str]) -> int:
+    """A non-negative whole number (0 when empty); a wrong one is written into ``errors[key]``."""
+    t = to_halfwidth(clean(raw.get(key)))
+    if t.endswith(".0"):  # Excel numbers
+        t = t[:-2]
+    if not t:
+        return 0
+    if not t.isdigit():
+        errors[key] = f"{label}应为非负整数"
+        return 0
+    return int(t)
+
+
+@dataclass(frozen=True)
+class GridData:
+    village_id: str
+    code: str
+    name: str
+    households: int
+    population: int
+    worker_name: str
+    worker_phone: str
+    note: str
+
+
+def normalise_grid(raw: dict) -> GridData:
+    """Check a grid as typed or imported; FieldErrors names each wrong field."""
+    errors: dict[str, str] = {}
+    village_id = clean(raw.get("village_id"))
+    if not village_id:
+        errors["village_id"] = "请选择网格所属村(社区)"
+    code = to_halfwidth(clean(raw.get("code"))).replace(" ", "")
+    if not code:
+        errors["code"] = "网格编号不能为空"
+    elif len(code) > 30:
+        errors["code"] = "网格编号过长（最多 30 个字符）"
+    name = clean(raw.get("name"))
+    if not name:
+        errors["name"] = "网格名称不能为空"
+    elif len(name) > 60:
+        errors["name"] = "网格名称过长"
+    households = int_field(raw, "households", "户数", errors)
+    population = int_field(raw, "population", "人口", errors)
+    phone = ""
+    try:
+        phone = normalise_phone(raw.get("worker_phone"))
+    except PhoneError as e:
+        errors["worker_phone"] = f"网格员电话：{e}"
+    if errors:
+        raise FieldErrors(errors)
+    return GridData(village_id, code, name, households, population, clean_name(raw.get("worker_name")), phone,
+                     clean(raw.get("note")))
+
+
+def free_code(prefix: str, used: set[str]) -> str:
+    """The first ``prefix`` + 3 digits (…001) not in ``used``."""
+    n = 1
+    while f"{prefix}{n:03d}" in used:
+        n += 1
+    return f"{prefix}{n:03d}"
+
+
+# ---------------------------------------------------------------------------------------- placement
+
+def check_role(role: str | None) -> None:
+    """``role`` None means "choose for me"; anything else must be one of ROLES."""
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"角色应为 {'、'.join(ROLES)}")
+
+
+def parse_role(text: str) -> str | None:
+    """What a roster sheet writes in 角色 (责任代表 / 责任 / 协助 …) -> a role; None when unknown."""
+    return next((r for r in ROLES if text in (r, r[:2], r.removesuffix("代表"))), None)
+
+
+def check_entry(d: DeputyInfo, day: str, households: int) -> None:
+    """A deputy may enter a grid on ``day`` only while in office, with a non-negative household count."""
+    if households < 0:
+        raise InvalidInput("联系户数不能为负数")
+    if not in_office_on(d, day):
+        state = f"{d.status}（{d.status_date}）" if d.status != IN_OFFICE else "尚未当选"
+        raise InvalidInput(f"{d.name}在 {day} 不在任：{state}，不能入格")
+
+
+def check_not_before_later_entry(name: str, later_start: str | None, day: str) -> None:
+    """A deputy already placed from a later day cannot be placed before it (history stays linear)."""
+    if later_start is not None:
+        raise InvalidInput(f"{name}自 {later_start} 起已有入格记录，不能安排在此之前的 {day}；"
+                           "请改用更晚的日期，或先撤销那条记录")
+
+
+def check_room(grid_name: str, members: int, limit: int | None) -> None:
+    """A grid with ``limit`` deputies takes no one more (``limit`` None: not checked here)."""
+    if limit is not None and members >= limit:
+        raise InvalidInput(f"“{grid_name}”已有 {members} 名代表，达到每个网格 {limit} 名的上限；"
+                           "可先调整其中的代表，或在设置中提高上限")
+
+
+def entry_role(role: str | None, grid_has_lead: bool) -> str:
+    """The role a deputy enters with: the one asked, else 责任代表 in a grid without one, else 协助代表."""
+    return role or (ROLE_HELPER if grid_has_lead else ROLE_LEAD)
 
 
 # ---------------------------------------------------------------------------------------- who, when
@@ -209,12 +317,19 @@ def _balance(village_id: str | None, grids: Sequence[GridInfo],
                    _range(per_grid), _range([round(x) for x in per_deputy]))
 
 
+@dataclass(frozen=True)
+class VisitLog:
+    """When each grid was last visited (grid id -> date, by day ``on``) and the reminder window."""
+
+    last: Mapping[str, str]
+    months: int = DEFAULT_VISIT_MONTHS
+
+
 def check_grids(villages: Sequence[VillageInfo], grids: Sequence[GridInfo], deputies: Sequence[DeputyInfo],
                 assignments: Sequence[AssignmentInfo], on: str, limit: int = DEFAULT_LIMIT, *,
-                last_visits: Mapping[str, str] | None = None,
-                visit_months: int = DEFAULT_VISIT_MONTHS) -> GridChecks:
-    """Every hole on day ``on``. ``last_visits`` (grid id -> date of the latest visit) is None when
-    the database records no visits; then the "no visit" reminder is left out."""
+                visits: VisitLog | None = None) -> GridChecks:
+    """Every hole on day ``on``. ``visits`` is None when the database records no visits; then the
+    "no visit" reminder is left out."""
     by_id = {d.id: d for d in deputies}
     grid_by_id = {g.id: g for g in grids}
     roster = roster_on(grids, by_id, assignments, on)
@@ -241,9 +356,10 @@ def check_grids(villages: Sequence[VillageInfo], grids: Sequence[GridInfo], depu
     balance.append(_balance(None, grids, roster))
     no_visit: tuple[tuple[GridInfo, str], ...] = ()
     months: int | None = None
-    if last_visits is not None:
-        months = visit_months
-        cutoff = add_months(on, -visit_months)
+    if visits is not None:
+        last_visits = visits.last
+        months = visits.months
+        cutoff = add_months(on, -months)
         no_visit = tuple((g, last_visits.get(g.id, "")) for g in grids
                          if (last_visits.get(g.id, "") or g.created_on or "") < cutoff)
     return GridChecks(on, limit, unplaced, empty, over, no_lead, tuple(vacated), tuple(balance), months,
@@ -327,7 +443,7 @@ def suggest_placements(villages: Sequence[VillageInfo], grids: Sequence[GridInfo
     for d in rest:
         home = _code_number(village_code.get(d.village_id or "", ""))
         near = group_villages.get(d.group_name, set()) if d.group_name else set()
-        best: tuple | None = None
+        best: tuple[bool, int, int, int] | None = None
         best_grid: GridInfo | None = None
         for g in grids_sorted:
             if load[g.id] >= limit:
@@ -338,7 +454,7 @@ def suggest_placements(villages: Sequence[VillageInfo], grids: Sequence[GridInfo
             key = (load[g.id] > 0, tier, load[g.id], distance)
             if best is None or key < best:
                 best, best_grid = key, g
-        if best_grid is None:
+        if best_grid is None or best is None:
             unplaceable.append(d)
             continue
         take(d, best_grid, best[1])

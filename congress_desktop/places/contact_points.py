@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from congress_desktop.core.context import Context
-from congress_desktop.core.errors import FieldErrors, InvalidInput, NotFound
+from congress_desktop.core.errors import FieldErrors, InvalidInput
 from congress_desktop.core.ownership import ensure_owned
 from congress_desktop.core.phone import PhoneError, normalise_phone
+from congress_desktop.core.store.access import get_live
 from congress_desktop.core.store.models import ContactPoint, ContactPointDeputy, Deputy, Village
 from congress_desktop.core.text import clean, clean_name
 from congress_desktop.places.rules import CONTACT_POINT_KINDS
@@ -73,15 +75,8 @@ def list_contact_points(ctx: Context) -> list[ContactPointRow]:
         return _rows(s, points)
 
 
-def get_contact_point(ctx: Context, point_id: str) -> ContactPointRow:
-    with ctx.store.session() as s:
-        p = s.get(ContactPoint, point_id)
-        if p is None or p.deleted:
-            raise NotFound("该联系站点不存在或已删除")
-        return _rows(s, [p])[0]
-
-
-def save_contact_point(ctx: Context, raw: dict, point_id: str | None = None) -> ContactPointRow:
+def _check_point(raw: dict) -> tuple[str, str, dict[str, str]]:
+    """(name, kind, phones) of a station as typed; FieldErrors naming each wrong field."""
     errors: dict[str, str] = {}
     name = clean(raw.get("name"))
     if not name:
@@ -99,24 +94,33 @@ def save_contact_point(ctx: Context, raw: dict, point_id: str | None = None) -> 
         errors["village_id"] = "村(社区)代表联系点须选择所在村(社区)"
     if errors:
         raise FieldErrors(errors)
+    return name, kind, phones
+
+
+def _check_links(s: Session, raw: dict, point_id: str | None) -> tuple[str | None, str | None]:
+    """(parent id, village id): both must exist; a station is not its own parent."""
+    parent_id = raw.get("parent_id") or None
+    if parent_id:
+        if parent_id == point_id:
+            raise FieldErrors({"parent_id": "上级站点不能是它自己"})
+        if s.get(ContactPoint, parent_id) is None:
+            raise FieldErrors({"parent_id": "上级站点不存在"})
+    village_id = raw.get("village_id") or None
+    if village_id and s.get(Village, village_id) is None:
+        raise FieldErrors({"village_id": "所选村(社区)不存在"})
+    return parent_id, village_id
+
+
+def save_contact_point(ctx: Context, raw: dict, point_id: str | None = None) -> ContactPointRow:
+    name, kind, phones = _check_point(raw)
     with ctx.store.session() as s:
         if point_id:
-            p = s.get(ContactPoint, point_id)
-            if p is None or p.deleted:
-                raise NotFound("该联系站点不存在或已删除")
+            p = get_live(s, ContactPoint, point_id, "联系站点")
             ensure_owned(ctx, p)
         else:
             p = ContactPoint(name=name, kind=kind)
             s.add(p)
-        parent_id = raw.get("parent_id") or None
-        if parent_id:
-            if parent_id == point_id:
-                raise FieldErrors({"parent_id": "上级站点不能是它自己"})
-            if s.get(ContactPoint, parent_id) is None:
-                raise FieldErrors({"parent_id": "上级站点不存在"})
-        village_id = raw.get("village_id") or None
-        if village_id and s.get(Village, village_id) is None:
-            raise FieldErrors({"village_id": "所选村(社区)不存在"})
+        parent_id, village_id = _check_links(s, raw, point_id)
         values = dict(name=name, kind=kind, parent_id=parent_id, village_id=village_id,
                       address=clean(raw.get("address")), head_name=clean_name(raw.get("head_name")),
                       liaison_name=clean_name(raw.get("liaison_name")),
@@ -150,9 +154,7 @@ def _set_stationed(s, point_id: str, deputy_ids: list[str]) -> None:
 
 def delete_contact_point(ctx: Context, point_id: str) -> None:
     with ctx.store.session() as s:
-        p = s.get(ContactPoint, point_id)
-        if p is None or p.deleted:
-            raise NotFound("该联系站点不存在或已删除")
+        p = get_live(s, ContactPoint, point_id, "联系站点")
         ensure_owned(ctx, p)
         children = s.scalars(select(ContactPoint).where(ContactPoint.parent_id == point_id,
                                                         ContactPoint.deleted.is_(False))).all()

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from congress_desktop.core.context import Context
-from congress_desktop.core.errors import Exists, FieldErrors, InvalidInput, NotFound
+from congress_desktop.core.errors import Exists, FieldErrors, InvalidInput
 from congress_desktop.core.phone import PhoneError, normalise_phone
+from congress_desktop.core.store.access import get_live
 from congress_desktop.core.store.models_visits import HandlingUnit, Opinion
 from congress_desktop.core.text import clean, clean_name
 from congress_desktop.places.rules import UNIT_KINDS
@@ -47,7 +48,7 @@ def list_units(ctx: Context, *, include_inactive: bool = True, counts: bool = Fa
              .where(Opinion.deleted.is_(False), Opinion.unit_id.is_not(None))
              .group_by(Opinion.unit_id, Opinion.state == CLOSED))
         for unit_id, closed, n in (s.execute(q) if counts else ()):
-            c = held.setdefault(unit_id, [0, 0])
+            c = held.setdefault(str(unit_id), [0, 0])
             c[1] += n
             if not closed:
                 c[0] += n
@@ -63,9 +64,7 @@ def list_units(ctx: Context, *, include_inactive: bool = True, counts: bool = Fa
 
 def get_unit(ctx: Context, unit_id: str) -> UnitRow:
     with ctx.store.session() as s:
-        u = s.get(HandlingUnit, unit_id)
-        if u is None or u.deleted:
-            raise NotFound("该承办单位不存在或已删除")
+        u = get_live(s, HandlingUnit, unit_id, "承办单位")
         return _row(u)
 
 
@@ -92,9 +91,7 @@ def save_unit(ctx: Context, raw: dict, unit_id: str | None = None) -> UnitRow:
         if clash:
             raise Exists(f"已有名为“{name}”的承办单位", field="name")
         if unit_id:
-            u = s.get(HandlingUnit, unit_id)
-            if u is None or u.deleted:
-                raise NotFound("该承办单位不存在或已删除")
+            u = get_live(s, HandlingUnit, unit_id, "承办单位")
         else:
             u = HandlingUnit(name=name)
             s.add(u)
@@ -111,9 +108,7 @@ def save_unit(ctx: Context, raw: dict, unit_id: str | None = None) -> UnitRow:
 def delete_unit(ctx: Context, unit_id: str) -> None:
     """Only a unit that never held an opinion; otherwise it is set inactive (停用) and kept."""
     with ctx.store.session() as s:
-        u = s.get(HandlingUnit, unit_id)
-        if u is None or u.deleted:
-            raise NotFound("该承办单位不存在或已删除")
+        u = get_live(s, HandlingUnit, unit_id, "承办单位")
         used = s.scalar(select(func.count()).select_from(Opinion).where(Opinion.unit_id == unit_id,
                                                                          Opinion.deleted.is_(False)))
         if used:

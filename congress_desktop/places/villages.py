@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from congress_desktop.core.context import Context
-from congress_desktop.core.errors import Exists, FieldErrors, NotFound
+from congress_desktop.core.errors import Exists, FieldErrors
 from congress_desktop.core.ownership import ensure_owned
 from congress_desktop.core.regioncode import RegionCodeError, validate_village_code
+from congress_desktop.core.store.access import get_live
 from congress_desktop.core.store.models import Deputy, Village
 from congress_desktop.core.text import clean
+from congress_desktop.deputies.rules import IN_OFFICE
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ def _row(v: Village, deputies: int = 0) -> VillageRow:
 def list_villages(ctx: Context) -> list[VillageRow]:
     with ctx.store.session() as s:
         counts = dict(s.execute(
-            select(Deputy.village_id, func.count()).where(Deputy.deleted.is_(False), Deputy.status == "在任")
+            select(Deputy.village_id, func.count()).where(Deputy.deleted.is_(False), Deputy.status == IN_OFFICE)
             .group_by(Deputy.village_id)).all())
         rows = s.scalars(select(Village).where(Village.deleted.is_(False)).order_by(Village.code)).all()
         return [_row(v, counts.get(v.id, 0)) for v in rows]
@@ -87,9 +89,7 @@ def save_village(ctx: Context, raw: dict, village_id: str | None = None) -> Vill
         if clash:
             raise Exists(f"区划代码 {code} 已被“{clash.name}”使用", field="code")
         if village_id:
-            v = s.get(Village, village_id)
-            if v is None or v.deleted:
-                raise NotFound("该村(社区)不存在或已删除")
+            v = get_live(s, Village, village_id, "村(社区)")
             ensure_owned(ctx, v)
         else:
             v = Village()
@@ -102,9 +102,7 @@ def save_village(ctx: Context, raw: dict, village_id: str | None = None) -> Vill
 
 def delete_village(ctx: Context, village_id: str) -> None:
     with ctx.store.session() as s:
-        v = s.get(Village, village_id)
-        if v is None or v.deleted:
-            raise NotFound("该村(社区)不存在或已删除")
+        v = get_live(s, Village, village_id, "村(社区)")
         ensure_owned(ctx, v)
         used = s.scalar(select(func.count()).select_from(Deputy).where(
             Deputy.village_id == village_id, Deputy.deleted.is_(False)))

@@ -62,8 +62,8 @@ _COMMON_LABELS = {"id": "记录编号", "owner_code": "所属单位", "version":
 def field_label(table: str, column: str) -> str:
     """The Chinese name of a column for the review of held-back records (the column name if none)."""
     from congress_desktop.deputies.rules import FIELD_LABELS as DEPUTY_LABELS
-    from congress_desktop.visits.opinions import FIELD_LABELS as OPINION_LABELS
-    from congress_desktop.visits.service import VISIT_LABELS
+    from congress_desktop.visits.rows import OPINION_FIELD_LABELS as OPINION_LABELS
+    from congress_desktop.visits.rows import VISIT_LABELS
 
     for labels in ({"deputy": DEPUTY_LABELS, "opinion": OPINION_LABELS, "visit": VISIT_LABELS}.get(table, {}),
                    _COMMON_LABELS):

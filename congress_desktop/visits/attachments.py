@@ -7,45 +7,28 @@ deleted and leaves the file: another record may share it, and history still name
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import shutil
 import stat
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from congress_desktop.core import paths
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, InvalidInput, NotFound, os_error_text, storage_error
 from congress_desktop.core.filenames import clean_file_name
+from congress_desktop.core.files import atomic_file
+from congress_desktop.core.store.access import get_live
 from congress_desktop.core.store.models_visits import Attachment, Opinion, Visit
+from congress_desktop.visits.rows import AttachmentRow as AttachmentRow
 
 OWNERS = {"visit": Visit, "opinion": Opinion}
 MAX_BYTES = 100 * 1024 * 1024
 _CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class AttachmentRow:
-    id: str
-    owner_table: str
-    owner_id: str
-    file_name: str
-    sha256: str
-    size: int
-    note: str
-    created_at: dt.datetime
-
-    @property
-    def size_label(self) -> str:
-        if self.size >= 1024 * 1024:
-            return f"{self.size / 1024 / 1024:.1f} MB"
-        return f"{max(1, round(self.size / 1024))} KB"
 
 
 def _row(a: Attachment) -> AttachmentRow:
@@ -84,25 +67,32 @@ def store_file(ctx: Context, source: str | Path) -> tuple[str, int]:
     target = stored_path(ctx, sha)
     if target.exists() and target.stat().st_size == size:
         return sha, size
-    tmp_name = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=target.parent)
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, _CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp = Path(tmp_name)
-        if file_sha256(tmp)[0] != sha:  # the source changed while we copied it
-            tmp.unlink(missing_ok=True)
-            raise CongressError(f"复制“{src.name}”时文件发生了变化，请重试")
-        os.replace(tmp, target)
+        with atomic_file(target, make_parents=True) as out:
+            try:
+                copied = _copy_hashing(src, out)
+            except OSError as e:  # judged before the half-copied file gives its room back
+                raise _store_error(e, target, src) from e
+            if copied != sha:  # the source changed while we copied it
+                raise CongressError(f"复制“{src.name}”时文件发生了变化，请重试")
     except OSError as e:
-        told = storage_error(e, target.parent)  # judged before the half-copied file gives its room back
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
-        raise told or CongressError(f"无法保存附件“{src.name}”：{os_error_text(e)}") from e
+        raise _store_error(e, target, src) from e
     return sha, size
+
+
+def _copy_hashing(src: Path, out: IO[bytes]) -> str:
+    """Copy ``src`` into ``out`` (flushed); the SHA-256 of what was copied."""
+    h = hashlib.sha256()
+    with open(src, "rb") as inp:
+        while chunk := inp.read(_CHUNK):
+            h.update(chunk)
+            out.write(chunk)
+    out.flush()
+    return h.hexdigest()
+
+
+def _store_error(e: OSError, target: Path, src: Path) -> CongressError:
+    return storage_error(e, target.parent) or CongressError(f"无法保存附件“{src.name}”：{os_error_text(e)}")
 
 
 def _check_owner(s: Session, owner_table: str, owner_id: str) -> None:
@@ -110,7 +100,7 @@ def _check_owner(s: Session, owner_table: str, owner_id: str) -> None:
     if model is None:
         raise InvalidInput(f"不支持给“{owner_table}”添加附件")
     obj = s.get(model, owner_id)
-    if obj is None or obj.deleted:
+    if obj is None or getattr(obj, "deleted", False):
         raise NotFound("要添加附件的记录不存在或已删除")
 
 
@@ -145,22 +135,9 @@ def list_attachments(ctx: Context, owner_table: str, owner_id: str) -> list[Atta
         return [_row(a) for a in rows]
 
 
-def attachment_counts(ctx: Context, owner_table: str, owner_ids: list[str]) -> dict[str, int]:
-    if not owner_ids:
-        return {}
-    with ctx.store.session() as s:
-        q = (select(Attachment.owner_id, func.count()).where(
-            Attachment.owner_table == owner_table, Attachment.owner_id.in_(owner_ids),
-            Attachment.deleted.is_(False)).group_by(Attachment.owner_id))
-        return dict(s.execute(q).all())
-
-
 def get_attachment(ctx: Context, attachment_id: str) -> AttachmentRow:
     with ctx.store.session() as s:
-        a = s.get(Attachment, attachment_id)
-        if a is None or a.deleted:
-            raise NotFound("该附件不存在或已删除")
-        return _row(a)
+        return _row(get_live(s, Attachment, attachment_id, "附件"))
 
 
 def attachment_file(ctx: Context, attachment_id: str) -> Path:
@@ -230,14 +207,8 @@ def copy_for_viewing(ctx: Context, attachment_id: str) -> Path:
         target = folder / clean_file_name(a.file_name, a.sha256[:12])
         if _same_file(target, a.sha256, a.size):
             return target
-        fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=folder)  # O_CREAT|O_EXCL, mode 0600
-        try:
-            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-                shutil.copyfileobj(inp, out, _CHUNK)
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with atomic_file(target) as out, open(src, "rb") as inp:  # a new file, 0600, renamed over the name
+            shutil.copyfileobj(inp, out, _CHUNK)
     except OSError as e:
         raise CongressError(f"无法为查看准备附件“{a.file_name}”：{os_error_text(e)}。"
                             "如果它正在其他程序中打开，请先关闭") from e
@@ -246,10 +217,7 @@ def copy_for_viewing(ctx: Context, attachment_id: str) -> Path:
 
 def delete_attachment(ctx: Context, attachment_id: str) -> None:
     with ctx.store.session() as s:
-        a = s.get(Attachment, attachment_id)
-        if a is None or a.deleted:
-            raise NotFound("该附件不存在或已删除")
-        a.deleted = True
+        get_live(s, Attachment, attachment_id, "附件").deleted = True
 
 
 def delete_attachments_in_session(s: Session, owner_table: str, owner_id: str) -> None:

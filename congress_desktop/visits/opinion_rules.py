@@ -14,23 +14,72 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import InvalidInput
 from congress_desktop.core.text import clean
 
-STATES = ("登记", "交办", "办理中", "已答复", "已测评", "办结", "退回重办")
-CLOSED = "办结"
+
+class OpinionState(StrEnum):
+    """An opinion's handling state; the members are the stored words (``OpinionState.CLOSED == "办结"``)."""
+
+    REGISTERED = "登记"
+    ASSIGNED = "交办"
+    HANDLING = "办理中"
+    ANSWERED = "已答复"
+    RATED = "已测评"
+    CLOSED = "办结"
+    RETURNED = "退回重办"
+
+
+class ReplyKind(StrEnum):
+    SOLVED = "已解决"
+    PLANNED = "列入计划"
+    EXPLAINED = "说明解释"
+
+
+class Rating(StrEnum):
+    """The result of the 测评 (satisfaction)."""
+
+    SATISFIED = "满意"
+    MOSTLY_SATISFIED = "基本满意"
+    UNSATISFIED = "不满意"
+
+
+class MeetingStage(StrEnum):
+    """The three face-to-face meetings."""
+
+    BEFORE = "办前"
+    DURING = "办中"
+    AFTER = "办后"
+
+
+class Source(StrEnum):
+    """Where an opinion came from."""
+
+    VISIT = "接待"
+    GRID = "网格"
+    UNANNOUNCED = "暗访"
+    CONGRESS = "大会"
+    RECESS = "闭会期间"
+
+
+# the vocabularies as plain words (what the database, Qt item data and sync packages hold)
+STATES: tuple[str, ...] = tuple(s.value for s in OpinionState)
+CLOSED: str = OpinionState.CLOSED.value
 OPEN_STATES = tuple(s for s in STATES if s != CLOSED)
-RUNNING = ("交办", "办理中", "退回重办")  # a unit holds the item: its deadline runs
-REPLY_KINDS = ("已解决", "列入计划", "说明解释")
-PLANNED = "列入计划"
-RATINGS = ("满意", "基本满意", "不满意")
-SATISFIED = ("满意", "基本满意")
-UNSATISFIED = "不满意"
-MEETING_STAGES = ("办前", "办中", "办后")
-SOURCES = ("接待", "网格", "暗访", "大会", "闭会期间")
+RUNNING: tuple[str, ...] = tuple(s.value for s in (OpinionState.ASSIGNED, OpinionState.HANDLING,
+                                                   OpinionState.RETURNED))  # a unit holds it: its deadline runs
+REPLY_KINDS: tuple[str, ...] = tuple(k.value for k in ReplyKind)
+PLANNED: str = ReplyKind.PLANNED.value
+RATINGS: tuple[str, ...] = tuple(r.value for r in Rating)
+SATISFIED: tuple[str, ...] = (Rating.SATISFIED.value, Rating.MOSTLY_SATISFIED.value)
+UNSATISFIED: str = Rating.UNSATISFIED.value
+MEETING_STAGES: tuple[str, ...] = tuple(m.value for m in MeetingStage)
+SOURCES: tuple[str, ...] = tuple(s.value for s in Source)
 
 # The default category list (RECORDS.md); the office edits its own copy.
 DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -165,11 +214,6 @@ def deadline_status(state: str, deadline: str, today: dt.date) -> DeadlineStatus
     return DeadlineStatus("", days)
 
 
-def overdue_before(today: dt.date) -> str:
-    """Deadlines strictly before this ISO date are overdue."""
-    return today.isoformat()
-
-
 def due_soon_until(today: dt.date) -> str:
     return (today + dt.timedelta(days=DUE_SOON_DAYS)).isoformat()
 
@@ -245,65 +289,84 @@ def apply_step(flow: Flow, step: Step, today: dt.date) -> tuple[Flow, str]:
     previous = flow.last_on or flow.raised_on
     if previous and on < previous:
         raise TransitionRefused(f"{a.label}日期（{on}）不能早于上一步的日期（{previous}）", field="on")
-    new = replace(flow, last_on=on)
-    detail = ""
-    if step.action in ("assign", "reassign"):
-        unit_id = clean(step.unit_id) or (flow.unit_id if step.action == "reassign" else "")
-        if not unit_id:
-            raise TransitionRefused("请选择承办单位", field="unit_id")
-        complex_item = flow.complex if step.complex is None else bool(step.complex)
-        base = on if step.action == "assign" else flow.assigned_on or on
-        deadline = _deadline(step.deadline, base, complex_item, "交办日期" if step.action == "assign" else "原交办日期")
-        if step.action == "reassign" and not clean(step.deadline):
-            deadline = flow.deadline if complex_item == flow.complex else deadline
-        new = replace(new, unit_id=unit_id, assist_units=clean(step.assist_units) or (
-            flow.assist_units if step.action == "reassign" else ""), complex=complex_item, deadline=deadline,
-            state=a.target or flow.state)
-        if step.action == "assign":
-            new = replace(new, assigned_on=on)
-        who = step.unit_name or "承办单位"
-        detail = f"{'交办' if step.action == 'assign' else '改交'}{who}，办理期限 {deadline}" + (
-            "（复杂件）" if complex_item else "")
-    elif step.action == "start":
-        new = replace(new, state="办理中", started_on=on)
-        detail = "承办单位开始办理" if not flow.return_count else f"第 {flow.return_count} 次退回后重新办理"
-    elif step.action == "answer":
-        kind, text = _reply(step)
-        new = replace(new, state="已答复", reply_on=on, reply_kind=kind, reply_text=text)
-        detail = f"答复（{kind}）：{text}"
-    elif step.action == "rate":
+    return _STEPS[step.action](flow, replace(flow, last_on=on), step, on)
+
+
+def _assign(flow: Flow, new: Flow, step: Step, on: str) -> tuple[Flow, str]:
+    """交办 and 改交 (``reassign``: a new unit or deadline while the item runs)."""
+    a = ACTIONS[step.action]
+    unit_id = clean(step.unit_id) or (flow.unit_id if step.action == "reassign" else "")
+    if not unit_id:
+        raise TransitionRefused("请选择承办单位", field="unit_id")
+    complex_item = flow.complex if step.complex is None else bool(step.complex)
+    base = on if step.action == "assign" else flow.assigned_on or on
+    deadline = _deadline(step.deadline, base, complex_item, "交办日期" if step.action == "assign" else "原交办日期")
+    if step.action == "reassign" and not clean(step.deadline):
+        deadline = flow.deadline if complex_item == flow.complex else deadline
+    new = replace(new, unit_id=unit_id, assist_units=clean(step.assist_units) or (
+        flow.assist_units if step.action == "reassign" else ""), complex=complex_item, deadline=deadline,
+        state=a.target or flow.state)
+    if step.action == "assign":
+        new = replace(new, assigned_on=on)
+    who = step.unit_name or "承办单位"
+    return new, f"{'交办' if step.action == 'assign' else '改交'}{who}，办理期限 {deadline}" + (
+        "（复杂件）" if complex_item else "")
+
+
+def _start(flow: Flow, new: Flow, step: Step, on: str) -> tuple[Flow, str]:
+    return (replace(new, state="办理中", started_on=on),
+            "承办单位开始办理" if not flow.return_count else f"第 {flow.return_count} 次退回后重新办理")
+
+
+def _answer(flow: Flow, new: Flow, step: Step, on: str) -> tuple[Flow, str]:
+    kind, text = _reply(step)
+    return replace(new, state="已答复", reply_on=on, reply_kind=kind, reply_text=text), f"答复（{kind}）：{text}"
+
+
+def _rate(flow: Flow, new: Flow, step: Step, on: str) -> tuple[Flow, str]:
+    if step.rating not in RATINGS:
+        raise TransitionRefused(f"请选择测评结果：{'、'.join(RATINGS)}", field="rating")
+    new = replace(new, state="已测评", rated_on=on, rating=step.rating, rated_by=clean(step.by))
+    return new, f"测评：{step.rating}" + (f"（{clean(step.by)}）" if clean(step.by) else "")
+
+
+def _close(flow: Flow, new: Flow, step: Step, on: str) -> tuple[Flow, str]:
+    return replace(new, state=CLOSED, closed_on=on), "办结"
+
+
+def _return(flow: Flow, new: Flow, step: Step, on: str) -> tuple[Flow, str]:
+    complex_item = flow.complex if step.complex is None else bool(step.complex)
+    deadline = _deadline(step.deadline, on, complex_item, "退回日期")
+    reason = clean(step.text)
+    # the last reply and rating stay until the next round replaces them: the 不满意 still counts
+    new = replace(new, state="退回重办", return_count=flow.return_count + 1, deadline=deadline,
+                  complex=complex_item, plan_done_on="")
+    return new, f"第 {new.return_count} 次退回重办，新办理期限 {deadline}" + (f"；原因：{reason}" if reason else "")
+
+
+def _fulfil(flow: Flow, new: Flow, step: Step, on: str) -> tuple[Flow, str]:
+    return replace(new, plan_done_on=on), "计划已落实" + (f"：{clean(step.text)}" if clean(step.text) else "")
+
+
+def _spot(flow: Flow, new: Flow, step: Step, on: str) -> tuple[Flow, str]:
+    kind, text = _reply(step, spot=True)
+    if kind == PLANNED:
+        raise TransitionRefused("答复为“列入计划”的须交办跟踪，不能当场办结", field="kind")
+    new = replace(new, state=CLOSED, on_the_spot=True, reply_on=on, reply_kind=kind, reply_text=text,
+                  closed_on=on)
+    if step.rating:
         if step.rating not in RATINGS:
-            raise TransitionRefused(f"请选择测评结果：{'、'.join(RATINGS)}", field="rating")
-        new = replace(new, state="已测评", rated_on=on, rating=step.rating, rated_by=clean(step.by))
-        detail = f"测评：{step.rating}" + (f"（{clean(step.by)}）" if clean(step.by) else "")
-    elif step.action == "close":
-        new = replace(new, state=CLOSED, closed_on=on)
-        detail = "办结"
-    elif step.action == "return":
-        complex_item = flow.complex if step.complex is None else bool(step.complex)
-        deadline = _deadline(step.deadline, on, complex_item, "退回日期")
-        reason = clean(step.text)
-        # the last reply and rating stay until the next round replaces them: the 不满意 still counts
-        new = replace(new, state="退回重办", return_count=flow.return_count + 1, deadline=deadline,
-                      complex=complex_item, plan_done_on="")
-        detail = f"第 {new.return_count} 次退回重办，新办理期限 {deadline}" + (f"；原因：{reason}" if reason else "")
-    elif step.action == "fulfil":
-        new = replace(new, plan_done_on=on)
-        detail = "计划已落实" + (f"：{clean(step.text)}" if clean(step.text) else "")
-    elif step.action == "spot":
-        kind, text = _reply(step, spot=True)
-        if kind == PLANNED:
-            raise TransitionRefused("答复为“列入计划”的须交办跟踪，不能当场办结", field="kind")
-        new = replace(new, state=CLOSED, on_the_spot=True, reply_on=on, reply_kind=kind, reply_text=text,
-                      closed_on=on)
-        if step.rating:
-            if step.rating not in RATINGS:
-                raise TransitionRefused(f"测评结果应为：{'、'.join(RATINGS)}", field="rating")
-            if step.rating == UNSATISFIED:
-                raise TransitionRefused("群众对当场答复不满意的，应交办处理，不能当场办结", field="rating")
-            new = replace(new, rated_on=on, rating=step.rating, rated_by=clean(step.by))
-        detail = f"当场答复并办结（{kind}）：{text}"
-    return new, detail
+            raise TransitionRefused(f"测评结果应为：{'、'.join(RATINGS)}", field="rating")
+        if step.rating == UNSATISFIED:
+            raise TransitionRefused("群众对当场答复不满意的，应交办处理，不能当场办结", field="rating")
+        new = replace(new, rated_on=on, rating=step.rating, rated_by=clean(step.by))
+    return new, f"当场答复并办结（{kind}）：{text}"
+
+
+_STEPS: dict[str, Callable[[Flow, Flow, Step, str], tuple[Flow, str]]] = {
+    "assign": _assign, "reassign": _assign, "start": _start, "answer": _answer, "rate": _rate, "close": _close,
+    "return": _return, "fulfil": _fulfil, "spot": _spot,
+}
 
 
 def _reply(step: Step, *, spot: bool = False) -> tuple[str, str]:
@@ -348,11 +411,32 @@ def state_of_ledger(state: str, *, on_the_spot: bool, closed_on: str, rating: st
     return "登记"
 
 
-def steps_to(state: str, *, on_the_spot: bool, unit_id: str, unit_name: str, assigned_on: str,
-             deadline: str, complex_item: bool, reply_on: str, reply_kind: str, reply_text: str,
-             rated_on: str, rating: str, closed_on: str, plan_done_on: str) -> list[Step]:
+@dataclass(frozen=True)
+class LedgerHandling:
+    """What a ledger row says of an item's handling (the fields ``steps_to`` replays)."""
+
+    on_the_spot: bool = False
+    unit_id: str = ""
+    unit_name: str = ""
+    assigned_on: str = ""
+    deadline: str = ""
+    complex_item: bool = False
+    reply_on: str = ""
+    reply_kind: str = ""
+    reply_text: str = ""
+    rated_on: str = ""
+    rating: str = ""
+    closed_on: str = ""
+    plan_done_on: str = ""
+
+
+def steps_to(state: str, h: LedgerHandling) -> list[Step]:
     """The steps that bring a new item to ``state`` (a historical ledger row is replayed through the
     same rules as a live one, so a row the rules would not allow is refused)."""
+    on_the_spot, unit_id, unit_name, assigned_on = h.on_the_spot, h.unit_id, h.unit_name, h.assigned_on
+    deadline, complex_item, reply_on, reply_kind, reply_text = (h.deadline, h.complex_item, h.reply_on,
+                                                                h.reply_kind, h.reply_text)
+    rated_on, rating, closed_on, plan_done_on = h.rated_on, h.rating, h.closed_on, h.plan_done_on
     if state not in STATES:
         raise TransitionRefused(f"办理状态“{state}”无效，应为：{'、'.join(STATES)}", field="state")
     if on_the_spot:

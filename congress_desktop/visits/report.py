@@ -1,6 +1,6 @@
 """接待登记表 (one visit), 意见建议交办单 with its tear-off 回执 (one opinion), and 办理情况汇总表 (a
-period, by state, category and unit). Records come in as the services' dataclasses, used by attribute
-only: reports must not import services at run time."""
+period, by state, category and unit). The print_* use cases read the records
+through the services and render them; the render_* functions take the rows (visits/rows.py) only."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 
 from congress_desktop.core import pdf as layout
+from congress_desktop.core.context import Cancel, Context, Progress, never_cancel, no_progress
 from congress_desktop.core.idcard import mask_id_number
 from congress_desktop.visits.opinion_rules import REPLY_KINDS
 from congress_desktop.visits.opinion_rules import opinion_number as referral_number
+from congress_desktop.visits.opinions import get_opinion, opinion_summary
+from congress_desktop.visits.service import get_visit
 
 if TYPE_CHECKING:
-    from congress_desktop.visits.opinions import OpinionDetail, OpinionSummary, SummaryLine
-    from congress_desktop.visits.service import VisitDetail
+    from congress_desktop.visits.rows import OpinionDetail, OpinionSummary, SummaryLine, VisitDetail
 
 
 def _form_table(rows: Sequence[Sequence[tuple[str, object]]], widths_mm: Sequence[float]) -> Table:
@@ -256,3 +258,26 @@ def render_opinion_summary(path: str | Path, office_name: str, summary: OpinionS
     return layout.build_pdf(path, "意见建议办理情况汇总表", story, office_name=office_name, landscape=True,
                             content=content, subject=f"意见建议办理情况汇总表 {period}", generated_at=generated_at,
                             progress=progress, cancel=cancel)
+
+
+# ================================================================== the printing use cases
+
+def print_visit_form(ctx: Context, visit_id: str, out: str | Path) -> int:
+    """接待登记表 of one visit; returns the page count."""
+    office = ctx.require_office()
+    return render_visit_form(out, office.name, get_visit(ctx, visit_id))
+
+
+def print_referral(ctx: Context, opinion_id: str, out: str | Path) -> int:
+    """意见建议交办单 with its 回执; returns the page count."""
+    office = ctx.require_office()
+    return render_referral(out, office.name, get_opinion(ctx, opinion_id))
+
+
+def print_opinion_summary(ctx: Context, out: str | Path, date_from: str = "", date_to: str = "", *,
+                          today: dt.date | None = None, progress: Progress = no_progress,
+                          cancel: Cancel = never_cancel) -> int:
+    """办理情况汇总表 for opinions raised in the period."""
+    office = ctx.require_office()
+    return render_opinion_summary(out, office.name, opinion_summary(ctx, date_from, date_to, today=today),
+                                  progress=progress, cancel=cancel)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from congress_desktop.core.dates import DateError, parse_date
 from congress_desktop.core.errors import FieldErrors
@@ -17,7 +18,18 @@ from congress_desktop.core.phone import PhoneError, normalise_phone
 from congress_desktop.core.text import clean, clean_name, to_halfwidth
 from congress_desktop.visits.opinion_rules import PLANNED, REPLY_KINDS
 
-FORMS = ("接待日", "入户走访", "座谈", "电话", "暗访")
+
+class VisitMode(StrEnum):
+    """接待形式; the members are the stored words."""
+
+    RECEPTION_DAY = "接待日"
+    HOUSEHOLD = "入户走访"
+    FORUM = "座谈"
+    PHONE = "电话"
+    UNANNOUNCED = "暗访"
+
+
+FORMS: tuple[str, ...] = tuple(m.value for m in VisitMode)  # plain words
 FIELD_LABELS = {
     "visit_date": "接待日期", "start_time": "开始时间", "end_time": "结束时间", "form": "接待形式",
     "place": "接待地点", "deputy_ids": "接待代表", "village_id": "所在村(社区)", "note": "备注",
@@ -154,12 +166,7 @@ def normalise_opinion_draft(raw: dict, n: int, errors: dict[str, str]) -> Opinio
                         clean(raw.get("title")), bool(raw.get("key_item")))
 
 
-def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
-    """Check and normalise a visit; raises ``FieldErrors`` naming every wrong field.
-
-    A visit is recorded after it happened: a date or start time in the future is refused."""
-    now = now or dt.datetime.now()
-    errors: dict[str, str] = {}
+def _visit_date(raw: dict, now: dt.datetime, errors: dict[str, str]) -> str:
     visit_date = ""
     try:
         visit_date = parse_date(raw.get("visit_date"))
@@ -171,6 +178,10 @@ def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
             errors["visit_date"] = f"接待日期 {visit_date} 太早，请检查"
     except DateError as e:
         errors["visit_date"] = f"接待日期：{e}"
+    return visit_date
+
+
+def _visit_times(raw: dict, visit_date: str, now: dt.datetime, errors: dict[str, str]) -> tuple[str, str]:
     times = {}
     for key in ("start_time", "end_time"):
         try:
@@ -184,11 +195,10 @@ def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
     if (start and visit_date and "visit_date" not in errors and visit_date == now.date().isoformat()
             and start > now.strftime("%H:%M")):
         errors["start_time"] = f"开始时间 {start} 晚于现在：这里登记的是已经发生的接待"
-    form = clean(raw.get("form"))
-    if not form:
-        errors["form"] = "请选择接待形式"
-    elif form not in FORMS:
-        errors["form"] = f"接待形式应为 {'、'.join(FORMS)} 之一"
+    return start, end
+
+
+def _visit_place(raw: dict, errors: dict[str, str]) -> tuple[str | None, str | None, str]:
     contact_point_id = clean(raw.get("contact_point_id")) or None
     grid_id = clean(raw.get("grid_id")) or None
     place_text = clean(raw.get("place_text"))
@@ -196,6 +206,23 @@ def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
         errors["place"] = "请选择接待地点（联系站点或网格），或直接填写地点"
     elif contact_point_id and grid_id:
         errors["place"] = "接待地点只能是一个：联系站点或网格"
+    return contact_point_id, grid_id, place_text
+
+
+def normalise_visit(raw: dict, now: dt.datetime | None = None) -> VisitData:
+    """Check and normalise a visit; raises ``FieldErrors`` naming every wrong field.
+
+    A visit is recorded after it happened: a date or start time in the future is refused."""
+    now = now or dt.datetime.now()
+    errors: dict[str, str] = {}
+    visit_date = _visit_date(raw, now, errors)
+    start, end = _visit_times(raw, visit_date, now, errors)
+    form = clean(raw.get("form"))
+    if not form:
+        errors["form"] = "请选择接待形式"
+    elif form not in FORMS:
+        errors["form"] = f"接待形式应为 {'、'.join(FORMS)} 之一"
+    contact_point_id, grid_id, place_text = _visit_place(raw, errors)
     deputy_ids = tuple(dict.fromkeys(d for d in (raw.get("deputy_ids") or []) if d))
     if not deputy_ids:
         errors["deputy_ids"] = "请至少选择一名接待代表"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from congress_desktop.core.context import Cancel, Context, Progress, never_cancel, no_progress
 from congress_desktop.core.errors import CongressError
 from congress_desktop.votes import report as rv
+from congress_desktop.votes.rows import RoundRow
 from congress_desktop.votes.service import attendance, get_session, round_view, session_outcomes
+from congress_desktop.votes.vocab import Mode, RoundReason, RoundState
 
 DOCUMENTS = {
     "attendance": "出席情况报告单",
@@ -33,9 +36,16 @@ def print_attendance(ctx: Context, session_id: str, out: str | Path) -> int:
     return rv.render_attendance(out, office.name, get_session(ctx, session_id), attendance(ctx, session_id))
 
 
+@dataclass(frozen=True)
+class Job:
+    """The progress and cancel of a printout made off the GUI thread."""
+
+    progress: Progress = no_progress
+    cancel: Cancel = never_cancel
+
+
 def print_ballots(ctx: Context, session_id: str, out: str | Path, *, copies: int | None = None,
-                  per_page: int = 1, round_number: int | None = None, progress: Progress = no_progress,
-                  cancel: Cancel = never_cancel) -> int:
+                  per_page: int = 1, round_number: int | None = None, job: Job = Job()) -> int:
     """As many ballots as 实到 (or ``copies``); the round's items (a re-vote prints only the tied)."""
     office = ctx.require_office()
     sess = get_session(ctx, session_id)
@@ -45,13 +55,11 @@ def print_ballots(ctx: Context, session_id: str, out: str | Path, *, copies: int
         items = view.items
     else:
         # before voting opens, a ballot of all the items for the printer (round 1)
-        from congress_desktop.votes.service import RoundRow
-
-        r = RoundRow("", 1, "first", tuple(i.id for i in sess.items), sess.seats, sess.present, "single",
-                     None, None, None, "voting", "", "", "")
+        r = RoundRow("", 1, RoundReason.FIRST, tuple(i.id for i in sess.items), sess.seats, sess.present,
+                     Mode.SINGLE, None, None, None, RoundState.VOTING, "", "", "")
         items = sess.items
-    return rv.render_ballots(out, office.name, sess, r, items, copies=copies or r.present or sess.present,
-                             per_page=per_page, progress=progress, cancel=cancel)
+    sheet = rv.BallotSheet(copies or r.present or sess.present, per_page, job.progress, job.cancel)
+    return rv.render_ballots(out, office.name, sess, r, items, sheet)
 
 
 def print_distribution(ctx: Context, session_id: str, out: str | Path, *, round_number: int | None = None) -> int:
@@ -77,7 +85,7 @@ def print_result_report(ctx: Context, session_id: str, out: str | Path, *, round
     if view.result is None:
         raise CongressError("本轮还没有计票结果：请先计票")
     final = r.final_hash if r.locked else view.last_hash
-    return rv.render_result_report(out, office.name, sess, r, view.result, final_hash=final, announced=r.locked)
+    return rv.render_result_report(out, office.name, sess, r, view.result, rv.ResultStamp(final, r.locked))
 
 
 def print_notice(ctx: Context, session_id: str, out: str | Path) -> int:
@@ -85,12 +93,13 @@ def print_notice(ctx: Context, session_id: str, out: str | Path) -> int:
     return rv.render_notice(out, office.name, get_session(ctx, session_id), session_outcomes(ctx, session_id))
 
 
-def print_document(ctx: Context, session_id: str, doc: str, out: str | Path, **kw) -> int:
-    """One of ``DOCUMENTS`` by key (the GUI's print menu and the command line use this)."""
+def print_document(ctx: Context, session_id: str, doc: str, out: str | Path, job: Job = Job(), **kw) -> int:
+    """One of ``DOCUMENTS`` by key (the GUI's print menu and the command line use this); ``job``
+    carries the progress and cancel of the ballots, the one long printout."""
     if doc == "attendance":
         return print_attendance(ctx, session_id, out)
     if doc == "ballots":
-        return print_ballots(ctx, session_id, out, **kw)
+        return print_ballots(ctx, session_id, out, job=job, **kw)
     if doc == "distribution":
         return print_distribution(ctx, session_id, out, **kw)
     if doc in ("tally-sheet", "tally-filled"):

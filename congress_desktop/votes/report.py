@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from congress_desktop.core.pdf import Cancel, Progress
 from congress_desktop.votes import tally as dv
 
 if TYPE_CHECKING:
-    from congress_desktop.votes.service import AttendanceRow, FinalOutcome, ItemRow, RoundRow, SessionRow
+    from congress_desktop.votes.rows import AttendanceRow, FinalOutcome, ItemRow, RoundRow, SessionRow
 
 PROJECT_COLUMNS = ("赞成", "反对", "弃权")
 SATISFACTION_COLUMNS = ("满意", "基本满意", "不满意")
@@ -173,10 +174,29 @@ def _height(flowables: Sequence[Flowable], width: float) -> float:
     return total
 
 
+@dataclass(frozen=True)
+class BallotSheet:
+    """How many ballots, how many to a page, and the progress/cancel of the job making them."""
+
+    copies: int
+    per_page: int = 1
+    progress: Progress | None = None
+    cancel: Cancel | None = None
+
+
+@dataclass(frozen=True)
+class ResultStamp:
+    """What the result report says of its round: the last log hash and whether it is announced."""
+
+    final_hash: str
+    announced: bool
+    generated_at: dt.datetime | None = None
+
+
 def render_ballots(path: str | Path, office_name: str, session: SessionRow, rnd: RoundRow,
-                   items: Sequence[ItemRow], *, copies: int, per_page: int = 1,
-                   progress: Progress | None = None, cancel: Cancel | None = None) -> int:
+                   items: Sequence[ItemRow], sheet: BallotSheet) -> int:
     """``copies`` identical ballots, one or two per A4 page (two: cut along the dashed line)."""
+    copies, per_page = sheet.copies, sheet.per_page
     if per_page not in (1, 2):
         raise InvalidInput("每页可印一张或两张选票", field="per_page")
     if not 1 <= copies <= 2000:
@@ -209,7 +229,8 @@ def render_ballots(path: str | Path, office_name: str, session: SessionRow, rnd:
             story.append(t)
     kind_title = "民生实事项目票决票" if session.kind == dv.PROJECT_VOTE else "满意度测评票"
     return layout.build_pdf(path, kind_title, story, office_name=office_name, page_frame=False,
-                            content={"kind": "ballot"}, subject=kind_title, progress=progress, cancel=cancel)
+                            content={"kind": "ballot"}, subject=kind_title, progress=sheet.progress,
+                            cancel=sheet.cancel)
 
 
 # ------------------------------------------------------------------ 分发报告单 / 收回报告单
@@ -271,6 +292,7 @@ def render_tally_sheet(path: str | Path, office_name: str, session: SessionRow, 
     width = layout.frame_width(landscape=True)
     cols = _count_columns(session.kind, session.rules)
     filled = result is not None
+    counted = result
     tick_weight = {"for": 46, "satisfied": 34, "basic": 34}
     header = ["序号", "项目名称" if session.kind == dv.PROJECT_VOTE else "测评对象"]
     weights: list[float] = [9, 52]
@@ -291,7 +313,8 @@ def render_tally_sheet(path: str | Path, office_name: str, session: SessionRow, 
             row: list[object] = [str(n), it.name]
             for key, _label in cols:
                 if filled:
-                    row += ["—", str(result.items[n - 1].counts.get(key, 0))]
+                    assert counted is not None
+                    row += ["—", str(counted.items[n - 1].counts.get(key, 0))]
                 else:
                     row += [Spacer(1, 8 * mm), ""]
             rows.append(row)
@@ -299,9 +322,9 @@ def render_tally_sheet(path: str | Path, office_name: str, session: SessionRow, 
         align = ["center", "left"] + ["center"] * (len(header) - 2)
         story.append(layout.data_table(header, rows, widths, align=align, zebra=False))
         story.append(Spacer(1, 3 * mm))
-        if filled:
-            line = (f"发出 {rnd.issued} 张，收回 {rnd.returned} 张，有效票 {result.valid_ballots} 张，"
-                    f"作废票 {result.void_ballots} 张。每个项目各栏之和等于有效票数。")
+        if counted is not None:
+            line = (f"发出 {rnd.issued} 张，收回 {rnd.returned} 张，有效票 {counted.valid_ballots} 张，"
+                    f"作废票 {counted.void_ballots} 张。每个项目各栏之和等于有效票数。")
         else:
             line = "发出＿＿＿张，收回＿＿＿张，有效票＿＿＿张，作废票＿＿＿张。核对：每个项目各栏之和应等于有效票数。"
         story.append(layout.para(line, st.body))
@@ -316,11 +339,11 @@ def render_tally_sheet(path: str | Path, office_name: str, session: SessionRow, 
 
 
 def render_result_report(path: str | Path, office_name: str, session: SessionRow, rnd: RoundRow,
-                         result: dv.TallyResult, *, final_hash: str, announced: bool,
-                         generated_at: dt.datetime | None = None) -> int:
+                         result: dv.TallyResult, stamp: ResultStamp) -> int:
     """票决结果报告单 (测评结果报告单): the numbers of the round, each item's counts and outcome, the
     rules applied, signature lines for 总监票人/监票人/计票人, the chair's announcement and the hash of
     the last log entry (``votes verify`` checks it)."""
+    final_hash, announced, generated_at = stamp.final_hash, stamp.announced, stamp.generated_at
     st = layout.styles()
     project = session.kind == dv.PROJECT_VOTE
     landscape = False

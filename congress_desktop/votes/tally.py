@@ -22,23 +22,25 @@ from fractions import Fraction
 from typing import Any
 
 from congress_desktop.core.errors import InvalidInput
+from congress_desktop.votes.vocab import (
+    ATTENDANCE,
+    BALLOT_ACTIONS,
+    CLERKS,
+    MODES,
+    NOT_ON_ROLL,
+    PROJECT_STATES,
+    ROUND_REASONS,
+    ROUND_STATES,
+    RULING_KINDS,
+)
 
 PROJECT_VOTE = "project_vote"
 SATISFACTION = "satisfaction"
 KINDS: dict[str, str] = {PROJECT_VOTE: "票决", SATISFACTION: "测评"}
 KIND_TITLES: dict[str, str] = {PROJECT_VOTE: "民生实事项目人大代表票决", SATISFACTION: "满意度测评"}
 
-# The vocabularies a session's records use (services/votes.py; checked on received records too).
-PROJECT_STATES = ("征集", "筛选论证", "正式候选", "确定", "未确定", "实施中", "完成")
-ATTENDANCE = ("出席", "请假", "缺席")
-NOT_ON_ROLL = "不在册"  # an attendance row of a deputy who left the roster (rows are never deleted)
-MODES = {"single": "单人录入", "double": "双人录入（两人分别录入，核对差异）", "totals": "手工计票后录入合计"}
-ROUND_REASONS = {"first": "首轮投票", "tie": "得票相等，在并列项目中再次投票", "shortfall": "通过项目不足，另行投票",
-                 "void": "上轮投票无效，重新投票"}
-ROUND_STATES = {"voting": "投票计票中", "computed": "已计票，待公布", "announced": "已公布（锁定）"}
-CLERKS = {"A": "第一录入员", "B": "第二录入员"}
-BALLOT_ACTIONS = ("entry", "correction", "undo")
-RULING_KINDS = ("settle", "doubtful")
+# The vocabularies a session's records use live in votes/vocab.py (imported above: sync.content reads
+# them here).
 
 # Marks a clerk reads off a ballot, per item, in the case-file spelling.
 PROJECT_MARKS = ("for", "against", "abstain", "blank", "invalid")
@@ -106,6 +108,14 @@ def quorum_needed(all_deputies: int) -> int:
 
 def quorum_met(all_deputies: int, present: int) -> bool:
     return 3 * present >= 2 * all_deputies
+
+
+def seats_allowed(seats: int, n_items: int) -> bool:
+    """THE 差额 rule of a 票决: at least one place, and more candidates than places (1 <= N < items).
+    Choosing N of N would be a confirmation vote (等额), a different procedure this program does not
+    run; every re-vote keeps more candidates than places (the tied straddle the cut-off; under a
+    shortfall re-vote the projects that failed outnumber the missing places)."""
+    return 1 <= seats < n_items
 
 
 def pass_threshold(basis: int) -> int:
@@ -307,8 +317,8 @@ def validate_counts(kind: str, all_deputies: int, present: int, issued: int, ret
         raise CaseError(f"issued（发出 {issued} 张）不能多于 present（实到 {present} 人）")
     if n_items < 1:
         raise CaseError("items 中至少要有一个项目")
-    if kind == PROJECT_VOTE and not 1 <= seats <= n_items:
-        raise CaseError(f"seats（应选 {seats} 项）应在 1 到项目数 {n_items} 之间")
+    if kind == PROJECT_VOTE and not seats_allowed(seats, n_items):
+        raise CaseError(f"seats（应选 {seats} 项）应至少为 1 且少于项目数 {n_items}（票决实行差额）")
 
 
 def parse_case(data: str | bytes | Mapping[str, Any]) -> Case:
@@ -537,7 +547,7 @@ def count_ballots(case: Case) -> tuple[list[dict[str, int]], int, int, list[tupl
 def _ranks(scores: Sequence[int]) -> list[int]:
     """Competition ranking: 1 + how many scored strictly more (10, 8, 8, 5 -> 1, 2, 2, 4)."""
     ordered = sorted(scores, reverse=True)
-    first = {}
+    first: dict[int, int] = {}
     for i, s in enumerate(ordered):
         first.setdefault(s, i + 1)
     return [first[s] for s in scores]
@@ -550,7 +560,7 @@ def tally(case: Case) -> TallyResult:
     keys = COUNTS[case.kind]
     basis = case.all_deputies if case.rules.pass_basis == "all_deputies" else case.present
     threshold = pass_threshold(basis)
-    common = dict(kind=case.kind, all_deputies=case.all_deputies, present=case.present, issued=case.issued,
+    common: dict[str, Any] = dict(kind=case.kind, all_deputies=case.all_deputies, present=case.present, issued=case.issued,
                   returned=case.returned, seats=case.seats, rules=case.rules, threshold=threshold)
     if not round_valid:
         messages.append(f"收回 {case.returned} 张，多于发出 {case.issued} 张：本轮投票无效，选票不予统计，"
@@ -562,7 +572,8 @@ def tally(case: Case) -> TallyResult:
                            revote_seats=case.seats, messages=tuple(messages))
     if case.totals is not None:
         tallies = [dict({k: 0 for k in keys}, **c) for c in case.totals.counts]
-        valid, void, reasons = case.totals.valid, case.totals.void, []
+        reasons: list[tuple[int, str]] = []
+        valid, void = case.totals.valid, case.totals.void
     else:
         tallies, valid, void, reasons = count_ballots(case)
     if case.kind == SATISFACTION:
@@ -615,12 +626,14 @@ def tally(case: Case) -> TallyResult:
                        messages=tuple(messages))
 
 
-def _satisfaction(case: Case, common: dict, tallies: list[dict[str, int]], valid: int, void: int,
+def _satisfaction(case: Case, common: dict[str, Any], tallies: list[dict[str, int]], valid: int, void: int,
                   reasons: list[tuple[int, str]], messages: list[str]) -> TallyResult:
     good = [t["satisfied"] + t["basic"] for t in tallies]
     ranks = _ranks(good)
     items = []
     for i, t in enumerate(tallies):
+        rate: Fraction | None
+        share: Fraction | None
         if valid:
             rate = Fraction(good[i], valid)
             share = Fraction(t["unsatisfied"], valid)
@@ -653,8 +666,10 @@ def revote_case(previous: Case, result: TallyResult) -> Case | None:
 
 
 __all__ = [
+    "ATTENDANCE", "BALLOT_ACTIONS", "CLERKS", "MODES", "NOT_ON_ROLL", "PROJECT_STATES", "ROUND_REASONS",
+    "ROUND_STATES", "RULING_KINDS",
     "COUNTS", "KEY_MARKS", "KINDS", "LABELS", "MARKS", "OUTCOME_LABELS", "PROJECT_VOTE", "RULE_CHOICES",
     "SATISFACTION", "VOID", "BallotCheck", "Case", "CaseError", "ItemResult", "Rules", "TallyResult", "Totals",
     "check_ballot", "check_totals", "count_ballots", "keys_to_marks", "marks_to_keys", "parse_case",
-    "pass_threshold", "quorum_met", "quorum_needed", "revote_case", "tally",
+    "pass_threshold", "quorum_met", "seats_allowed", "quorum_needed", "revote_case", "tally",
 ]

@@ -23,7 +23,7 @@ from congress_desktop.core.store.models import Deputy, Village  # noqa: E402
 from congress_desktop.core.store.models_duty import DutyRecord, Training, TrainingAttendee  # noqa: E402
 from congress_desktop.core.store.models_visits import Visit, VisitDeputy  # noqa: E402
 from congress_desktop.duty import evaluation as evs  # noqa: E402
-from congress_desktop.duty import records as duty  # noqa: E402
+from congress_desktop.duty import report  # noqa: E402
 from congress_desktop.duty import rules as ev  # noqa: E402
 
 YEAR = 2026
@@ -86,9 +86,9 @@ def main() -> None:
         e = timed("evaluate the year", lambda: evs.evaluate(ctx, f"{YEAR}-01-01", f"{YEAR}-12-31"))
         print(f"{'':<34} {len(e.rows)} deputies, {sum(c.count for r in e.rows for c in r.items)} records counted")
         first = e.rows[0].deputy_id
-        timed("duty file of one deputy (year)", lambda: duty.duty_file(ctx, first, f"{YEAR}-01-01", f"{YEAR}-12-31"))
-        timed("notice PDF (quarter)", lambda: evs.print_duty_notice(ctx, Path(tmp) / "n.pdf", *q))
-        timed("export .xlsx (year)", lambda: evs.export_evaluation(ctx, e, Path(tmp) / "e.xlsx"))
+        timed("duty file of one deputy (year)", lambda: evs.duty_file(ctx, first, f"{YEAR}-01-01", f"{YEAR}-12-31"))
+        timed("notice PDF (quarter)", lambda: report.print_duty_notice(ctx, Path(tmp) / "n.pdf", *q))
+        timed("export .xlsx (year)", lambda: report.export_evaluation(ctx, e, Path(tmp) / "e.xlsx"))
         ctx.close()
 
 

@@ -20,6 +20,8 @@ from congress_desktop.core.context import Context  # noqa: E402
 from congress_desktop.core.office import setup_office  # noqa: E402
 from congress_desktop.core.store.models import Deputy, Village  # noqa: E402
 from congress_desktop.core.store.models_grids import Grid, GridAssignment  # noqa: E402
+from congress_desktop.grids import importing as grid_import  # noqa: E402
+from congress_desktop.grids import report as grid_report  # noqa: E402
 from congress_desktop.grids import service as grids  # noqa: E402
 
 
@@ -74,12 +76,12 @@ def main() -> None:
         timed("check_grids after", lambda: grids.check_grids(ctx))
         timed("roster_on 2023-01-01", lambda: grids.roster_on(ctx, "2023-01-01"))
         out = Path(folder)
-        timed("export_roster xlsx", lambda: grids.export_roster(ctx, out / "r.xlsx"))
-        res = timed("import_roster xlsx (no changes)", lambda: grids.import_roster(ctx, out / "r.xlsx"))
+        timed("export_roster xlsx", lambda: grid_import.export_roster(ctx, out / "r.xlsx"))
+        res = timed("import_roster xlsx (no changes)", lambda: grid_import.import_roster(ctx, out / "r.xlsx"))
         print(f"  ok={res.ok} applied={res.applied}")
-        pages = timed("print_grid_roster (town)", lambda: grids.print_grid_roster(ctx, out / "r.pdf"))
+        pages = timed("print_grid_roster (town)", lambda: grid_report.print_grid_roster(ctx, out / "r.pdf"))
         print(f"  {pages} pages")
-        pages = timed("print_grid_boards (all grids)", lambda: grids.print_grid_boards(ctx, out / "b.pdf"))
+        pages = timed("print_grid_boards (all grids)", lambda: grid_report.print_grid_boards(ctx, out / "b.pdf"))
         print(f"  {pages} pages")
         ctx.close()
 

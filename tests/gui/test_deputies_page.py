@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QMessageBox
 
+import ui.files
 import ui.pages.deputies as deputies_page
 import ui.pages.import_dialog as import_dialog
 import ui.widgets
@@ -509,7 +510,7 @@ def test_export_to_a_file_open_in_excel_says_so(page, qtbot, modals, monkeypatch
     def locked(*_a, **_k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(deputies_page.deputy_service, "export_deputies", locked)
+    monkeypatch.setattr(deputies_page.deputy_import, "export_deputies", locked)
     monkeypatch.setattr(deputies_page, "ask_save_file", lambda *a: str(tmp_path / "名册.xlsx"))
     handle = page.export_deputies()
     qtbot.waitUntil(lambda: handle.is_finished, timeout=10000)
@@ -519,7 +520,7 @@ def test_export_to_a_file_open_in_excel_says_so(page, qtbot, modals, monkeypatch
 
 def test_print_roster_makes_a_pdf_and_opens_it(page, qtbot, modals, monkeypatch):
     opened = []
-    monkeypatch.setattr(deputies_page, "open_file", lambda path: opened.append(Path(path)) or True)
+    monkeypatch.setattr(ui.files, "open_file", lambda path: opened.append(Path(path)) or True)
 
     def choose(dialog: PrintRosterDialog) -> int:
         dialog.group_by.setCurrentIndex(dialog.group_by.findData("group"))
@@ -536,7 +537,7 @@ def test_print_roster_makes_a_pdf_and_opens_it(page, qtbot, modals, monkeypatch)
 
 def test_print_card_for_the_selected_deputy(page, qtbot, monkeypatch):
     opened = []
-    monkeypatch.setattr(deputies_page, "open_file", lambda path: opened.append(Path(path)) or True)
+    monkeypatch.setattr(ui.files, "open_file", lambda path: opened.append(Path(path)) or True)
     assert not page.card_action.isEnabled()
     page.table.selectRow(0)
     assert page.card_action.isEnabled()

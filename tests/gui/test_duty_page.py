@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog
 
 import ui.pages.visits_common as common
 import ui.widgets
+from congress_desktop.duty import activity
 from congress_desktop.duty import evaluation as evs
 from congress_desktop.duty import records as duty
 from congress_desktop.duty import rules as ev
@@ -137,7 +138,7 @@ def test_scheme_editor_saves_a_version_that_changes_the_current_period_not_the_c
     ctx = page.ctx
     closed = evs.period_for(ctx, *quarter(-1))
     current = evs.period_for(ctx, *quarter(0))
-    someone = duty.deputy_options(ctx)[0]
+    someone = activity.deputy_options(ctx)[0]
     duty.save_record(ctx, {"deputy_id": someone.id, "kind": "建议议案", "record_date": TODAY.isoformat(),
                            "title": "关于整治河道的建议"})
     closed_before = [(r.deputy_id, r.total) for r in evs.evaluate_period(ctx, closed.id).rows]

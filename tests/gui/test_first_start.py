@@ -104,6 +104,7 @@ def test_keyboard_only_name_tab_code_enter_saves(qtbot, dialog):
 
 def test_demo_choice_creates_the_demo_town_with_64_deputies(qtbot, dialog):
     qtbot.mouseClick(dialog.demo_button, Qt.MouseButton.LeftButton)
+    assert dialog.last_task.wait(60_000)  # made on the database worker
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.choice == "demo"
     assert dialog.ctx.office.demo

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDialog, QMessageBox
 
+import ui.files
 import ui.widgets
 from congress_desktop.grids import service as grids
 from ui.pages import grids as grids_page
@@ -183,7 +184,7 @@ def test_new_grid_dialog_suggests_a_code_and_shows_field_errors(page, demo_ctx, 
 
 def test_print_and_import_run_in_the_background(page, demo_ctx, modals, monkeypatch, tmp_path):
     opened = []
-    monkeypatch.setattr(grids_page, "open_file", lambda path: opened.append(path) or True)
+    monkeypatch.setattr(ui.files, "open_file", lambda path: opened.append(path) or True)
     handle = page.print_roster(None)
     assert handle.wait(30000)
     assert opened and opened[0].exists() and opened[0].read_bytes()[:4] == b"%PDF"

@@ -86,6 +86,7 @@ def test_areas_not_built_yet_say_so_honestly(window):
 
 def test_home_page_counts_come_from_the_database(window, demo_ctx):
     home = window.show_page("home")
+    assert home.last_task.wait()  # the figures are counted on the database worker
     assert home.office_name.text() == "丹江口市六里坪镇人大"
     assert "420381103000" in home.office_line.text()
     assert home.deputies_tile.value.text() == "62"  # 64 minus one suspended and one terminated

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QDialog
 
+import ui.pages.opinion_dialogs as opinion_dialogs
 import ui.pages.opinions as opinions_page
 import ui.widgets
 from congress_desktop.core.text import pinyin_keys
@@ -122,6 +123,7 @@ def test_reception_day_typed_from_the_keyboard(qtbot, demo_ctx):
         type_chinese(row["content"], content)
         enter(qtbot, form)
     qtbot.keyClick(form.focusWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert form.save_task is not None and form.save_task.wait()  # saved on the database worker
 
     assert form.result() == QDialog.DialogCode.Accepted, form.general_error.text()
     saved = form.saved
@@ -145,7 +147,8 @@ def test_visit_form_shows_every_error_and_saves_nothing(qtbot, demo_ctx):
     form.visitors.rows[0]["name"].setText("张三")
     form.visitors.rows[0]["phone"].setText("1381234")
     form.opinions.rows[0]["content"].setText("修路")  # no category
-    assert form.save() is False
+    form.save().wait()  # saved on the database worker
+    assert form.saved is None and form.result() != QDialog.DialogCode.Accepted
     assert form.isVisible() and vis.count_visits(ctx) == before
     date_error = form.field_errors["visit_date"]
     assert "晚于今天" in date_error.text() and date_error.isVisible()
@@ -176,7 +179,8 @@ def test_visits_page_new_edit_delete(qtbot, demo_ctx, modals, monkeypatch):
         form.opinions.rows[0]["content"].setText("路口加装红绿灯")
         form.opinions.rows[0]["on_the_spot"].setChecked(True)
         form.opinions.rows[0]["answer"].setText("已向交警中队反映")
-        return QDialog.DialogCode.Accepted if form.save() else 0
+        form.save().wait()
+        return QDialog.DialogCode.Accepted if form.saved else 0
 
     handlers[VisitForm] = fill
     page.new_visit()
@@ -191,6 +195,7 @@ def test_visits_page_new_edit_delete(qtbot, demo_ctx, modals, monkeypatch):
     monkeypatch.setattr(ui.widgets, "ask_yes_no", lambda *a: True)
     page.table.selectRow(0)
     page.delete_visit()
+    page.last_task.wait()  # deleted on the database worker
     assert page.model.rowCount() == 0 and vis.count_visits(ctx) == total
 
 
@@ -271,23 +276,27 @@ def test_opinion_dialog_steps_meetings_and_back_to_the_visit(qtbot, demo_ctx, mo
     assert "不能答复" in dlg.step_buttons["answer"].toolTip()
 
     today = TODAY.isoformat()
-    monkeypatch.setattr(opinions_page, "ask_step",
+    monkeypatch.setattr(opinion_dialogs, "ask_step",
                         lambda parent, ctx, action, detail: Step(action, on=today, unit_id=unit.id,
                                                                  deadline=(TODAY - dt.timedelta(days=1)).isoformat()))
     dlg.step_buttons["assign"].click()
+    dlg.last_task.wait()  # the step is taken on the database worker
     assert "不能早于交办日期" in dlg.error.text() and dlg.detail.row.state == "登记"
-    monkeypatch.setattr(opinions_page, "ask_step", lambda parent, ctx, action, detail: Step(action, on=today,
+    monkeypatch.setattr(opinion_dialogs, "ask_step", lambda parent, ctx, action, detail: Step(action, on=today,
                                                                                             unit_id=unit.id))
     dlg.step_buttons["assign"].click()
+    dlg.last_task.wait()  # the step is taken on the database worker
     assert dlg.detail.row.state == "交办" and dlg.state_label.text() == "交办"
     assert {k for k, b in dlg.step_buttons.items() if b.isEnabled()} == {"reassign", "start"}
     assert dlg.events.count() == 1 and "镇水利站" in dlg.events.item(0).text()
 
-    monkeypatch.setattr(opinions_page, "ask_meeting", lambda parent, stage, current: {
+    monkeypatch.setattr(opinion_dialogs, "ask_meeting", lambda parent, stage, current: {
         "meet_on": today, "participants": "代表、群众、水利站", "notes": "现场查看"})
     dlg.meeting_buttons["办前"].click()
+    dlg.last_task.wait()
     assert "现场查看" in dlg.meeting_labels["办前"].text()
     dlg.meeting_buttons["办后"].click()
+    dlg.last_task.wait()
     assert "答复后" in dlg.error.text()
 
     # from the opinion to its visit, and from the visit's opinion row back to the opinion
@@ -344,7 +353,7 @@ def test_an_opinion_not_raised_at_a_visit_is_registered_from_the_list(qtbot, opi
     def fill_in(dlg):
         assert dlg.source.findData("接待") < 0  # those come with their visit
         dlg.lead_deputy.setEditText("没有这个人")
-        dlg.save()  # empty: every wrong field named at once, nothing stored
+        dlg.save().wait()  # empty: every wrong field named at once, nothing stored (saved on the worker)
         assert "意见内容不能为空" in dlg.error.text() and "请选择类别" in dlg.error.text()
         assert "没有名为“没有这个人”的代表" in dlg.error.text()
         dlg.source.setCurrentIndex(dlg.source.findData("网格"))
@@ -352,10 +361,10 @@ def test_an_opinion_not_raised_at_a_visit_is_registered_from_the_list(qtbot, opi
         dlg.category.setCurrentIndex(1)
         dlg.raised_by.setText("王大伯")
         dlg.lead_deputy.setEditText("没有这个人")
-        dlg.save()
+        dlg.save().wait()
         assert "没有名为“没有这个人”的代表" in dlg.error.text()
         dlg.lead_deputy.setCurrentIndex(1)
-        assert dlg.save()
+        assert dlg.save().wait() and dlg.saved is not None
         return QDialog.DialogCode.Accepted
 
     handlers[opinions_page.NewOpinionDialog] = fill_in

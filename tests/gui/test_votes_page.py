@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
+import ui.files
 import ui.widgets
 from congress_desktop.votes import service as svc
 from tests.pdfcheck import page_count
@@ -106,7 +107,7 @@ def test_set_up_a_session_and_open_refused_below_quorum(window, modals, qtbot, m
 
     # print the ballots of the round (as many as present by default; two here), opened when done
     opened = []
-    monkeypatch.setattr(votes_page, "open_file", opened.append)
+    monkeypatch.setattr(ui.files, "open_file", lambda path: opened.append(path) or True)
     page.tabs.setCurrentWidget(page.printing)
     assert page.printing.copies.value() == 42
     page.printing.copies.setValue(2)

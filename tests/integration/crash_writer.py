@@ -16,6 +16,7 @@ from pathlib import Path
 from congress_desktop.core.context import Context
 from congress_desktop.core.idcard import check_char
 from congress_desktop.core.sheets import read_sheet, write_xlsx
+from congress_desktop.deputies import importing as deputy_import
 from congress_desktop.deputies import service as deputies
 from congress_desktop.votes import service as votes
 
@@ -42,7 +43,7 @@ def main(folder: str, run: int, round_id: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="crash-writer-"))
     # warm the lazy imports (openpyxl, pinyin) with reads only, so the parent's kill lands among writes
     write_xlsx(tmp / "warm.xlsx", "代表", HEADERS, [["预热", id_number(0), ""]])
-    read_sheet(tmp / "warm.xlsx", deputies.IMPORT_HEADERS, required=("name",))
+    read_sheet(tmp / "warm.xlsx", deputy_import.IMPORT_HEADERS, required=("name",))
     deputies.get_deputy(ctx, ids[0])
     say("ready")
     i = 0
@@ -54,7 +55,7 @@ def main(folder: str, run: int, round_id: str) -> None:
             sheet = tmp / f"import-{n}.xlsx"
             write_xlsx(sheet, "代表", HEADERS, [[f"压测代表{chr(0x4e00 + (n * 3 + j) % 20000)}{n}", num, f"导入{n}"]
                                                for j, num in enumerate(numbers)])
-            result = deputies.import_deputies(ctx, sheet)
+            result = deputy_import.import_deputies(ctx, sheet)
             if not result.ok:
                 raise SystemExit(f"import refused: {result.errors[:2]}")
             say(f"import {n} {','.join(numbers)}")

@@ -9,12 +9,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from congress_desktop.core.idcard import check_char
+from congress_desktop.deputies.importing import export_deputies, import_deputies
 from congress_desktop.deputies.service import (
     DeputyQuery,
     count_deputies,
     create_deputy,
-    export_deputies,
-    import_deputies,
     query_deputies,
     save_import_errors,
 )
@@ -335,7 +334,6 @@ def test_an_export_into_a_folder_it_cannot_write_says_why_in_chinese(tmp_path, m
 def test_a_totals_line_under_the_table_is_not_read_as_a_deputy(ctx, tmp_path):
     from openpyxl import Workbook
 
-    from congress_desktop.deputies import service as deputies
 
     wb = Workbook()
     ws = wb.active
@@ -347,15 +345,14 @@ def test_a_totals_line_under_the_table_is_not_read_as_a_deputy(ctx, tmp_path):
     ws.append(["填表人：张三", "", "", "审核人：李四"])
     path = tmp_path / "名册.xlsx"
     wb.save(path)
-    res = deputies.import_deputies(ctx, path)
+    res = import_deputies(ctx, path)
     assert res.ok, res.errors
     assert res.applied == 2
 
 
 def test_export_to_a_name_that_is_not_xlsx_is_refused(demo_ctx, tmp_path):
     from congress_desktop.core.errors import InvalidInput
-    from congress_desktop.deputies import service as deputies
 
     with pytest.raises(InvalidInput, match=".xlsx"):
-        deputies.export_deputies(demo_ctx, tmp_path / "名册.csv")
+        export_deputies(demo_ctx, tmp_path / "名册.csv")
     assert not (tmp_path / "名册.csv").exists()

@@ -16,6 +16,7 @@ from congress_desktop.core.errors import CongressError, ReadOnlyRecord
 from congress_desktop.core.store.models import Deputy
 from congress_desktop.core.store.models_duty import DutyRecord, TrainingAttendee
 from congress_desktop.core.store.models_visits import Visit, VisitDeputy
+from congress_desktop.duty import activity, report, rows
 from congress_desktop.duty import evaluation as evs
 from congress_desktop.duty import records as duty
 from congress_desktop.duty import rules as ev
@@ -34,7 +35,7 @@ def this_quarter() -> tuple[str, str]:
     return ev.quarter_bounds(*ev.quarter_of(TODAY))
 
 
-def period(ctx, dates: tuple[str, str]) -> evs.PeriodRow:
+def period(ctx, dates: tuple[str, str]) -> rows.PeriodRow:
     p = evs.period_for(ctx, *dates)
     assert p is not None
     return p
@@ -75,7 +76,7 @@ def test_demo_quarter_is_meaningful_and_every_number_has_its_records(demo_ctx):
 def test_changing_a_weight_changes_the_current_period_but_not_a_closed_one(demo_ctx):
     ctx = demo_ctx
     closed, current = period(ctx, last_quarter()), period(ctx, this_quarter())
-    someone = duty.deputy_options(ctx)[0]
+    someone = activity.deputy_options(ctx)[0]
     duty.save_record(ctx, {"deputy_id": someone.id, "kind": "建议议案", "record_date": TODAY.isoformat(),
                            "title": "关于增设农村公交站点的建议"})
     before_closed = evs.evaluate_period(ctx, closed.id)
@@ -110,7 +111,7 @@ def test_a_closed_period_locks_its_records_until_reopened_and_keeps_its_scheme(d
     ctx = demo_ctx
     closed = period(ctx, last_quarter())
     day = closed.date_from
-    d = duty.deputy_options(ctx)[1]
+    d = activity.deputy_options(ctx)[1]
     raw = {"deputy_id": d.id, "kind": "办实事", "record_date": day, "title": "帮助修缮便民桥"}
     with pytest.raises(CongressError) as e:
         duty.save_record(ctx, raw)
@@ -154,7 +155,7 @@ def test_duty_file_gathers_what_the_program_knows_about_a_deputy(demo_ctx):
     session = votes.create_session(ctx, {"title": "六里坪镇第十九届人民代表大会第六次会议", "date": TODAY.isoformat(),
                                          "kind": "satisfaction", "items": ["镇卫生院发热门诊改造"]})
     votes.set_attendance(ctx, session.id, {deputy_id: "缺席"})
-    f = duty.duty_file(ctx, deputy_id, year_from, year_to)
+    f = evs.duty_file(ctx, deputy_id, year_from, year_to)
     sources = {e.source for e in f.entries}
     assert {"visit", "opinion", "vote_absent"} <= sources
     assert f.grids and f.grids[0].grid_name
@@ -197,7 +198,7 @@ def test_session_roll_call_from_a_vote_and_two_absences_flag_the_seat(demo_ctx):
 
 def test_training_attendance_counts_and_a_removed_attendee_can_come_back(demo_ctx):
     ctx = demo_ctx
-    a, b = [o.id for o in duty.deputy_options(ctx)[:2]]
+    a, b = [o.id for o in activity.deputy_options(ctx)[:2]]
     t = duty.save_training(ctx, {"held_on": TODAY.isoformat(), "topic": "代表建议撰写", "kind": "履职实务",
                                  "deputy_ids": [a, b]})
     assert t.attendee_count == 2
@@ -217,17 +218,17 @@ def test_training_attendance_counts_and_a_removed_attendee_can_come_back(demo_ct
 def test_voter_ratings_show_beside_and_lock_with_the_period(demo_ctx):
     ctx = demo_ctx
     p = period(ctx, this_quarter())
-    d = duty.deputy_options(ctx)[3]
-    r = evs.set_rating(ctx, p.id, d.id, "40", "8", "2")
+    d = activity.deputy_options(ctx)[3]
+    r = evs.set_rating(ctx, p.id, d.id, ("40", "8", "2"))
     assert r.label == "称职" and r.summary == "称职（称职 80.0%）"
-    r = evs.set_rating(ctx, p.id, d.id, "30", "15", "5")
+    r = evs.set_rating(ctx, p.id, d.id, ("30", "15", "5"))
     assert r.label == "基本称职" and len(evs.list_ratings(ctx, p.id)) == 1
     assert evs.evaluate_period(ctx, p.id).row(d.id).rating.label == "基本称职"
     with pytest.raises(CongressError, match="票数合计为 0"):
-        evs.set_rating(ctx, p.id, d.id, "", "", "")
+        evs.set_rating(ctx, p.id, d.id, ("", "", ""))
     evs.close_period(ctx, p.id)
     with pytest.raises(CongressError, match="已关闭"):
-        evs.set_rating(ctx, p.id, d.id, "50", "0", "0")
+        evs.set_rating(ctx, p.id, d.id, ("50", "0", "0"))
 
 
 def test_deputies_who_left_before_the_period_are_not_evaluated(demo_ctx):
@@ -241,9 +242,25 @@ def test_deputies_who_left_before_the_period_are_not_evaluated(demo_ctx):
     assert evs.evaluate(ctx, after, after).row(left.id) is None
 
 
+def test_a_deputy_whose_office_ended_on_the_first_day_of_the_period_is_not_evaluated(demo_ctx):
+    """THE in-office rule (deputies.rules.in_office_during): the status date is the first day out of
+    office, so a 终止 dated the period's first day means not one day served in it. The duty area's own
+    rule (``status_date < date_from``) used to keep that deputy in the evaluation and the lists."""
+    ctx = demo_ctx
+    with ctx.store.session() as s:
+        left = s.scalars(select(Deputy).where(Deputy.status == "终止")).first()
+        left_on = left.status_date
+    day_before = (dt.date.fromisoformat(left_on) - dt.timedelta(days=1)).isoformat()
+    until = (dt.date.fromisoformat(left_on) + dt.timedelta(days=30)).isoformat()
+    assert evs.evaluate(ctx, left_on, until).row(left.id) is None
+    assert left.id not in {o.id for o in activity.deputy_options(ctx, left_on, until)}
+    assert evs.evaluate(ctx, day_before, until).row(left.id).status == "终止"  # served its last day
+    assert left.id in {o.id for o in activity.deputy_options(ctx)}  # no period: every deputy to choose from
+
+
 def test_another_offices_records_are_read_only(demo_ctx):
     ctx = demo_ctx
-    r = duty.save_record(ctx, {"deputy_id": duty.deputy_options(ctx)[0].id, "kind": "述职",
+    r = duty.save_record(ctx, {"deputy_id": activity.deputy_options(ctx)[0].id, "kind": "述职",
                                "record_date": TODAY.isoformat(), "title": "向选民述职"})
     with ctx.store.session() as s:  # as sync writes a received row: a Core statement
         s.execute(update(DutyRecord).where(DutyRecord.id == r.id).values(owner_code="420381000000"))
@@ -257,7 +274,7 @@ def test_export_of_the_demo_quarter_with_the_records_behind_the_numbers(demo_ctx
     ctx = demo_ctx
     e = evs.evaluate(ctx, *last_quarter())
     xlsx = tmp_path / "考评.xlsx"
-    assert evs.export_evaluation(ctx, e, xlsx) == 62
+    assert report.export_evaluation(ctx, e, xlsx) == 62
     ws = load_workbook(xlsx).active
     header = [c.value for c in ws[1]]
     assert header[:2] == ["名次", "姓名"] and "建议议案（分）" in header and header[-3] == "等次"

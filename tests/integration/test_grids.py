@@ -14,6 +14,7 @@ from congress_desktop.core.context import Context
 from congress_desktop.core.errors import Exists, FieldErrors, InvalidInput
 from congress_desktop.core.store.models_grids import Grid, GridAssignment
 from congress_desktop.deputies import service as deputy_service
+from congress_desktop.grids import importing as grid_import
 from congress_desktop.grids import service as grids
 from congress_desktop.places.villages import save_village
 
@@ -173,19 +174,19 @@ def test_accepting_proposals_checks_them_again_and_applies_all_or_none(demo_ctx)
 def test_roster_export_imports_back_unchanged_and_into_another_copy(demo_ctx, _demo_template, tmp_path):
     place_everyone(demo_ctx)
     out = tmp_path / "网格名册.xlsx"
-    n = grids.export_roster(demo_ctx, out)
+    n = grid_import.export_roster(demo_ctx, out)
     assert n == 62
     ws = load_workbook(out).active
     assert [c.value for c in ws[1]][:7] == ["村(社区)", "网格编号", "网格名称", "户数", "网格员", "网格员电话", "代表姓名"]
 
-    again = grids.import_roster(demo_ctx, out)
+    again = grid_import.import_roster(demo_ctx, out)
     assert again.ok and again.applied == 0  # an exported roster changes nothing
 
     folder = tmp_path / "other"
     shutil.copytree(_demo_template, folder, ignore=shutil.ignore_patterns("logs", "backups"))
     other = Context.open(folder)
     try:
-        res = grids.import_roster(other, out)
+        res = grid_import.import_roster(other, out)
         assert res.ok, res.errors
         assert members(other) == members(demo_ctx)
         assert grids.check_grids(other).clear
@@ -211,7 +212,7 @@ def test_roster_import_is_all_or_nothing_with_a_reason_per_row(demo_ctx, tmp_pat
     path = xlsx(tmp_path / "名册.xlsx", header, data)
     with demo_ctx.store.session() as s:
         count = s.scalar(select(func.count()).select_from(GridAssignment))
-    res = grids.import_roster(demo_ctx, path)
+    res = grid_import.import_roster(demo_ctx, path)
     assert not res.ok and res.applied == 0
     by_row = {}
     for e in res.errors:
@@ -228,7 +229,7 @@ def test_roster_import_is_all_or_nothing_with_a_reason_per_row(demo_ctx, tmp_pat
     deputy_service.save_import_errors(res, report)
     assert "不存在" in str(load_workbook(report).active["A2"].value)
     fixed = xlsx(tmp_path / "名册2.xlsx", header, [data[0], data[4], data[5], data[6]])
-    res = grids.import_roster(demo_ctx, fixed)
+    res = grid_import.import_roster(demo_ctx, fixed)
     assert res.ok and res.applied == 4
     assert members(demo_ctx)[empty[0].code] == [(free[0].name, "责任代表")]
     assert [r for _n, r in members(demo_ctx)[empty[2].code]] == ["责任代表", "协助代表", "协助代表"]
@@ -244,7 +245,7 @@ def test_grid_list_import_creates_and_updates_grids_all_or_nothing(ctx, tmp_path
         ["六里坪社区", "420381103001001", "东街网格", "很多", 900, "李敏", "1391234"],
         ["黄家村", "420381103200001", "重复网格", 1, 1, "", ""],
     ])
-    res = grids.import_grids(ctx, bad)
+    res = grid_import.import_grids(ctx, bad)
     assert not res.ok and grids.list_grids(ctx) == []
     assert [(e.row, e.field) for e in res.errors] == [(3, "所属村(社区)"), (4, "户数"), (4, "网格员电话"),
                                                       (5, "网格编号")]
@@ -253,14 +254,14 @@ def test_grid_list_import_creates_and_updates_grids_all_or_nothing(ctx, tmp_path
         ["黄家", "", "五至八组网格", 190, 700, "", ""],
         ["六里坪社区", "420381103001001", "东街网格", 800, 2600, "李敏", "0719-5212345"],
     ])
-    kind, res = grids.import_grid_file(ctx, good)
+    kind, res = grid_import.import_grid_file(ctx, good)
     assert kind == "grids" and res.ok and res.applied == 3
     rows = {g.name: g for g in grids.list_grids(ctx)}
     assert rows["五至八组网格"].code == "420381103200002"  # the next free code of the village
     assert rows["一至四组网格"].worker_phone == "13912345678"
     # importing again updates in place
     update = xlsx(tmp_path / "网格3.xlsx", header, [["黄家村", "420381103200001", "一至四组网格", 230, 800, "王丽", ""]])
-    assert grids.import_grids(ctx, update).ok
+    assert grid_import.import_grids(ctx, update).ok
     assert len(grids.list_grids(ctx)) == 3
     assert {g.name: g.households for g in grids.list_grids(ctx)}["一至四组网格"] == 230
 

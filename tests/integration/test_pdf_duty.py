@@ -8,7 +8,7 @@ import json
 import shutil
 
 from congress_desktop.duty import evaluation as evs
-from congress_desktop.duty import records as duty
+from congress_desktop.duty import report
 from congress_desktop.duty import rules as ev
 from tests.integration.test_cli import cli
 from tests.pdfcheck import dark_pixel_ratio, pdf_fonts_embedded, pdf_text, render_page, render_page_png
@@ -34,7 +34,7 @@ def test_notice_of_the_demo_quarter_prints_with_table_charts_and_reminders(demo_
     ctx = demo_ctx
     e = evs.evaluate(ctx, *last_quarter())
     pdf = tmp_path / "通报.pdf"
-    pages = evs.print_duty_notice(ctx, pdf, e.date_from, e.date_to)
+    pages = report.print_duty_notice(ctx, pdf, e.date_from, e.date_to)
     assert pages >= 2
     text = pdf_text(pdf)
     assert f"{e.title}代表履职情况通报" in text
@@ -58,9 +58,9 @@ def test_voter_rating_share_in_the_notice_table_is_never_broken_inside_the_numbe
     p = evs.period_for(ctx, a, b)
     evs.reopen_period(ctx, p.id)
     deputy = evs.evaluate_period(ctx, p.id).rows[0]
-    evs.set_rating(ctx, p.id, deputy.deputy_id, "41", "12", "1")  # 75.9 % 称职, result 基本称职
+    evs.set_rating(ctx, p.id, deputy.deputy_id, ("41", "12", "1"))  # 75.9 % 称职, result 基本称职
     pdf = tmp_path / "通报.pdf"
-    evs.print_duty_notice(ctx, pdf, a, b)
+    report.print_duty_notice(ctx, pdf, a, b)
     lines = [line.strip().replace("\u00a0", " ") for line in pdf_text(pdf).splitlines()]
     assert "称职 75.9%" in lines
     assert not any(line.endswith("75.") for line in lines)
@@ -72,9 +72,9 @@ def test_duty_file_of_a_deputy_prints_records_points_and_charts(demo_ctx, tmp_pa
     best = e.rows[0]
     year = (f"{TODAY.year}-01-01", f"{TODAY.year}-12-31")
     pdf = tmp_path / "档案.pdf"
-    pages = duty.print_duty_file(ctx, best.deputy_id, *year, pdf)
+    pages = report.print_duty_file(ctx, best.deputy_id, *year, pdf)
     assert pages >= 1
-    f = duty.duty_file(ctx, best.deputy_id, *year)
+    f = evs.duty_file(ctx, best.deputy_id, *year)
     text = pdf_text(pdf).replace("\n", "")
     for words in ("代表履职档案", best.name, f"{TODAY.year}年度", "考评结果", "积分明细", "履职记录",
                   f"列第 {f.score.rank} 名", "各月履职活动次数", "各项得分", "代表本人（签字）"):

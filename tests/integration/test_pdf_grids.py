@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pypdf
 
+from congress_desktop.grids import report as grid_report
 from congress_desktop.grids import service as grids
 from tests.pdfcheck import (
     dark_pixel_ratio,
@@ -21,7 +22,7 @@ def flat(text: str) -> str:
 
 def test_town_roster_lists_every_grid_deputy_and_the_deputies_not_yet_placed(demo_ctx, tmp_path):
     out = tmp_path / "网格化履职名册.pdf"
-    pages = grids.print_grid_roster(demo_ctx, out)
+    pages = grid_report.print_grid_roster(demo_ctx, out)
     assert pages == page_count(out) >= 2
     text = flat(pdf_text(out))
     assert "网格化履职名册" in text and "全镇" in text
@@ -44,7 +45,7 @@ def test_village_roster_holds_only_that_village(demo_ctx, tmp_path):
     grids.accept_placements(demo_ctx, grids.suggest_placements(demo_ctx).proposals)
     one = grids.list_grids(demo_ctx)[-1]
     out = tmp_path / "村名册.pdf"
-    grids.print_grid_roster(demo_ctx, out, village=one.village_code)
+    grid_report.print_grid_roster(demo_ctx, out, village=one.village_code)
     text = flat(pdf_text(out))
     assert f"{one.village_name}网格化履职名册" in text
     mine = [g for g in grids.list_grids(demo_ctx) if g.village_id == one.village_id]
@@ -57,7 +58,7 @@ def test_boards_one_page_per_grid_in_large_type(demo_ctx, tmp_path):
     grids.accept_placements(demo_ctx, grids.suggest_placements(demo_ctx).proposals)
     out = tmp_path / "公示牌.pdf"
     roster = grids.roster_on(demo_ctx)
-    pages = grids.print_grid_boards(demo_ctx, out)
+    pages = grid_report.print_grid_boards(demo_ctx, out)
     assert pages == len(roster) == page_count(out)
     texts = pdf_pages_text(out)
     for rg, text in zip(roster, texts, strict=True):
@@ -87,6 +88,6 @@ def test_boards_one_page_per_grid_in_large_type(demo_ctx, tmp_path):
 def test_boards_of_one_village_and_an_empty_grid_says_so(demo_ctx, tmp_path):
     empty = next(rg for rg in grids.roster_on(demo_ctx) if not rg.members)
     out = tmp_path / "村公示牌.pdf"
-    pages = grids.print_grid_boards(demo_ctx, out, village=empty.grid.village_name)
+    pages = grid_report.print_grid_boards(demo_ctx, out, village=empty.grid.village_name)
     assert pages == len(grids.list_grids(demo_ctx, empty.grid.village_id))
     assert "本网格暂未安排代表" in flat(pdf_text(out))

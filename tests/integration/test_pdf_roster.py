@@ -9,8 +9,8 @@ import pypdf
 import pytest
 
 from congress_desktop.core.errors import Cancelled
-from congress_desktop.deputies.report import render_deputy_card, render_roster
-from congress_desktop.deputies.service import DeputyRow
+from congress_desktop.deputies.report import RosterOptions, render_deputy_card, render_roster
+from congress_desktop.deputies.rows import DeputyRow
 from tests.pdfcheck import dark_pixel_ratio, pdf_fonts, pdf_fonts_embedded, pdf_pages_text, pdf_text
 
 OFFICE = "丹江口市六里坪镇人大"
@@ -56,7 +56,7 @@ DEPUTIES = sorted((make_deputy(i) for i in range(150)), key=lambda d: VILLAGES.i
 @pytest.fixture(scope="module")
 def roster_pdf(tmp_path_factory) -> tuple[Path, int]:
     path = tmp_path_factory.mktemp("roster") / "代表名册.pdf"
-    pages = render_roster(path, OFFICE, DEPUTIES, group_by="village")
+    pages = render_roster(path, OFFICE, DEPUTIES, RosterOptions(group_by="village"))
     return path, pages
 
 
@@ -131,7 +131,7 @@ def test_roster_runs_over_pages_with_header_and_footer_on_each(roster_pdf, roste
 def test_roster_grouped_by_deputy_group(tmp_path):
     path = tmp_path / "by-group.pdf"
     chosen = sorted(DEPUTIES[:40], key=lambda d: d.group_name)
-    render_roster(path, OFFICE, chosen, group_by="group", title="代表名册（按小组）", signatures=None)
+    render_roster(path, OFFICE, chosen, RosterOptions(group_by="group", title="代表名册（按小组）", signatures=None))
     text = pdf_text(path)
     first = sum(d.group_name == "第1代表小组" for d in chosen)
     assert f"第1代表小组（共 {first} 人）" in text

@@ -8,6 +8,7 @@ import datetime as dt
 from congress_desktop.places import contact_points
 from congress_desktop.places.units import list_units
 from congress_desktop.visits import opinions as ops
+from congress_desktop.visits import report
 from congress_desktop.visits import service as vis
 from tests.pdfcheck import dark_pixel_ratio, page_count, pdf_fonts_embedded, pdf_text
 
@@ -28,7 +29,7 @@ def test_visit_form_and_referral_slip(demo_ctx, tmp_path):
                      {"category_id": cats["医疗"], "content": "医保报销材料", "on_the_spot": True,
                       "answer": "当场讲解了材料清单"}]})
     out = tmp_path / "接待登记表.pdf"
-    assert vis.print_visit_form(ctx, v.row.id, out) == 1
+    assert report.print_visit_form(ctx, v.row.id, out) == 1
     text = pdf_text(out)
     for expected in ("人大代表联系群众接待登记表", home.name, *v.row.deputy_names, "龚德旺", "覃秀芳",
                      "黄家村3组通组公路塌方", "当场答复（说明解释）", "420381********1238", "接待代表（签字）"):
@@ -40,7 +41,7 @@ def test_visit_form_and_referral_slip(demo_ctx, tmp_path):
     o = v.opinions[0]
     ops.act_on_opinion(ctx, o.id, {"action": "assign", "on": day, "unit_id": unit.id, "complex": True})
     out = tmp_path / "交办单.pdf"
-    assert ops.print_referral(ctx, o.id, out) == 1
+    assert report.print_referral(ctx, o.id, out) == 1
     text = pdf_text(out).replace("\n", "")
     number = f"{day[:4]}-{ops.get_opinion(ctx, o.id).row.seq:05d}"
     for expected in ("意见建议交办单", number, "镇村镇建设服务中心", "黄家村3组通组公路塌方", "（复杂件）",
@@ -55,7 +56,7 @@ def test_summary_by_state_category_and_unit(demo_ctx, tmp_path):
     start = TODAY.replace(month=1, day=1).isoformat()
     summary = ops.opinion_summary(ctx, start, TODAY.isoformat())
     out = tmp_path / "汇总表.pdf"
-    pages = ops.print_opinion_summary(ctx, out, start, TODAY.isoformat())
+    pages = report.print_opinion_summary(ctx, out, start, TODAY.isoformat())
     assert pages == page_count(out) >= 1
     text = pdf_text(out).replace("\n", "")
     assert "意见建议办理情况汇总表" in text and f"{start} 至 {TODAY.isoformat()}" in text

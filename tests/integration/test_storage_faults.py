@@ -18,6 +18,7 @@ from congress_desktop.core.context import Context
 from congress_desktop.core.errors import StorageFull, StorageReadOnly, storage_error
 from congress_desktop.core.idcard import check_char
 from congress_desktop.core.store import backup_files as files
+from congress_desktop.deputies import importing as deputy_import
 from congress_desktop.deputies import service as deputies
 from tests.storagefaults import (
     assert_no_raw_text,
@@ -126,11 +127,11 @@ def test_a_congress_error_raised_from_a_full_database_is_shown_as_the_full_disk(
 def test_a_deputy_import_into_a_full_database_applies_nothing_and_says_the_disk_is_full(demo_ctx, tmp_path):
     sheet = roster(tmp_path / "名册.xlsx")
     with database_full(demo_ctx.db_path, engine=demo_ctx.store.engine), pytest.raises(StorageFull) as e:
-        deputies.import_deputies(demo_ctx, sheet)
+        deputy_import.import_deputies(demo_ctx, sheet)
     assert "磁盘空间不足" in e.value.message and "请清理出至少" in e.value.message
     assert_no_raw_text(e.value.message)
     assert deputies.count_deputies(demo_ctx) == 64  # rolled back: not one of the 300
-    assert deputies.import_deputies(demo_ctx, sheet).applied == 300  # with room again, the same file goes in
+    assert deputy_import.import_deputies(demo_ctx, sheet).applied == 300  # with room again, the same file goes in
 
 
 def test_a_deputy_import_from_the_cli_into_a_full_database_prints_the_message_and_exits_1(

@@ -863,10 +863,10 @@ def test_the_same_person_in_the_city_and_the_town_roll_blocks_neither_office(tow
     raw = {f: getattr(mine, f) for f in ("name", "gender", "birth_date", "id_number", "levels", "village_id")}
     edited = deputies.update_deputy(town, mine.id, raw | {"mobile": "13900001111"})  # the city's copy is there
     assert edited.mobile == "13900001111"
-    from congress_desktop.duty import records as duty
+    from congress_desktop.duty import activity
 
-    assert duty.find_deputy_id(town, mine.id_number) == mine.id  # this office's record, not "two deputies"
-    options = [o.id for o in duty.deputy_options(town)]  # evaluated once, on the town's own record
+    assert activity.find_deputy_id(town, mine.id_number) == mine.id  # this office's record, not "two deputies"
+    options = [o.id for o in activity.deputy_options(town)]  # evaluated once, on the town's own record
     assert mine.id in options and at_city.id not in options
 
 

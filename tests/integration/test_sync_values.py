@@ -16,6 +16,7 @@ import zipfile
 
 import pytest
 
+from congress_desktop.deputies import importing as deputy_import
 from congress_desktop.deputies import service as deputies
 from congress_desktop.sync import engine, package
 from congress_desktop.sync import service as sync
@@ -52,7 +53,7 @@ def lists_open(lab: PackageLab) -> None:
     deputies.query_deputies(c, deputies.DeputyQuery(), 0, None)
     visits.query_visits(c, visits.VisitQuery(), 0, None)
     opinions.query_opinions(c, opinions.OpinionQuery(), 0, None)
-    deputies.export_deputies(c, lab.root / "export.xlsx")
+    deputy_import.export_deputies(c, lab.root / "export.xlsx")
     sync.list_towns(c)
 
 

@@ -15,6 +15,8 @@ from congress_desktop.core.store.models_visits import Opinion, Visit
 from congress_desktop.deputies import service as deputies
 from congress_desktop.places import contact_points, units
 from congress_desktop.visits import attachments as att
+from congress_desktop.visits import importing as imp
+from congress_desktop.visits import opinion_index
 from congress_desktop.visits import opinions as ops
 from congress_desktop.visits import service as vis
 from congress_desktop.visits.opinion_rules import Step, TransitionRefused, default_deadline
@@ -336,7 +338,7 @@ def test_ledger_import_is_all_or_nothing_with_every_bad_row_listed(town, tmp_pat
     rows = good_rows(home, d1, d2)
     bad = [6, days_ago(30), "14:30", home.name, "座谈", "查无此人", "孙树林", "1387", "交通", "路灯不亮",
            "不存在的局", days_ago(29), days_ago(40), "", "", "", "", "", ""]
-    res = vis.import_ledger(ctx, ledger(tmp_path / "台账.xlsx", rows + [bad]))
+    res = imp.import_ledger(ctx, ledger(tmp_path / "台账.xlsx", rows + [bad]))
     assert not res.ok and res.applied_visits == 0
     reasons = {e.field: e.message for e in res.errors}
     assert {e.row for e in res.errors} == {8}  # title row, header row, then rows 3..8
@@ -346,18 +348,18 @@ def test_ledger_import_is_all_or_nothing_with_every_bad_row_listed(town, tmp_pat
     assert "手机号" in reasons["联系电话"]
     assert (vis.count_visits(ctx), ops.count_opinions(ctx)) == before  # nothing written
 
-    vis.save_import_errors(res, tmp_path / "错误报告.xlsx")
+    imp.save_import_errors(res, tmp_path / "错误报告.xlsx")
     ws = load_workbook(tmp_path / "错误报告.xlsx").active
     assert ws["A1"].value == "错误原因" and "查无此人" in ws["A2"].value
 
     # the deadline of the bad row is before its assignment: also refused
     bad2 = [6, days_ago(30), "14:30", home.name, "座谈", d1, "孙树林", "", "安全", "路灯不亮", "镇综治中心",
             days_ago(29), days_ago(40), "", "", "", "", "", ""]
-    res = vis.import_ledger(ctx, ledger(tmp_path / "台账2.xlsx", rows + [bad2]))
+    res = imp.import_ledger(ctx, ledger(tmp_path / "台账2.xlsx", rows + [bad2]))
     assert [(e.row, e.field) for e in res.errors] == [(8, "办理期限")]
     assert "不能早于交办日期" in res.errors[0].message
 
-    res = vis.import_ledger(ctx, ledger(tmp_path / "台账3.xlsx", rows))
+    res = imp.import_ledger(ctx, ledger(tmp_path / "台账3.xlsx", rows))
     assert res.ok and (res.applied_visits, res.applied_opinions) == (2, 5)
     assert vis.count_visits(ctx) == before[0] + 2
     found = {o.content: o for o in ops.query_opinions(ctx, ops.OpinionQuery(date_from=days_ago(40),
@@ -371,20 +373,20 @@ def test_ledger_import_is_all_or_nothing_with_every_bad_row_listed(town, tmp_pat
     v = vis.get_visit(ctx, found["组里道路需要硬化"].visit_id)
     assert [x.name for x in v.visitors] == ["张大山", "李秀芳", "王德明"] and len(v.opinions) == 3
 
-    again = vis.import_ledger(ctx, ledger(tmp_path / "台账4.xlsx", rows))
+    again = imp.import_ledger(ctx, ledger(tmp_path / "台账4.xlsx", rows))
     assert not again.ok and "疑为重复导入" in again.errors[0].message
 
 
 def test_ledger_and_opinion_exports_read_back(town, tmp_path):
     ctx, home, cats, _ = town
     v = reception_day(ctx, home, cats)
-    n = vis.export_ledger(ctx, tmp_path / "台账.xlsx", vis.VisitQuery(date_from=v.row.visit_date,
+    n = imp.export_ledger(ctx, tmp_path / "台账.xlsx", vis.VisitQuery(date_from=v.row.visit_date,
                                                                    date_to=v.row.visit_date))
     ws = load_workbook(tmp_path / "台账.xlsx").active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:4] == ("接待日期", "开始时间", "结束时间", "接待地点")
     assert n == len(rows) - 1 >= 3  # two opinions + the third visitor, and the other visits of that day
-    contents = [r[vis.LEDGER_COLUMNS.index("content")] for r in rows]
+    contents = [r[imp.LEDGER_COLUMNS.index("content")] for r in rows]
     assert "低保复核结果迟迟没有通知到户" in contents
     m = ops.export_opinions(ctx, tmp_path / "意见.xlsx", ops.OpinionQuery(overdue=True))
     ws = load_workbook(tmp_path / "意见.xlsx").active
@@ -420,8 +422,8 @@ def test_deputy_names_are_searchable_on_visits(town):
 def test_the_list_gives_sqlite_statistics_once_the_table_has_grown(town, monkeypatch):
     """Without ANALYZE statistics SQLite walks a whole index to meet a few full-text matches."""
     ctx, *_ = town
-    monkeypatch.setattr(ops, "STATS_MIN_ROWS", 10)
-    monkeypatch.setattr(ops, "_STATS_SEEN", {})
+    monkeypatch.setattr(opinion_index, "STATS_MIN_ROWS", 10)
+    monkeypatch.setattr(opinion_index, "_STATS_SEEN", {})
     ops.query_opinions(ctx, ops.OpinionQuery(text="路灯"))
     with ctx.store.session() as s:
         assert s.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'opinion'")) > 0

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from congress_desktop.core.errors import CongressError, FieldErrors
 from congress_desktop.core.store.models_votes import VoteBallot
+from congress_desktop.votes import casefile, importing, ledger
 from congress_desktop.votes import printing as vp
 from congress_desktop.votes import service as svc
 from congress_desktop.votes import tally as dv
@@ -28,6 +29,18 @@ def test_roster_snapshot_is_every_town_deputy_in_office(demo_ctx):
     assert (sess.present, sess.on_leave, sess.absent) == (58, 4, 0)
     assert sess.quorum_needed == 42 and sess.quorum_met
     assert len(sess.items) == 10 and sess.seats == 8
+
+
+def test_roster_is_in_office_on_the_meeting_day(demo_ctx):
+    """全体代表 is deputies.rules.in_office_on(the meeting day), not today's status: on 2026-01-10 the
+    demo's 终止 (from 2026-03-15) and 暂停 (from 2026-06-01) deputies were still in office and count."""
+    early = new_project_vote(demo_ctx, leave=0, date="2026-01-10", title="早一些的会议")
+    assert early.all_deputies == 64
+    between = new_project_vote(demo_ctx, leave=0, date="2026-04-01", title="两者之间的会议")
+    assert between.all_deputies == 63  # the 终止 one is out from 2026-03-15, the 暂停 one not yet
+    # refreshing the roster reads the session's own day again, not today
+    assert svc.refresh_roster(demo_ctx, early.id).all_deputies == 64
+    assert len(svc.attendance(demo_ctx, early.id)) == 64
 
 
 def test_vote_cannot_open_below_two_thirds(demo_ctx):
@@ -115,7 +128,7 @@ def test_whole_project_vote_with_double_entry_announced_and_locked(demo_ctx, tmp
     assert check.final_hash == view.round.final_hash
 
     # the case file recomputes the same result without the database
-    case_path = svc.export_case(ctx, sess.id, tmp_path / "case.json")
+    case_path = casefile.export_case(ctx, sess.id, tmp_path / "case.json")
     data = json.loads(case_path.read_text(encoding="utf-8"))
     assert data["present"] == 58 and data["returned"] == 58 and len(data["ballots"]) == 58
     assert data["ballots"][57] == "void"
@@ -136,7 +149,7 @@ def test_whole_project_vote_with_double_entry_announced_and_locked(demo_ctx, tmp
     assert "下列8个项目确定为" in notice
     assert res.items[8].name not in notice
     # results to .xlsx
-    svc.export_results(ctx, sess.id, tmp_path / "results.xlsx")
+    casefile.export_results(ctx, sess.id, tmp_path / "results.xlsx")
     ws = load_workbook(tmp_path / "results.xlsx").active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:4] == ("轮次", "序号", "项目名称", "赞成") and len(rows) == 11
@@ -291,7 +304,7 @@ def test_satisfaction_rating_of_five_units_by_hand_count(demo_ctx, tmp_path):
     text = pdf_text(out)
     assert "满意度测评结果报告单" in text and "96.67%" in text and "需再测评" in text
     assert svc.verify_session(ctx, sess.id).ok
-    case = json.loads(svc.export_case(ctx, sess.id, tmp_path / "rating.json").read_text(encoding="utf-8"))
+    case = json.loads(casefile.export_case(ctx, sess.id, tmp_path / "rating.json").read_text(encoding="utf-8"))
     assert case["totals"]["valid"] == 60
     assert dv.tally(dv.parse_case(case)).to_json() == res.to_json()
 
@@ -344,13 +357,13 @@ def test_project_import_applies_whole_or_not_at_all(demo_ctx, tmp_path):
     ws.append([3, "负投资项目", "其他", "", -5, "", ""])
     wb.save(path)
     before = len(svc.list_projects(ctx))
-    res = svc.import_projects(ctx, path)
+    res = importing.import_projects(ctx, path)
     assert not res.ok and res.applied == 0
     assert [(e.row, e.field) for e in res.errors] == [(4, "实施地点"), (5, "总投资（万元）")]
     assert len(svc.list_projects(ctx)) == before
     ws.delete_rows(4, 2)
     wb.save(path)
-    res = svc.import_projects(ctx, path)
+    res = importing.import_projects(ctx, path)
     assert res.ok and res.applied == 1
     p = next(x for x in svc.list_projects(ctx, year=dt.date.today().year) if x.name == "黄家村便民桥")
     assert p.place_name == "黄家村" and p.investment == "80" and p.deadline == "2027-10" and p.ballot_order == 1
@@ -380,7 +393,7 @@ def test_each_round_action_writes_one_chained_log_entry(demo_ctx):
     svc.enter_ballot(ctx, r.id, "A", "1111111122")
     entries = svc.log_entries(ctx, sess.id)
     assert [e.action for e in entries] == ["session_created", "attendance", "round_opened", "ballot_entered"]
-    assert entries[0].prev_hash == svc.GENESIS
+    assert entries[0].prev_hash == ledger.GENESIS
     assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
     assert entries[-1].detail["marks"] == "1111111122" and "deputy" not in json.dumps(entries[-1].detail)
     with ctx.store.session() as s:

@@ -4,6 +4,7 @@ scheme checks and versions (JSON round trip), periods."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal as D
 
 import pytest
@@ -214,3 +215,38 @@ def test_a_congress_session_record_needs_its_attendance_and_counts_by_it():
     with pytest.raises(FieldErrors) as e:
         ev.normalise_record({"kind": "聚餐", "record_date": "", "title": ""})
     assert set(e.value.errors) == {"deputy_id", "kind", "record_date", "title"}
+
+
+def test_previous_quarter_and_the_quick_periods_of_a_new_period():
+    assert ev.previous_quarter(2026, 3) == (2026, 2)
+    assert ev.previous_quarter(2026, 1) == (2025, 4)
+    quick = ev.quick_periods(dt.date(2026, 2, 14))
+    assert [(q.label, q.date_from, q.date_to, q.kind) for q in quick] == [
+        ("本季度", "2026-01-01", "2026-03-31", "季度"),
+        ("上季度", "2025-10-01", "2025-12-31", "季度"),
+        ("本年度", "2026-01-01", "2026-12-31", "年度"),
+    ]
+
+
+def test_the_default_period_is_the_newest_quarter_already_over():
+    from types import SimpleNamespace as P
+
+    periods = [P(kind="年度", date_to="2026-12-31"), P(kind="季度", date_to="2026-06-30"),
+               P(kind="季度", date_to="2026-03-31"), P(kind="季度", date_to="2025-12-31")]
+    assert ev.default_period_index(periods, dt.date(2026, 5, 2)) == 2
+    assert ev.default_period_index(periods, dt.date(2026, 7, 1)) == 1
+    assert ev.default_period_index(periods[:2], dt.date(2026, 5, 2)) == 0  # none over yet: the newest
+    assert ev.default_period_index([], dt.date(2026, 5, 2)) == 0
+
+
+def test_the_rating_rule_in_words_follows_the_shares():
+    assert ev.rating_rule() == "称职票达到 80% 为称职，50%~80% 为基本称职，不足 50% 为不称职。"
+    assert ev.rating_result(8, 2, 0).label == "称职" and ev.rating_result(79, 21, 0).label == "基本称职"
+    assert ev.rating_result(49, 51, 0).label == "不称职"
+
+
+def test_attendance_and_record_kinds_are_the_stored_words():
+    assert ev.ATTENDANCE == ("出席", "请假", "缺席") and ev.Attendance.ABSENT == "缺席"
+    assert ev.RECORD_KINDS[0] == ev.SESSION == "人代会" and "办实事" in ev.RECORD_KINDS
+    assert ev.record_source(ev.RecordKind.PRACTICAL) == "practical"
+    assert ev.record_source("人代会", "请假") == "session_excused"

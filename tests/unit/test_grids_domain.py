@@ -15,6 +15,7 @@ from congress_desktop.grids.rules import (
     DeputyInfo,
     GridInfo,
     VillageInfo,
+    VisitLog,
     add_months,
     check_grids,
     in_office_on,
@@ -126,8 +127,8 @@ def test_no_visit_reminder_only_where_visits_are_recorded():
     assignments = [asg("1", "g1", "a"), asg("2", "g2", "b"), asg("3", "g3", "c")]
     r = check_grids([V1], grids, deputies, assignments, D)
     assert r.visit_months is None and r.no_visit == ()
-    r = check_grids([V1], grids, deputies, assignments, D, last_visits={"g1": "2026-05-02", "g2": "2026-03-31"},
-                    visit_months=3)
+    r = check_grids([V1], grids, deputies, assignments, D,
+                    visits=VisitLog({"g1": "2026-05-02", "g2": "2026-03-31"}, months=3))
     # g2's last visit is more than three months ago; g3 is younger than the window
     assert [(g.id, last) for g, last in r.no_visit] == [("g2", "2026-03-31")]
     assert r.clear  # a reminder, not a placement hole

@@ -13,6 +13,7 @@ from congress_desktop.visits.opinion_rules import (
     ACTIONS,
     STATES,
     Flow,
+    LedgerHandling,
     Step,
     TransitionRefused,
     add_months,
@@ -239,15 +240,16 @@ def test_meetings_follow_the_handling():
 def test_ledger_state_is_inferred_and_replayed_through_the_rules():
     assert state_of_ledger("", on_the_spot=False, closed_on="2026-02-01", rating="", reply_on="", unit="x") == "办结"
     assert state_of_ledger("", on_the_spot=False, closed_on="", rating="", reply_on="", unit="x") == "交办"
-    steps = steps_to("办结", on_the_spot=False, unit_id="u1", unit_name="水利站", assigned_on="2026-01-06",
-                     deadline="", complex_item=False, reply_on="2026-02-01", reply_kind="已解决", reply_text="修好",
-                     rated_on="", rating="满意", closed_on="2026-02-10", plan_done_on="")
+    steps = steps_to("办结", LedgerHandling(
+        on_the_spot=False, unit_id="u1", unit_name="水利站", assigned_on="2026-01-06", deadline="",
+        complex_item=False, reply_on="2026-02-01", reply_kind="已解决", reply_text="修好", rated_on="", rating="满意",
+        closed_on="2026-02-10", plan_done_on=""))
     assert [s.action for s in steps] == ["assign", "start", "answer", "rate", "close"]
     assert run(*steps).state == "办结"
     with pytest.raises(TransitionRefused, match="须填写承办单位"):
-        steps_to("办理中", on_the_spot=False, unit_id="", unit_name="", assigned_on="2026-01-06", deadline="",
-                 complex_item=False, reply_on="", reply_kind="", reply_text="", rated_on="", rating="",
-                 closed_on="", plan_done_on="")
+        steps_to("办理中", LedgerHandling(
+            on_the_spot=False, unit_id="", unit_name="", assigned_on="2026-01-06", deadline="", complex_item=False,
+            reply_on="", reply_kind="", reply_text="", rated_on="", rating="", closed_on="", plan_done_on=""))
 
 
 # ------------------------------------------------------------------ visits
@@ -309,3 +311,27 @@ def test_grams_cover_every_substring_as_a_phrase_or_prefix():
     assert g.split() == ["修建", "建道", "道路", "路", "路灯", "灯", "2", "盏"]
     assert search.query_words("道路 路灯，！") == ["道路", "路灯"]
     assert search.fts_query(["建道路", "灯"]) == '"建道 道路" AND "灯"*'
+
+
+def test_the_vocabularies_are_str_enums_of_the_stored_words():
+    from congress_desktop.visits.opinion_rules import (
+        MEETING_STAGES,
+        RATINGS,
+        REPLY_KINDS,
+        SOURCES,
+        MeetingStage,
+        OpinionState,
+        Rating,
+        ReplyKind,
+        Source,
+    )
+    from congress_desktop.visits.rules import FORMS, VisitMode
+
+    # the words the database and the sync packages hold are unchanged
+    assert STATES == ("登记", "交办", "办理中", "已答复", "已测评", "办结", "退回重办")
+    assert REPLY_KINDS == ("已解决", "列入计划", "说明解释") and RATINGS == ("满意", "基本满意", "不满意")
+    assert MEETING_STAGES == ("办前", "办中", "办后") and SOURCES == ("接待", "网格", "暗访", "大会", "闭会期间")
+    assert FORMS == ("接待日", "入户走访", "座谈", "电话", "暗访")
+    assert OpinionState.CLOSED == "办结" and ReplyKind.PLANNED == "列入计划" and Rating.UNSATISFIED == "不满意"
+    assert MeetingStage.BEFORE == "办前" and Source.RECESS == "闭会期间" and VisitMode.PHONE == "电话"
+    assert all(type(w) is str for w in (*STATES, *REPLY_KINDS, *RATINGS, *MEETING_STAGES, *SOURCES, *FORMS))

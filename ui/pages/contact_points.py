@@ -22,7 +22,8 @@ from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
 from congress_desktop.core.text import pinyin_keys, to_halfwidth
 from congress_desktop.deputies import service as deputy_service
-from congress_desktop.deputies.service import DeputyQuery, DeputyRow
+from congress_desktop.deputies.rows import DeputyQuery, DeputyRow
+from congress_desktop.deputies.rules import IN_OFFICE
 from congress_desktop.places.contact_points import (
     KINDS,
     ContactPointRow,
@@ -32,6 +33,7 @@ from congress_desktop.places.contact_points import (
 )
 from congress_desktop.places.villages import list_villages
 from ui import widgets
+from ui.forms import ErrorMap
 from ui.models import KIND_LABELS, ContactPointTableModel
 from ui.pages.deputy_form import field_box, make_error_label, set_combo_text
 from ui.pages.list_page import RecordListPage
@@ -62,7 +64,7 @@ class DeputyPicker(QWidget):
         self.count_label = QLabel()
         for d in deputies:
             text = d.name + (f"（{d.village_name}）" if d.village_name else "")
-            if d.status != "在任":
+            if d.status != IN_OFFICE:
                 text += f" [{d.status}]"
             item = QListWidgetItem(text)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -145,16 +147,23 @@ class ContactPointDialog(QDialog):
         self.reception_rule.addItems(["", *RECEPTION_RULES])
         set_combo_text(self.reception_rule, values.get("reception_rule", ""))
         self.note = QLineEdit(values.get("note", ""))
+        self.deputies = self._picker(ctx, set(values.get("deputy_ids", [])))
+        self._build_layout()
+        self.name.setFocus()
 
-        stationed = set(values.get("deputy_ids", []))
-        deputies = deputy_service.query_deputies(ctx, DeputyQuery(status="在任"), 0, None)
+    @staticmethod
+    def _picker(ctx: Context, stationed: set[str]) -> DeputyPicker:
+        """The deputies in office, and the stationed ones who no longer are (they stay visible and checked)."""
+        deputies = deputy_service.query_deputies(ctx, DeputyQuery(status=IN_OFFICE), 0, None)
         known = {d.id for d in deputies}
         for d_id in stationed - known:  # a stationed deputy no longer 在任 stays visible and checked
             try:
                 deputies.append(deputy_service.get_deputy(ctx, d_id))
             except CongressError:
                 pass
-        self.deputies = DeputyPicker(deputies, stationed)
+        return DeputyPicker(deputies, stationed)
+
+    def _build_layout(self) -> None:
 
         self.fields: dict[str, QWidget] = {
             "name": self.name, "kind": self.kind, "parent_id": self.parent_point, "village_id": self.village,
@@ -162,8 +171,12 @@ class ContactPointDialog(QDialog):
             "liaison_name": self.liaison_name, "liaison_phone": self.liaison_phone,
             "reception_rule": self.reception_rule, "note": self.note, "deputy_ids": self.deputies.filter,
         }
-        self.errors = {k: make_error_label() for k in self.fields}
-        self.general_error = make_error_label()
+        self.error_map = ErrorMap(make_error_label())
+        for key, widget in self.fields.items():
+            self.error_map.labels[key] = make_error_label()  # red even without the style sheet
+            self.error_map.add(key, widget)
+        self.errors = self.error_map.labels
+        self.general_error = self.error_map.general
         labels = {"name": "名称 *", "kind": "类型 *", "parent_id": "上级站点", "village_id": "所在村(社区)",
                   "address": "地址", "head_name": "站长", "head_phone": "站长电话", "liaison_name": "联络员",
                   "liaison_phone": "联络员电话", "reception_rule": "接待日", "note": "备注"}
@@ -188,7 +201,6 @@ class ContactPointDialog(QDialog):
                  self.deputies.filter, self.deputies.list, self.save_button]
         for a, b in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(a, b)
-        self.name.setFocus()
 
     def values(self) -> dict:
         return {
@@ -201,7 +213,7 @@ class ContactPointDialog(QDialog):
         }
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        widgets.show_field_errors(errors, self.errors, self.general_error, self.fields)
+        self.error_map.show(errors)
 
     def save(self) -> bool:
         try:

@@ -3,7 +3,7 @@
 The table shows one page of the filtered list at a time (``ui.models.DeputyTableModel``), so a roster
 of 100,000 stays instant. Long work (import, export, printing) runs through ``ui.tasks.run_task``.
 
-Seams for tests: ``ask_open_file``, ``ask_save_file`` and ``open_file`` are module names (from ``ui.files``; file
+Seams for tests: ``ask_open_file`` and ``ask_save_file`` are module names (from ``ui.files``; file
 dialogs and the PDF viewer); modal dialogs go through ``ui.widgets.exec_modal``.
 """
 
@@ -32,15 +32,18 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.core.importing import ImportResult
 from congress_desktop.core.ownership import record_owners
+from congress_desktop.deputies import importing as deputy_import
 from congress_desktop.deputies import printing
 from congress_desktop.deputies import service as deputy_service
-from congress_desktop.deputies.rules import LEVELS, STATUSES
-from congress_desktop.deputies.service import DeputyQuery, DeputyRow, ImportResult
+from congress_desktop.deputies.rows import DeputyQuery, DeputyRow
+from congress_desktop.deputies.rules import IN_OFFICE, LEVELS, STATUSES, DeputyStatus
 from congress_desktop.places.villages import list_villages
 from ui import errors as ui_errors
-from ui import tasks, widgets
-from ui.files import ask_open_file, ask_save_file, info, open_file, printout_path, with_suffix
+from ui import operations, tasks, widgets
+from ui.files import ask_open_file, ask_save_file, info, printout_path, with_suffix
+from ui.forms import ErrorMap
 from ui.models import DEPUTY_SORT_KEYS, DeputyTableModel
 from ui.pages.deputy_form import STATUS_REASONS, DeputyForm, field_box, make_error_label, today_text
 from ui.pages.import_dialog import ImportErrorsDialog
@@ -70,11 +73,14 @@ class StatusDialog(QDialog):
         self.reason = QComboBox()
         self.reason.setEditable(True)
         self.reason.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.errors = {"status": make_error_label(), "status_date": make_error_label(),
-                       "status_reason": make_error_label()}
-        self.general_error = make_error_label()
+        self.error_map = ErrorMap(make_error_label())
+        for key, widget in (("status", self.status), ("status_date", self.date), ("status_reason", self.reason)):
+            self.error_map.labels[key] = make_error_label()  # red even without the style sheet
+            self.error_map.add(key, widget)
+        self.errors = self.error_map.labels
+        self.general_error = self.error_map.general
         current = QLabel(f"当前状态：{deputy.status}"
-                         + (f"（{deputy.status_date} {deputy.status_reason}）" if deputy.status != "在任" else ""))
+                         + (f"（{deputy.status_date} {deputy.status_reason}）" if deputy.status != IN_OFFICE else ""))
         note = QLabel("代表离任、辞职、迁出等请设为“终止”，记录会保留在历史中；恢复履职请设为“在任”。")
         note.setWordWrap(True)
         note.setObjectName("muted")
@@ -91,13 +97,13 @@ class StatusDialog(QDialog):
         lay.addWidget(buttons)
         self.status.currentTextChanged.connect(self._status_changed)
         # Most often the change is away from the current state.
-        self.status.setCurrentText("终止" if deputy.status == "在任" else "在任")
+        self.status.setCurrentText(DeputyStatus.ENDED if deputy.status == IN_OFFICE else IN_OFFICE)
         self._status_changed(self.status.currentText())
-        if deputy.status != "在任":
+        if deputy.status != IN_OFFICE:
             self.reason.setEditText(deputy.status_reason)
 
     def _status_changed(self, status: str) -> None:
-        active = status == "在任"
+        active = status == IN_OFFICE
         self.date.setEnabled(not active)
         self.reason.setEnabled(not active)
         text = self.reason.currentText()
@@ -106,20 +112,15 @@ class StatusDialog(QDialog):
         self.reason.setEditText(text)
 
     def save(self) -> bool:
-        for label in (*self.errors.values(), self.general_error):
-            label.set_error("")
+        self.error_map.clear()
         try:
             self.saved = deputy_service.set_deputy_status(
                 self.ctx, self.deputy.id, self.status.currentText(), self.date.text(), self.reason.currentText())
         except FieldErrors as e:
-            other = []
-            for key, message in e.errors.items():
-                if key in self.errors:
-                    self.errors[key].set_error(message)
-                else:  # the stored record itself has a problem: say so, the form can fix it
-                    other.append(message)
-            if other:
-                self.general_error.set_error("该代表的资料有误，请先在「编辑」中改正：" + "；".join(other))
+            mine = {k: m for k, m in e.errors.items() if k in self.errors}
+            other = [m for k, m in e.errors.items() if k not in self.errors]
+            # the stored record itself has a problem: say so, the form can fix it
+            self.error_map.show(mine, "该代表的资料有误，请先在「编辑」中改正：" + "；".join(other) if other else "")
             return False
         except CongressError as e:
             ui_errors.show_error(self, e)
@@ -188,8 +189,14 @@ class DeputiesPage(QWidget):
         for combo in (self.level, self.status, self.village, self.group, self.owner):
             combo.currentIndexChanged.connect(self.apply_filters)
 
-        # ---- table
-        self.model = DeputyTableModel(ctx, self.current_query(), self)
+        self._build_table()
+        self._build_actions()
+        self._build_layout()
+        self._update_count()
+        self._update_actions()
+
+    def _build_table(self) -> None:
+        self.model = DeputyTableModel(self.ctx, self.current_query(), self)
         self.table = QTableView()
         self.table.setObjectName("deputyTable")
         self.table.setModel(self.model)
@@ -214,7 +221,7 @@ class DeputiesPage(QWidget):
         self.model.modelReset.connect(self._update_count)
         self.model.modelReset.connect(self._update_actions)
 
-        # ---- actions
+    def _build_actions(self) -> None:
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.new_action = self._action("新增", self.new_deputy, QKeySequence.StandardKey.New, "新增代表（Ctrl+N）")
@@ -232,7 +239,7 @@ class DeputiesPage(QWidget):
         focus_search.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         focus_search.activated.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
 
-        # ---- layout
+    def _build_layout(self) -> None:
         filters = QHBoxLayout()
         filters.addWidget(self.search, 3)
         for label, combo in (("层级", self.level), ("状态", self.status), ("村(社区)", self.village),
@@ -254,8 +261,6 @@ class DeputiesPage(QWidget):
         QWidget.setTabOrder(self.status, self.village)
         QWidget.setTabOrder(self.village, self.group)
         QWidget.setTabOrder(self.group, self.table)
-        self._update_count()
-        self._update_actions()
 
     def _action(self, text: str, slot, shortcut, tip: str) -> QAction:
         return widgets.toolbar_action(self, self.toolbar, text, slot, shortcut, tip)
@@ -402,7 +407,7 @@ class DeputiesPage(QWidget):
         ctx = self.ctx
 
         def work(progress, cancel) -> ImportResult:
-            return deputy_service.import_deputies(ctx, path, progress, cancel)
+            return deputy_import.import_deputies(ctx, path, progress, cancel)
 
         self.last_task = tasks.run_task(self, "正在导入代表名册", work,
                                         on_success=lambda result: self._import_done(result, path))
@@ -428,7 +433,7 @@ class DeputiesPage(QWidget):
         ctx, query = self.ctx, self.model.query
 
         def work(progress, cancel) -> int:
-            return deputy_service.export_deputies(ctx, target, query, progress, cancel)
+            return deputy_import.export_deputies(ctx, target, query, progress, cancel)
 
         def done(n: int) -> None:
             widgets.show_status(self, f"已导出 {n} 名代表")
@@ -455,7 +460,7 @@ class DeputiesPage(QWidget):
             return printing.print_roster(ctx, out, group_by=group_by, status=status, progress=progress,
                                          cancel=cancel)
 
-        self.last_task = tasks.run_task(self, "正在生成代表名册", work, on_success=lambda _pages: self._opened(out))
+        self.last_task = operations.print_op(self, "正在生成代表名册", out, work)
         return self.last_task
 
     def print_card(self) -> tasks.TaskHandle | None:
@@ -468,10 +473,5 @@ class DeputiesPage(QWidget):
         def work(_progress, _cancel) -> int:
             return printing.print_deputy_card(ctx, d.id, out)
 
-        self.last_task = tasks.run_task(self, "正在生成代表信息卡", work, on_success=lambda _pages: self._opened(out))
+        self.last_task = operations.print_op(self, "正在生成代表信息卡", out, work)
         return self.last_task
-
-    def _opened(self, out: Path) -> None:
-        widgets.show_status(self, f"已生成 {out.name}")
-        if not open_file(out):
-            info(self, "已生成 PDF", f"文件已保存到：\n{out}\n\n未能自动打开，请在文件夹中双击打开后打印。")

@@ -31,17 +31,20 @@ from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, Exists, FieldErrors
 from congress_desktop.core.idcard import IdNumberError, parse_id_number
 from congress_desktop.deputies import service as deputy_service
+from congress_desktop.deputies.rows import DeputyRow
 from congress_desktop.deputies.rules import (
     EDUCATION,
     ETHNICITY_DEFAULT,
     FIELD_LABELS,
+    IN_OFFICE,
     LEVELS,
     POLITICAL,
     STATUSES,
 )
-from congress_desktop.deputies.service import DeputyRow
 from congress_desktop.places.villages import list_villages
 from ui import errors as ui_errors
+from ui import forms
+from ui.forms import ErrorMap
 from ui.widgets import FieldError
 
 log = logging.getLogger(__name__)
@@ -66,14 +69,8 @@ def make_error_label(parent: QWidget | None = None) -> FieldError:
 
 
 def field_box(widget: QWidget, error: FieldError) -> QWidget:
-    """A field with its (hidden until needed) red message right under it."""
-    box = QWidget()
-    lay = QVBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    lay.setSpacing(2)
-    lay.addWidget(widget)
-    lay.addWidget(error)
-    return box
+    """A field with its (hidden until needed) red message right under it (ui.forms.field_box, 2 px apart)."""
+    return forms.field_box(widget, error, spacing=2)
 
 
 def combo_text(combo: QComboBox) -> str:
@@ -106,10 +103,20 @@ class DeputyForm(QDialog):
         self.saved: DeputyRow | None = None
         self.setWindowTitle(f"编辑代表：{deputy.name}" if deputy else "新增代表")
         self.setObjectName("deputyForm")
-        self.errors: dict[str, FieldError] = {}
+        self.error_map = ErrorMap(make_error_label(), aliases={"village_id": "village"})
+        self.errors: dict[str, FieldError] = self.error_map.labels
         self.fields: dict[str, QWidget] = {}
+        self.general_error = self.error_map.general
+        levels_widget = self._build_fields()
+        self._build_layout(levels_widget)
+        self.id_number.textChanged.connect(self._fill_from_id_number)
+        self.status.currentTextChanged.connect(self._status_changed)
+        self.load(deputy)
+        self.name.setFocus(Qt.FocusReason.OtherFocusReason)
 
-        # ------------------------------------------------ widgets, in keyboard order
+    def _build_fields(self) -> QWidget:
+        """The widgets, in keyboard order; returns the box of level check boxes."""
+        ctx = self.ctx
         self.name = QLineEdit()
         self.name.setMaxLength(30)
         self.name.setPlaceholderText("必填")
@@ -163,9 +170,10 @@ class DeputyForm(QDialog):
         self.status_reason.setEditable(True)
         self.status_reason.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.note = QLineEdit()
+        return levels_widget
 
-        # ------------------------------------------------ layout: two columns of labelled fields
-        self.general_error = make_error_label()
+    def _build_layout(self, levels_widget: QWidget) -> None:
+        """Two columns of labelled fields, the buttons, the tab order."""
         left = QFormLayout()
         right = QFormLayout()
         for form in (left, right):
@@ -228,14 +236,10 @@ class DeputyForm(QDialog):
         for a, b in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(a, b)
 
-        self.id_number.textChanged.connect(self._fill_from_id_number)
-        self.status.currentTextChanged.connect(self._status_changed)
-        self.load(deputy)
-        self.name.setFocus(Qt.FocusReason.OtherFocusReason)
-
     def _add(self, form: QFormLayout, key: str, widget: QWidget, *, required: bool = False) -> None:
-        error = make_error_label()
-        self.errors[key] = error
+        self.errors[key] = make_error_label()  # red even without the style sheet; ErrorMap.add keeps it
+        focus = next(iter(self.level_boxes.values())) if key == "levels" else widget
+        error = self.error_map.add(key, focus)
         self.fields[key] = widget
         label = QLabel(FIELD_LABELS[key] + (" *" if required else ""))
         label.setBuddy(widget)
@@ -243,7 +247,7 @@ class DeputyForm(QDialog):
 
     # ------------------------------------------------------------------ load
     def load(self, d: DeputyRow | None) -> None:
-        values = d.as_form() if d else {"ethnicity": ETHNICITY_DEFAULT, "levels": ["town"], "status": "在任"}
+        values = d.as_form() if d else {"ethnicity": ETHNICITY_DEFAULT, "levels": ["town"], "status": IN_OFFICE}
         self.name.setText(values.get("name", ""))
         self.id_number.blockSignals(True)
         self.id_number.setText(values.get("id_number", ""))
@@ -265,7 +269,7 @@ class DeputyForm(QDialog):
         self.constituency.setText(values.get("constituency", ""))
         set_combo_text(self.group_name, values.get("group_name", ""))
         self.elected_on.setText(values.get("elected_on", ""))
-        set_combo_text(self.status, values.get("status", "在任"))
+        set_combo_text(self.status, values.get("status", IN_OFFICE))
         self.status_date.setText(values.get("status_date", ""))
         self._status_changed(self.status.currentText())
         self.status_reason.setEditText(values.get("status_reason", ""))
@@ -283,8 +287,8 @@ class DeputyForm(QDialog):
             "term": self.term.text(), "constituency": self.constituency.text(),
             "group_name": combo_text(self.group_name), "elected_on": self.elected_on.text(),
             "status": self.status.currentText(),
-            "status_date": self.status_date.text() if self.status.currentText() != "在任" else "",
-            "status_reason": combo_text(self.status_reason) if self.status.currentText() != "在任" else "",
+            "status_date": self.status_date.text() if self.status.currentText() != IN_OFFICE else "",
+            "status_reason": combo_text(self.status_reason) if self.status.currentText() != IN_OFFICE else "",
             "note": self.note.text(),
         }
 
@@ -302,7 +306,7 @@ class DeputyForm(QDialog):
         self.errors["id_number"].set_error("")
 
     def _status_changed(self, status: str) -> None:
-        active = status == "在任"
+        active = status == IN_OFFICE
         for w in (self.status_date, self.status_reason):
             w.setEnabled(not active)
         current = combo_text(self.status_reason)
@@ -314,27 +318,11 @@ class DeputyForm(QDialog):
 
     # ------------------------------------------------------------------ check and save
     def clear_errors(self) -> None:
-        self.general_error.set_error("")
-        for label in self.errors.values():
-            label.set_error("")
+        self.error_map.clear()
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Each message under its field; the first wrong field (in form order) gets the focus."""
-        self.clear_errors()
-        general = []
-        for key, message in errors.items():
-            target = "village" if key == "village_id" else key
-            if target in self.errors:
-                self.errors[target].set_error(message)
-            else:
-                general.append(message)
-        self.general_error.set_error("；".join(general))
-        first = next((k for k in self.errors if k in errors or (k == "village" and "village_id" in errors)), None)
-        if first:
-            widget = self.fields[first]
-            if first == "levels":
-                widget = next(iter(self.level_boxes.values()))
-            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.error_map.show(errors)
 
     def save(self) -> bool:
         raw = self.values()

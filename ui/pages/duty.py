@@ -41,11 +41,23 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.deputies.rules import IN_OFFICE
+from congress_desktop.duty import activity as activity_service
 from congress_desktop.duty import evaluation as eval_service
 from congress_desktop.duty import records as duty_service
+from congress_desktop.duty import report as report_service
 from congress_desktop.duty import rules as ev
-from congress_desktop.duty.evaluation import Evaluation, EvaluationRow
-from congress_desktop.duty.records import DeputyOption, SourceRef
+from congress_desktop.duty.rows import (
+    DeputyOption,
+    Evaluation,
+    EvaluationRow,
+    PeriodRow,
+    RecordRow,
+    SchemeRow,
+    SessionRoll,
+    SourceRef,
+    TrainingRow,
+)
 from ui import errors as ui_errors
 from ui import tasks, widgets
 from ui.models import ROW_ROLE, RowListModel
@@ -260,13 +272,13 @@ class _Form(QDialog):
 class RecordDialog(_Form):
     """One duty record: deputy, kind (人代会 with its attendance), date, title, detail, own points."""
 
-    def __init__(self, ctx: Context, record: duty_service.RecordRow | None = None, parent: QWidget | None = None,
+    def __init__(self, ctx: Context, record: RecordRow | None = None, parent: QWidget | None = None,
                  *, deputy_id: str = ""):
         super().__init__("履职记录" if record is None else f"履职记录：{record.deputy_name}", parent)
         self.ctx = ctx
         self.record = record
         self.resize(640, 620)
-        self.deputy = DeputyChecklist(duty_service.deputy_options(ctx), multi=False)
+        self.deputy = DeputyChecklist(activity_service.deputy_options(ctx), multi=False)
         self.deputy.list.setMinimumHeight(150)
         self.kind = QComboBox()
         self.kind.setObjectName("recordKind")
@@ -330,7 +342,7 @@ class SessionDialog(_Form):
     """A congress session (人代会) and every deputy's attendance at once; the roll call of a 票决 /
     测评 held at the session can fill it in."""
 
-    def __init__(self, ctx: Context, roll: duty_service.SessionRoll | None = None, parent: QWidget | None = None):
+    def __init__(self, ctx: Context, roll: SessionRoll | None = None, parent: QWidget | None = None):
         super().__init__("人代会出席情况", parent)
         self.ctx = ctx
         self.roll = roll
@@ -358,10 +370,10 @@ class SessionDialog(_Form):
         self.search.setPlaceholderText("输入姓名或拼音首字母筛选")
         self.search.textChanged.connect(self._refilter)
         day = roll.record_date if roll else dt.date.today().isoformat()
-        self.options = duty_service.deputy_options(ctx, day, day)
+        self.options = activity_service.deputy_options(ctx, day, day)
         if roll is not None:  # deputies on this roll who are no longer in office still show
             known = {o.id for o in self.options}
-            extra = [o for o in duty_service.deputy_options(ctx) if o.id in roll.marks and o.id not in known]
+            extra = [o for o in activity_service.deputy_options(ctx) if o.id in roll.marks and o.id not in known]
             self.options += extra
         self.table = QTableWidget(len(self.options), 3)
         self.table.setObjectName("rollTable")
@@ -398,7 +410,7 @@ class SessionDialog(_Form):
             self.set_marks(roll.marks, default="不在名单")
         else:
             self.record_date.setText(dt.date.today().isoformat())
-            self.set_marks({o.id: ev.PRESENT for o in self.options if o.status == "在任"}, default="不在名单")
+            self.set_marks({o.id: ev.PRESENT for o in self.options if o.status == IN_OFFICE}, default="不在名单")
         self._count()
 
     def set_marks(self, marks: dict[str, str], *, default: str | None = None) -> None:
@@ -443,7 +455,7 @@ class SessionDialog(_Form):
 class TrainingDialog(_Form):
     """A training session: date, topic, kind, and the attendees ticked in a list searched by pinyin."""
 
-    def __init__(self, ctx: Context, training: duty_service.TrainingRow | None = None,
+    def __init__(self, ctx: Context, training: TrainingRow | None = None,
                  parent: QWidget | None = None):
         super().__init__("培训" if training is None else f"培训：{training.topic}", parent)
         self.ctx = ctx
@@ -460,7 +472,7 @@ class TrainingDialog(_Form):
         self.hours = QLineEdit()
         self.hours.setMaximumWidth(80)
         self.note = QLineEdit()
-        self.attendees = DeputyChecklist(duty_service.deputy_options(ctx), multi=True)
+        self.attendees = DeputyChecklist(activity_service.deputy_options(ctx), multi=True)
         self.attendees.list.setMinimumHeight(260)
         for label, w, key in (("培训日期", self.held_on, "held_on"), ("培训主题", self.topic, "topic"),
                               ("类型", self.kind, "kind"), ("组织单位", self.organiser, "organiser"),
@@ -700,7 +712,7 @@ class EvaluationModel(QAbstractTableModel):
             if col == 0:
                 return str(r.rank)
             if col == 1:
-                return r.name if r.status == "在任" else f"{r.name}（{r.status}）"
+                return r.name if r.status == IN_OFFICE else f"{r.name}（{r.status}）"
             if col == 2:
                 return r.village_name
             if col == 3:
@@ -834,7 +846,7 @@ class EvaluationTab(QWidget):
         self.period_box.blockSignals(False)
         self._period_chosen()
 
-    def current_period(self) -> eval_service.PeriodRow | None:
+    def current_period(self) -> PeriodRow | None:
         pid = self.period_box.currentData()
         return eval_service.get_period(self.ctx, pid) if pid else None
 
@@ -911,7 +923,7 @@ class EvaluationTab(QWidget):
         if e is None:
             return None
         try:
-            f = duty_service.duty_file(self.ctx, deputy_id, e.date_from, e.date_to)
+            f = eval_service.duty_file(self.ctx, deputy_id, e.date_from, e.date_to)
         except CongressError as err:
             ui_errors.show_error(self, err)
             return None
@@ -982,7 +994,7 @@ class EvaluationTab(QWidget):
         ctx, period_id = self.ctx, e.period.id if e.period else None
 
         def work(progress, cancel):
-            return eval_service.print_duty_notice(ctx, out, e.date_from, e.date_to, period_id=period_id,
+            return report_service.print_duty_notice(ctx, out, e.date_from, e.date_to, period_id=period_id,
                                                   progress=progress, cancel=cancel)
 
         self.last_task = tasks.run_task(self, "正在生成履职情况通报", work,
@@ -998,7 +1010,7 @@ class EvaluationTab(QWidget):
         ctx = self.ctx
 
         def work(progress, cancel):
-            return duty_service.print_duty_file(ctx, r.deputy_id, e.date_from, e.date_to, out, progress=progress,
+            return report_service.print_duty_file(ctx, r.deputy_id, e.date_from, e.date_to, out, progress=progress,
                                                 cancel=cancel)
 
         self.last_task = tasks.run_task(self, "正在生成履职档案", work, on_success=lambda _p: common.open_file(out))
@@ -1014,7 +1026,7 @@ class EvaluationTab(QWidget):
         out = common.with_suffix(path, ".xlsx")
         ctx = self.ctx
         self.last_task = tasks.run_task(
-            self, "正在导出考评表", lambda progress, cancel: eval_service.export_evaluation(ctx, e, out, progress=progress,
+            self, "正在导出考评表", lambda progress, cancel: report_service.export_evaluation(ctx, e, out, progress=progress,
                                                                                     cancel=cancel),
             on_success=lambda n: widgets.show_status(self, f"已导出 {n} 名代表到 {out}"))
         return self.last_task
@@ -1096,7 +1108,7 @@ class RecordsTab(QWidget):
         self.model.set_rows(rows)
         self.count.setText(f"共 {len(rows)} 条" + ("（显示前 2000 条）" if len(rows) == 2000 else ""))
 
-    def selected(self) -> duty_service.RecordRow | None:
+    def selected(self) -> RecordRow | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.row(rows[0].row()) if rows else None
 
@@ -1182,7 +1194,7 @@ class TrainingTab(QWidget):
     def reload(self) -> None:
         self.model.set_rows(duty_service.list_trainings(self.ctx))
 
-    def selected(self) -> duty_service.TrainingRow | None:
+    def selected(self) -> TrainingRow | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.row(rows[0].row()) if rows else None
 
@@ -1381,7 +1393,7 @@ class SchemeTab(QWidget):
                  for r in range(self.bands.rowCount())]
         return {"base": self.base.text(), "max_total": self.max_total.text(), "items": items, "bands": bands}
 
-    def save(self) -> eval_service.SchemeRow | None:
+    def save(self) -> SchemeRow | None:
         try:
             before = eval_service.current_scheme(self.ctx)
             row = eval_service.save_scheme(self.ctx, self.values(), self.note.text())
@@ -1462,7 +1474,7 @@ class RatingsTab(QWidget):
         if pid:
             p = eval_service.get_period(self.ctx, pid)
             ratings = {r.deputy_id: r for r in eval_service.list_ratings(self.ctx, pid)}
-            options = duty_service.deputy_options(self.ctx, p.date_from, p.date_to)
+            options = activity_service.deputy_options(self.ctx, p.date_from, p.date_to)
             self.table.setRowCount(len(options))
             for row, o in enumerate(options):
                 r = ratings.get(o.id)
@@ -1500,7 +1512,7 @@ class RatingsTab(QWidget):
                 if not any(values):
                     eval_service.delete_rating(self.ctx, pid, did)
                 else:
-                    eval_service.set_rating(self.ctx, pid, did, *values)
+                    eval_service.set_rating(self.ctx, pid, did, values)
                 saved += 1
             except CongressError as e:
                 problems.append(f"{name}：{e.message}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
@@ -16,10 +19,10 @@ from PySide6.QtWidgets import (
 
 from congress_desktop.core.context import Context
 from congress_desktop.deputies import service as dep_svc
-from congress_desktop.deputies.rules import LEVELS
+from congress_desktop.deputies.rules import IN_OFFICE, LEVELS, DeputyStatus
 from congress_desktop.places import contact_points as cp_svc
 from congress_desktop.places import villages as vil_svc
-from ui import widgets
+from ui import operations, tasks, widgets
 from ui.pages.visits import VisitSummaryCard
 
 
@@ -152,30 +155,46 @@ class HomePage(QWidget):
             return
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self) -> tasks.TaskHandle:
+        """Count on the database worker; the tiles change when the figures are back."""
         ctx = self.ctx
         office = ctx.office
         if office is not None:
             self.office_name.setText(office.name)
             self.office_line.setText(f"{office.role_label} · 统计用区划代码 {office.code}")
             self.demo_badge.setVisible(office.demo)
-        status = dep_svc.status_counts(ctx)
-        active = status.get("在任", 0)
-        self.deputies_tile.set(active, f"全部代表 {sum(status.values())} 名")
-        for key, label in self.level_labels.items():
-            n = dep_svc.count_deputies(ctx, dep_svc.DeputyQuery(level=key, status="在任")) if active else 0
-            label.setText(f"{n} 名")
-        villages = vil_svc.list_villages(ctx)
-        kinds: dict[str, int] = {}
-        for v in villages:
-            kinds[v.kind] = kinds.get(v.kind, 0) + 1
-        self.villages_tile.set(len(villages), "，".join(f"{k} {n} 个" for k, n in sorted(kinds.items())))
-        points = cp_svc.list_contact_points(ctx)
-        pkinds: dict[str, int] = {}
-        for p in points:
-            pkinds[p.kind] = pkinds.get(p.kind, 0) + 1
-        self.points_tile.set(len(points), "，".join(f"{k} {n}" for k, n in pkinds.items()))
-        self.others_tile.set(status.get("暂停", 0) + status.get("终止", 0),
-                             f"暂停 {status.get('暂停', 0)} 名，终止 {status.get('终止', 0)} 名")
         self.where_label.setText(f"数据文件：{ctx.db_path}")
         self.visit_summary.refresh()
+        self.last_task = operations.db_op(self, lambda: _figures(ctx), self._show, title="正在统计")
+        return self.last_task
+
+    def _show(self, f: HomeFigures) -> None:
+        active = f.status.get(IN_OFFICE, 0)
+        self.deputies_tile.set(active, f"全部代表 {sum(f.status.values())} 名")
+        for key, label in self.level_labels.items():
+            label.setText(f"{f.by_level.get(key, 0)} 名")
+        self.villages_tile.set(f.villages, "，".join(f"{k} {n} 个" for k, n in sorted(f.village_kinds.items())))
+        self.points_tile.set(f.points, "，".join(f"{k} {n}" for k, n in f.point_kinds.items()))
+        paused, ended = f.status.get(DeputyStatus.SUSPENDED, 0), f.status.get(DeputyStatus.ENDED, 0)
+        self.others_tile.set(paused + ended, f"暂停 {paused} 名，终止 {ended} 名")
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    status: dict[str, int]
+    by_level: dict[str, int]
+    villages: int
+    village_kinds: dict[str, int]
+    points: int
+    point_kinds: dict[str, int]
+
+
+def _figures(ctx: Context) -> HomeFigures:
+    """Runs on the database worker."""
+    status = dep_svc.status_counts(ctx)
+    by_level = {key: dep_svc.count_deputies(ctx, dep_svc.DeputyQuery(level=key, status=IN_OFFICE))
+                for key in LEVELS} if status.get(IN_OFFICE, 0) else {}
+    villages = vil_svc.list_villages(ctx)
+    points = cp_svc.list_contact_points(ctx)
+    return HomeFigures(status, by_level, len(villages), dict(Counter(v.kind for v in villages)),
+                       len(points), dict(Counter(p.kind for p in points)))

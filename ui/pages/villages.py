@@ -19,6 +19,7 @@ from congress_desktop.core.regioncode import RegionCodeError, validate_village_c
 from congress_desktop.places.villages import VillageRow, delete_village, list_villages, save_village
 from ui import errors as ui_errors
 from ui import widgets
+from ui.forms import ErrorMap
 from ui.models import VillageTableModel
 from ui.pages.deputy_form import field_box, make_error_label
 from ui.pages.list_page import RecordListPage
@@ -54,8 +55,12 @@ class VillageDialog(QDialog):
         self.note = QLineEdit(village.note if village else "")
         self.fields = {"code": self.code, "name": self.name, "households": self.households,
                        "population": self.population, "note": self.note}
-        self.errors = {k: make_error_label() for k in self.fields}
-        self.general_error = make_error_label()
+        self.error_map = ErrorMap(make_error_label())
+        for key, widget in self.fields.items():
+            self.error_map.labels[key] = make_error_label()  # red even without the style sheet
+            self.error_map.add(key, widget)
+        self.errors = self.error_map.labels
+        self.general_error = self.error_map.general
 
         form = QFormLayout()
         form.addRow("区划代码 *", field_box(self.code, self.errors["code"]))
@@ -91,7 +96,7 @@ class VillageDialog(QDialog):
         return {k: w.text() for k, w in self.fields.items()}
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        widgets.show_field_errors(errors, self.errors, self.general_error, self.fields)
+        self.error_map.show(errors)
 
     def save(self) -> bool:
         try:

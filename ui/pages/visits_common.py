@@ -45,6 +45,22 @@ def ask_open_file(parent: QWidget | None, title: str, file_filter: str) -> str |
     return paths[0] if paths else None
 
 
+# ------------------------------------------------------------------ opening a record of the other page
+# The opinion dialog opens the visit form, whose opinion rows open the opinion dialog: the form registers
+# itself here when its module is imported (ui/pages/visits.py and opinions.py import it), so neither
+# module imports the other.
+_openers: dict[str, Callable[..., Any]] = {}
+
+
+def register_opener(kind: str, make: Callable[..., Any]) -> None:
+    _openers[kind] = make
+
+
+def open_record(kind: str, *args: Any, **kwargs: Any) -> Any:
+    """The dialog registered for ``kind`` (e.g. "visit_form"), made with these arguments."""
+    return _openers[kind](*args, **kwargs)
+
+
 # ------------------------------------------------------------------ small helpers
 def today_text() -> str:
     return dt.date.today().isoformat()

@@ -43,12 +43,15 @@ from PySide6.QtWidgets import (
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError, FieldErrors
 from congress_desktop.core.importing import ImportResult
+from congress_desktop.votes import casefile as vote_casefile
+from congress_desktop.votes import importing as vote_importing
 from congress_desktop.votes import printing as vote_printing
 from congress_desktop.votes import service as vote_service
 from congress_desktop.votes import tally as dv
 from ui import errors as ui_errors
 from ui import tasks, widgets
-from ui.files import ask_open_file, ask_save_file, info, open_file, printout_path
+from ui.files import ask_open_file, ask_save_file, info, printout_path
+from ui.operations import print_op
 from ui.pages.import_dialog import ImportErrorsDialog
 from ui.pages.vote_entry import VOID_FILL, VOID_INK, WARN_FILL, CountTab, _item, _table
 
@@ -287,7 +290,7 @@ class ProjectsTab(QWidget):
             return
 
         def work(progress, cancel):
-            return vote_service.import_projects(self.ctx, path, progress, cancel)
+            return vote_importing.import_projects(self.ctx, path, progress, cancel)
 
         def done(res: ImportResult) -> None:
             if res.ok:
@@ -597,7 +600,7 @@ class SetupTab(QWidget):
         self.quorum.setObjectName("quorumLabel")
         self.quorum.setWordWrap(True)
         mark_row = QHBoxLayout()
-        for status in vote_service.ATTENDANCE:
+        for status in vote_service.ROLL_CALL:
             b = QPushButton(f"{status}（{list(ATTENDANCE_KEYS.values()).index(status) + 1}）")
             b.clicked.connect(lambda _c=False, s=status: self.mark(self.table.selected_ids(), s))
             mark_row.addWidget(b)
@@ -771,21 +774,17 @@ class PrintTab(QWidget):
 
 
 def run_print(owner: QWidget, ctx: Context, session: vote_service.SessionRow, doc: str, **kw) -> None:
-    """Make the PDF off the GUI thread, then open it."""
+    """Make the PDF off the GUI thread (ui.operations.print_op), then open it."""
     out = printout_path(ctx, f"{session.kind_label}{session.number}-{vote_printing.DOCUMENTS[doc].split('（')[0]}"
                              .replace("/", "-"))
 
     def work(progress, cancel):
-        if doc == "ballots":
-            kw.update(progress=progress, cancel=cancel)
-        return vote_printing.print_document(ctx, session.id, doc, out, **kw)
+        return vote_printing.print_document(ctx, session.id, doc, out, vote_printing.Job(progress, cancel), **kw)
 
     def done(_pages) -> None:
         owner.last_output = out
-        widgets.show_status(owner, f"已生成 {out.name}")
-        open_file(out)
 
-    owner.last_task = tasks.run_task(owner, f"正在生成{vote_printing.DOCUMENTS[doc]}", work, on_success=done)
+    owner.last_task = print_op(owner, f"正在生成{vote_printing.DOCUMENTS[doc]}", out, work, on_done=done)
 
 
 # ------------------------------------------------------------------ result
@@ -1027,7 +1026,7 @@ class ResultTab(QWidget):
         if not path:
             return
         try:
-            vote_service.export_results(self.ctx, self.session.id, path)
+            vote_casefile.export_results(self.ctx, self.session.id, path)
         except (CongressError, PermissionError) as e:
             ui_errors.show_error(self, e if isinstance(e, CongressError) else CongressError(
                 f"无法写入 {Path(path).name}：文件可能正在 Excel/WPS 中打开，请关闭后再试"))
@@ -1043,7 +1042,7 @@ class ResultTab(QWidget):
         if not path:
             return
         try:
-            vote_service.export_case(self.ctx, self.session.id, path, self.view.round.number)
+            vote_casefile.export_case(self.ctx, self.session.id, path, self.view.round.number)
         except CongressError as e:
             ui_errors.show_error(self, e)
             return

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from congress_desktop import __version__
 from congress_desktop.core.errors import (
@@ -34,6 +35,7 @@ from congress_desktop.core.errors import (
     os_error_text,
     storage_error,
 )
+from congress_desktop.core.files import atomic_write, fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -270,21 +272,6 @@ def _fsync_file(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def fsync_dir(folder: Path) -> None:
-    if os.name == "nt":  # Windows cannot open a directory; NTFS journals the rename itself
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 SPACE_MARGIN = 16 * 1024 * 1024  # left free after a backup, so the disk is not full to the last byte
 
 
@@ -359,21 +346,6 @@ def _discard(*paths: Path) -> None:
             log.warning("could not delete the unfinished file %s: %s", p, e)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a small file whole or not at all: a temporary name, fsync, rename."""
-    path = Path(path)
-    tmp = path.with_name(path.name + PART)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _discard(tmp)
-        raise
-
-
 def _unique_path(folder: Path, stem: str) -> Path:
     path = folder / f"{stem}{SUFFIX}"
     n = 2
@@ -388,16 +360,27 @@ def backup_name(made_at: dt.datetime, reason: str, office_code: str = "") -> str
     return f"{PREFIX}-{code}{made_at:%Y%m%d-%H%M%S}-{reason}"
 
 
-def make_backup(db_path: Path, reason: str, *, folder: Path | None = None, detail: str = "",
-                office_code_in_name: bool = False, progress: Callable[[int, int], None] | None = None,
-                cancel: Callable[[], bool] | None = None, prune_after: bool = True,
-                now: dt.datetime | None = None) -> BackupInfo:
+class BackupOptions(TypedDict, total=False):
+    """make_backup's options: where (None: the automatic folder, rotated), what it says, when."""
+
+    folder: Path | None
+    detail: str
+    office_code_in_name: bool
+    prune_after: bool
+    now: dt.datetime | None
+
+
+def make_backup(db_path: Path, reason: str, *, progress: Callable[[int, int], None] | None = None,
+                cancel: Callable[[], bool] | None = None, **options: Unpack[BackupOptions]) -> BackupInfo:
     """Back up ``db_path`` into ``folder`` (default: the automatic backups folder), check the copy with
     PRAGMA integrity_check, describe it in the JSON file beside it and apply the rotation (automatic
     folder only). Raises CongressError when the copy does not pass its check."""
     db_path = Path(db_path)
-    auto = folder is None
-    folder = backups_dir(db_path) if auto else Path(folder)
+    chosen, detail = options.get("folder"), options.get("detail", "")
+    office_code_in_name, prune_after = options.get("office_code_in_name", False), options.get("prune_after", True)
+    now = options.get("now")
+    auto = chosen is None
+    folder = backups_dir(db_path) if chosen is None else Path(chosen)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -427,7 +410,7 @@ def make_backup(db_path: Path, reason: str, *, folder: Path | None = None, detai
                       contents["office_name"], contents["office_code"], contents["revision"], True, detail)
     sidecar = final.with_name(final.name + SIDECAR)
     try:
-        write_atomic(sidecar, json.dumps(info.as_json(), ensure_ascii=False, indent=1).encode("utf-8"))
+        atomic_write(sidecar, json.dumps(info.as_json(), ensure_ascii=False, indent=1), tmp_suffix=PART)
         os.replace(part, final)
     except OSError as e:  # the disk filled up, or the stick was pulled, after the copy
         err = storage_error(e, folder)

@@ -85,7 +85,6 @@ class Opinion(Synced, Base):
     """One opinion or suggestion (意见建议) and its handling, state by state (domain.opinions)."""
 
     __tablename__ = "opinion"
-    __sync_local__ = ("seq",)  # this database's FTS rowid: sync leaves it out, the hook ignores it
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
     visit_id: Mapped[str | None] = mapped_column(ForeignKey("visit.id"), nullable=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)  # order within its visit
@@ -121,8 +120,9 @@ class Opinion(Synced, Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     indexed_version: Mapped[int] = mapped_column(Integer, default=0)  # version the search keys were made from
 
-    # search keys are derived here, per database: sync neither carries nor overwrites them
-    __sync_local__ = ("seq", "search_text", "indexed_version")
+    # seq is this database's FTS rowid and the search keys are derived here, per database: sync neither
+    # carries nor overwrites them (the change hook ignores them)
+    __sync_local__: tuple[str, ...] = ("seq", "search_text", "indexed_version")
 
     __table_args__ = (
         # list order (newest first) and, covering, the period summary by state and rating

@@ -14,5 +14,5 @@ def synced_table_names() -> frozenset[str]:
     """The tables whose records travel between offices (their models inherit ``Synced``)."""
     from congress_desktop.core.store.models import Base, Synced
 
-    return frozenset(m.local_table.name for m in Base.registry.mappers
+    return frozenset(str(getattr(m.local_table, "name", "")) for m in Base.registry.mappers
                      if isinstance(m.class_, type) and issubclass(m.class_, Synced) and m.local_table is not None)
