@@ -181,7 +181,7 @@ def index_section(st: DbState) -> CheckSection:
     missing = [ix for ix in expected if ix.name not in st.indexes]
     if not missing:
         return CheckSection("indexes", title, f"齐全（{len(expected)} 个）", data={"missing": [], "rebuilt": []})
-    names = [ix.name for ix in missing]
+    names = [str(ix.name) for ix in missing]
     engine = make_engine(st.path)
     try:
         rebuilt = rebuild_indexes(engine, missing)
@@ -196,7 +196,7 @@ def index_section(st: DbState) -> CheckSection:
     finally:
         engine.dispose()
     log.warning("check rebuilt %d missing indexes: %s", len(rebuilt), ", ".join(rebuilt))
-    by_name = {ix.name: ix.table.name for ix in missing}
+    by_name = {str(ix.name): ix.table.name if ix.table is not None else "" for ix in missing}
     return CheckSection("indexes", title, f"缺少 {len(rebuilt)} 个，已重建",
                         repaired=tuple(f"已重建索引 {n}（表 {by_name[n]}）" for n in rebuilt),
                         data={"missing": names, "rebuilt": rebuilt})
@@ -223,7 +223,7 @@ def values_section(st: DbState) -> CheckSection:
         problems.append(f"……共 {len(bad)} 处")
     office = _office_code(st.path)
     received = {(b.table, b.record_id) for b in bad if b.owner and b.owner != office}
-    notes = ()
+    notes: tuple[str, ...] = ()
     if received:
         notes = (f"其中 {len(received)} 条是收到的其他单位的记录：运行 congress-desktop check --hold（或在“检查数据”的结果中"
                  "点“转为待核查”）把它们转为待核查，原样留存，各列表即可正常打开；对方下次发来新版本时会恢复",)

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
 from congress_desktop.core.errors import Cancelled
+from congress_desktop.core.files import canonical_json_bytes
 
 BACKUP_MAGIC = b"CDBACKUP"
 ATTACHMENT_MAGIC = b"CDATTACH"
@@ -147,7 +148,7 @@ def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
 
 
 def header_block(magic: bytes, header: dict) -> bytes:
-    raw = json.dumps(header, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    raw = canonical_json_bytes(header)
     if len(raw) > MAX_HEADER:
         raise ValueError("header too long")
     return magic + struct.pack(">I", len(raw)) + raw

@@ -292,7 +292,8 @@ class _Store:
 
 
 def _store_keys(passphrase: str, salt: bytes, params: sealed.KdfParams) -> tuple[bytes, bytes, bytes]:
-    return sealed.split_key(sealed.argon2id(passphrase, salt, params), STORE_INFO, (32, 32, 16))
+    a, b, c = sealed.split_key(sealed.argon2id(passphrase, salt, params), STORE_INFO, (32, 32, 16))
+    return a, b, c
 
 
 def _open_store(stick: Path, store_id: str, passphrase: str, *, create: bool, office_code: str = "") -> _Store | None:
@@ -487,6 +488,7 @@ def backup_to_stick(ctx: Context, folder: str | Path, passphrase: str, *, attach
         if local:
             store = _open_store(target, verifier.store_id, passphrase, create=True,
                                 office_code=contents["office_code"])
+            assert store is not None  # (created when missing)
             written = _put_attachments(store, local, span(progress, 30, 60), cancel)
         size = snap.stat().st_size
         files.check_free_space(target, size)

@@ -153,7 +153,7 @@ def _keys_enrol(ctx, args) -> int:
     preview = svc.read_enrolment(ctx, args.file)
     out(f"登记文件：{preview.name}（{preview.code}），密钥编号 {preview.key_id}")
     out(f"指纹：{preview.fingerprint}")
-    if preview.replaces:
+    if preview.replaces and preview.current is not None:
         out(f"注意：该单位已登记另一把密钥（指纹 {preview.current.fingerprint}），登记新密钥将吊销旧的"
             + ("" if args.replace else "，须加 --replace"))
     if not args.fingerprint:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
@@ -120,7 +121,7 @@ class Applier:
     def __init__(self, conn: Connection, reader: BodyReader, stream: Stream, data_dir: Path,
                  progress: Callable[[int], None], cancel: Callable[[], bool], bulk: engine.BulkLoad | None = None):
         self.conn = conn
-        self.raw = conn.connection.driver_connection  # sqlite3 itself: lists as parameters, no wrapping
+        self.raw = cast(sqlite3.Connection, conn.connection.driver_connection)  # sqlite3 itself: lists as parameters, no wrapping
         self.reader = reader
         self.stream = stream
         self.data_dir = Path(data_dir)
@@ -153,9 +154,10 @@ class Applier:
         done = 0
         with engine.collector_paused():
             for t in engine.synced_tables():
-                td = by_name.get(t.name)
-                if td is None or td.rows == 0:
+                got = by_name.get(t.name)
+                if got is None or got.rows == 0:
                     continue
+                td = got
                 positions = check_columns(t, td)
                 if self.bulk is not None:
                     self.bulk.before_table(self.conn, t, td.rows)
@@ -233,7 +235,7 @@ class _Table:
 
     def _incoming(self, rows: list[list]) -> list:
         # incoming rows rearranged into our column order (absent columns: skipped on update, default on insert)
-        incoming = rows if self.getter is None else [self.getter(r) for r in rows]  # len(pick) >= 4: tuples
+        incoming: list[Any] = rows if self.getter is None else [self.getter(r) for r in rows]  # len(pick) >= 4: tuples
         if self.binary:
             incoming = [tuple(engine.decode_value(v, "bytes") if k in self.binary else v for k, v in enumerate(r))
                         for r in incoming]
@@ -366,7 +368,7 @@ class _Table:
 
 def write_kept(conn: Connection, sender: str, result: ApplyResult) -> None:
     """Keep sync_kept_here in step with what this package showed (inside its transaction)."""
-    raw = conn.connection.driver_connection
+    raw = cast(sqlite3.Connection, conn.connection.driver_connection)
     cur = raw.cursor()
     for table, ids in result.unkept.items():
         for start in range(0, len(ids), SQL_VARS):

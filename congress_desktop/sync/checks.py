@@ -4,8 +4,9 @@ bad value of ours is named at the export instead of refusing the whole package a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from congress_desktop.sync.content import FORBIDDEN, ColumnRule, column_rule
 from congress_desktop.sync.package import SyncError, TableData
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 IDENTITY = ("id", "owner_code", "version", "deleted")
 LABEL_COLUMNS = ("name", "title", "content", "topic", "visit_date", "held_on", "record_date", "file_name")
-TYPES_OK = {
+TYPES_OK: dict[str, set[type]] = {
     "str": {str}, "int": {int}, "bool": {int}, "num": {int, float}, "bytes": {str},
     "any": {str, int, float},
 }
@@ -98,7 +99,7 @@ def _rule(t: SyncTable, name: str) -> ColumnRule:
     return column_rule(t.table, name)
 
 
-def check_outgoing(t: SyncTable, rows: list) -> None:
+def check_outgoing(t: SyncTable, rows: Sequence[Sequence[Any]]) -> None:
     """The same rules on what we are about to send: a bad value of ours is named here, at the
     export, instead of refusing the whole package at the receiver."""
     if not rows:

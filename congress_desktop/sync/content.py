@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, Table
 
@@ -126,6 +127,7 @@ class ColumnRule:
         ``set(values)``, when the caller has it."""
         if distinct is None and self.wants_distinct:
             distinct = set(values)
+        present: Any
         if distinct is not None:
             present = distinct - {None} if self.nullable else distinct
         else:
@@ -150,10 +152,11 @@ class ColumnRule:
         if not joined.isprintable() and forbidden.search(joined):
             return self._find(values, lambda v: isinstance(v, str) and forbidden.search(v) is not None,
                               "含有不允许的控制字符或不可见字符")
-        if self.choices is not None:
-            if not set(present) <= self.choices:
-                allowed = "、".join(sorted(c for c in self.choices if c)) or "空"
-                return self._find(values, lambda v: v is not None and v not in self.choices,
+        choices = self.choices
+        if choices is not None:
+            if not set(present) <= choices:
+                allowed = "、".join(sorted(c for c in choices if c)) or "空"
+                return self._find(values, lambda v: v is not None and v not in choices,
                                   f"不是可用的值（可用：{allowed}）")
             return None
         if self.fmt:
@@ -163,7 +166,7 @@ class ColumnRule:
         return None
 
     @staticmethod
-    def _find(values: Sequence, bad: Callable[[object], bool], reason: str) -> Problem:
+    def _find(values: Sequence, bad: Callable[[Any], bool], reason: str) -> Problem:
         for i, v in enumerate(values):
             if bad(v):
                 shown = v if not isinstance(v, str) else _shown(v)

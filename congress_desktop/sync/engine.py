@@ -113,9 +113,8 @@ def synced_tables() -> tuple[SyncTable, ...]:
     names: dict[str, set[str]] = {}
     for mapper in Base.registry.mappers:
         cls = mapper.class_
-        if isinstance(cls, type) and issubclass(cls, Synced) and mapper.local_table is not None:
-            local = set(getattr(cls, "__sync_local__", ()))
-            names[mapper.local_table.name] = local
+        if isinstance(cls, type) and issubclass(cls, Synced) and isinstance(mapper.local_table, Table):
+            names[mapper.local_table.name] = set(getattr(cls, "__sync_local__", ()))
     out = []
     for table in Base.metadata.sorted_tables:
         if table.name not in names:

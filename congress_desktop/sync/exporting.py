@@ -6,10 +6,10 @@ import base64
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
@@ -75,11 +75,14 @@ def export_packages(ctx: Context, target: str | Path, *, recipients: list[str] |
     written = []
     for i, to in enumerate(targets):
         check_cancel(cancel)
-        written.append(_export_one(ctx, folder, pair, info, to,
-                                   lambda d, t, i=i: progress(i * 100 + (100 * d // max(t, 1)), 100 * len(targets)),
-                                   cancel))
+        written.append(_export_one(ctx, folder, pair, info, to, _part(progress, i, len(targets)), cancel))
     progress(100 * len(targets), 100 * len(targets))
     return ExportResult(folder, tuple(written), tuple(receipts))
+
+
+def _part(progress: Progress, i: int, n: int) -> Progress:
+    """The progress of the i-th of n packages, as a share of the whole export."""
+    return lambda d, t: progress(i * 100 + (100 * d // max(t, 1)), 100 * n)
 
 
 class Recipient(NamedTuple):
@@ -174,20 +177,20 @@ def _remove_superseded(folder: Path, path: Path, me: str, to: str, epoch: str) -
 
 # ====================================================================== the body: the records of one package
 
-def _encode(rows: list[tuple], kinds: tuple[str, ...]) -> Iterator[list]:
+def _encode(rows: Sequence[Sequence[Any]], kinds: tuple[str, ...]) -> Iterator[list]:
     binary = [i for i, k in enumerate(kinds) if k == "bytes"]
     for r in rows:
         if binary:
-            r = list(r)
+            out = list(r)
             for i in binary:
-                if r[i] is not None:
-                    r[i] = base64.b64encode(r[i]).decode("ascii")
-            yield r
+                if out[i] is not None:
+                    out[i] = base64.b64encode(out[i]).decode("ascii")
+            yield out
         else:
             yield list(r)
 
 
-def changed_rows(conn: Connection, t: SyncTable, owner: str, seq_from: int, seq_to: int) -> list[tuple]:
+def changed_rows(conn: Connection, t: SyncTable, owner: str, seq_from: int, seq_to: int) -> Sequence[Sequence[Any]]:
     """Current rows of ``t`` owned by ``owner`` that changed in change_log (seq_from..seq_to)."""
     cols = ", ".join(engine.quoted(c) for c in t.columns)
     sql = (f"SELECT {cols} FROM {engine.quoted(t.name)} WHERE owner_code = ? AND id IN "

@@ -218,6 +218,11 @@ def check_package(ctx: Context, header: Header, pair_info: KeyInfo) -> tuple[Syn
         return peer, expected
 
 
+def _offset(progress: Progress, base: int, total: int) -> Callable[[int], None]:
+    """One package's progress (records done in it) as the whole import's."""
+    return lambda n: progress(base + n, total)
+
+
 class StickImport:
     """One import from a stick: the packages in turn, each refused or applied on its own, the next one
     read ahead on a second thread, the indexes of a big import dropped and built once at the end."""
@@ -262,6 +267,7 @@ class StickImport:
             if i >= len(headers) or i in ahead or headers[i][1] is None:
                 return
             path, header, _ = headers[i]
+            assert header is not None
             try:
                 peer, _ = check_package(self.ctx, header, self.info)
             except SyncError:
@@ -278,8 +284,7 @@ class StickImport:
                 assert header is not None
                 read_ahead(i)
                 read_ahead(i + 1)
-                self.outcomes.append(self._judged(path, header, ahead.pop(i, None),
-                                                  lambda n, base=base: self.progress(base + n, total)))
+                self.outcomes.append(self._judged(path, header, ahead.pop(i, None), _offset(self.progress, base, total)))
                 done = base + header.records
                 self.progress(done, total)
         finally:

@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from congress_desktop.core.files import atomic_write
 from congress_desktop.sync import keystore
 from congress_desktop.sync.keystore import (  # noqa: F401 (re-exported: callers name them keys.X)
     DPAPI_MAGIC,
@@ -47,7 +48,7 @@ from congress_desktop.sync.keystore import (  # noqa: F401 (re-exported: callers
     KEK_MAGIC,
     PASS_MAGIC,
     SECRET_MAGIC,
-    KeyError_,
+    KeyUnavailable,
     WrongPassphrase,
 )
 
@@ -101,9 +102,9 @@ class PublicKeys:
         try:
             sign, box = bytes.fromhex(sign_hex), bytes.fromhex(box_hex)
         except (ValueError, TypeError) as e:
-            raise KeyError_("公钥格式错误") from e
+            raise KeyUnavailable("公钥格式错误") from e
         if len(sign) != 32 or len(box) != 32:
-            raise KeyError_("公钥长度错误")
+            raise KeyUnavailable("公钥长度错误")
         return cls(sign, box)
 
     def verify(self, signature: bytes, message: bytes) -> bool:
@@ -141,7 +142,7 @@ class KeyPair:
     @classmethod
     def from_raw(cls, raw: bytes) -> KeyPair:
         if len(raw) != 64:
-            raise KeyError_("私钥文件内容错误")
+            raise KeyUnavailable("私钥文件内容错误")
         return cls(Ed25519PrivateKey.from_private_bytes(raw[:32]), X25519PrivateKey.from_private_bytes(raw[32:]))
 
 
@@ -152,7 +153,7 @@ _sources: dict[str, object] = {"file": None, "prompt": None}
 _PROMPT_TRIES = 3
 
 
-class PassphraseNeeded(KeyError_):
+class PassphraseNeeded(KeyUnavailable):
     """No passphrase could be had (no file named, no terminal, the window did not ask)."""
 
     code = "key_passphrase_needed"
@@ -181,23 +182,23 @@ def use_passphrase_prompt(prompt: Callable[[str, str], str | None] | None) -> No
 
 def passphrase_file() -> Path | None:
     f = _sources["file"] or os.environ.get(PASSPHRASE_FILE_ENV)
-    return Path(f) if f else None
+    return Path(f) if isinstance(f, (str, os.PathLike)) and f else None
 
 
 def read_passphrase_file(path: Path) -> str:
     try:
         if os.name == "posix" and path.stat().st_mode & 0o077:
-            raise KeyError_(f"口令文件 {path} 其他用户也能读取：请改为只有本人可读（chmod 600 {path}）后再试")
+            raise KeyUnavailable(f"口令文件 {path} 其他用户也能读取：请改为只有本人可读（chmod 600 {path}）后再试")
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError as e:
-        raise KeyError_(f"找不到口令文件 {path}") from e
+        raise KeyUnavailable(f"找不到口令文件 {path}") from e
     except UnicodeDecodeError as e:
-        raise KeyError_(f"口令文件 {path} 不是 UTF-8 文本") from e
+        raise KeyUnavailable(f"口令文件 {path} 不是 UTF-8 文本") from e
     except OSError as e:
-        raise KeyError_(f"无法读取口令文件 {path}：{e.strerror or e}") from e
+        raise KeyUnavailable(f"无法读取口令文件 {path}：{e.strerror or e}") from e
     lines = text.splitlines()
     if not lines or not lines[0]:
-        raise KeyError_(f"口令文件 {path} 的第一行是空的：请把私钥口令写在第一行")
+        raise KeyUnavailable(f"口令文件 {path} 的第一行是空的：请把私钥口令写在第一行")
     return lines[0]
 
 
@@ -220,7 +221,7 @@ class _Asker:
             raise PassphraseNeeded(mode)
         pw = prompt(mode, problem)  # type: ignore[operator]
         if pw is None:
-            raise KeyError_("没有输入私钥口令，操作已取消")
+            raise KeyUnavailable("没有输入私钥口令，操作已取消")
         return pw, True
 
     def choose(self) -> str:
@@ -233,9 +234,9 @@ class _Asker:
                     self.chosen = pw
                     break
                 if not asked:
-                    raise KeyError_(problem)
+                    raise KeyUnavailable(problem)
             else:
-                raise KeyError_("没有设定可用的私钥口令，操作已取消")
+                raise KeyUnavailable("没有设定可用的私钥口令，操作已取消")
         return self.chosen
 
     def unwrap(self, blob: bytes) -> bytes:
@@ -275,7 +276,7 @@ def protect(raw: bytes, key_id: str, *, passphrase: str | None = None, order: li
         except keystore.Unavailable as e:
             log.warning("private key %s: %s cannot be used (%s); trying the next way to protect it",
                         key_id, scheme, e)
-    raise KeyError_("本机无法保护私钥（Windows 数据保护、系统钥匙环和口令都不可用），未生成密钥")
+    raise KeyUnavailable("本机无法保护私钥（Windows 数据保护、系统钥匙环和口令都不可用），未生成密钥")
 
 
 def unprotect(blob: bytes, folder: Path, *, passphrase: str | None = None, _asker: _Asker | None = None) -> bytes:
@@ -288,7 +289,7 @@ def unprotect(blob: bytes, folder: Path, *, passphrase: str | None = None, _aske
         return (_asker or _Asker(passphrase)).unwrap(blob)
     if scheme == keystore.LEGACY:
         return keystore.legacy_unwrap(blob, folder)
-    raise KeyError_("私钥文件格式无法识别，可能已损坏。请重新生成密钥并重新登记")
+    raise KeyUnavailable("私钥文件格式无法识别，可能已损坏。请重新生成密钥并重新登记")
 
 
 # ------------------------------------------------------------------ key files, and the run's unwrapped keys
@@ -317,19 +318,8 @@ def key_path(data_dir: Path, kid: str) -> Path:
 
 
 def _write_key_file(path: Path, blob: bytes) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(blob)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    if os.name == "posix":  # the rename itself must survive a power cut
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    # readable by this user only; the rename itself survives a power cut (the folder is synced)
+    atomic_write(path, blob, tmp_suffix=".tmp", mode=0o600)
 
 
 def save_private(data_dir: Path, pair: KeyPair, *, passphrase: str | None = None) -> Path:
@@ -350,10 +340,10 @@ def _read_key_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError as e:
-        raise KeyError_(f"找不到本单位的私钥文件（{path.name}）。如果更换了电脑或重装了系统，"
+        raise KeyUnavailable(f"找不到本单位的私钥文件（{path.name}）。如果更换了电脑或重装了系统，"
                         "请重新生成密钥并重新登记") from e
     except OSError as e:
-        raise KeyError_(f"无法读取私钥文件：{e.strerror or e}") from e
+        raise KeyUnavailable(f"无法读取私钥文件：{e.strerror or e}") from e
 
 
 def load_private(data_dir: Path, kid: str, *, passphrase: str | None = None) -> KeyPair:
@@ -366,7 +356,7 @@ def load_private(data_dir: Path, kid: str, *, passphrase: str | None = None) -> 
         asker = _Asker(passphrase)
         raw = unprotect(blob, path.parent, _asker=asker)
         if KeyPair.from_raw(raw).public.key_id != kid:
-            raise KeyError_("私钥文件与登记的公钥不一致，可能已损坏。请重新生成密钥并重新登记")
+            raise KeyUnavailable("私钥文件与登记的公钥不一致，可能已损坏。请重新生成密钥并重新登记")
         if keystore.scheme_of(blob) == keystore.LEGACY:
             blob = _rewrap_legacy(path.parent, kid, raw, asker)
         with _lock:
@@ -388,7 +378,7 @@ def _rewrap_legacy(folder: Path, kid: str, raw: bytes, asker: _Asker) -> bytes:
                 continue
             other_raw = keystore.legacy_unwrap(old, folder)
             _write_key_file(other, protect(other_raw, other.stem, _asker=asker))
-        except (OSError, KeyError_) as e:  # unreadable before: it stays as it was, and as useless
+        except (OSError, KeyUnavailable) as e:  # unreadable before: it stays as it was, and as useless
             log.warning("old key file %s not re-protected: %s", other.name, e)
     try:
         (folder / KEK_FILE).unlink()

@@ -12,7 +12,7 @@
 
 Everything here is about bytes; keys.py decides which scheme to use and where a passphrase comes from.
 A scheme that cannot be used on this PC raises ``Unavailable`` (so the caller may fall back, loudly);
-a scheme that is in use but fails to unwrap raises the Chinese ``KeyError_``."""
+a scheme that is in use but fails to unwrap raises the Chinese ``KeyUnavailable``."""
 
 from __future__ import annotations
 
@@ -58,7 +58,9 @@ KEYRING_UNLOCK_SECONDS = 120
 KEYRING_ATTRIBUTES = {"application": "congress-desktop", "purpose": "sync-key-wrap"}
 
 
-class KeyError_(CongressError):  # noqa: N801 (a CongressError about keys; KeyError is a builtin)
+class KeyUnavailable(CongressError):
+    """This office's private key cannot be had: missing, damaged, locked, or the passphrase is wrong."""
+
     code = "keys"
 
 
@@ -153,12 +155,12 @@ def dpapi_wrap(raw: bytes) -> bytes:
 
 def dpapi_unwrap(blob: bytes) -> bytes:
     if sys.platform != "win32":
-        raise KeyError_("私钥由 Windows 数据保护加密，只能在生成它的那台 Windows 电脑上使用。"
+        raise KeyUnavailable("私钥由 Windows 数据保护加密，只能在生成它的那台 Windows 电脑上使用。"
                         "请在本机重新生成密钥并重新登记")
     try:
         return _dpapi(blob[len(DPAPI_MAGIC):], False)
     except OSError as e:
-        raise KeyError_("本机无法解开私钥：数据文件夹可能是从另一台电脑或另一个 Windows 用户复制来的。"
+        raise KeyUnavailable("本机无法解开私钥：数据文件夹可能是从另一台电脑或另一个 Windows 用户复制来的。"
                         "请在本机重新生成密钥，并把新的登记文件交市人大重新登记") from e
 
 
@@ -227,34 +229,34 @@ _KEYRING_GONE = ("私钥由系统钥匙环保护，但现在连不上系统钥�
 def keyring_unwrap(blob: bytes) -> bytes:
     head = len(SECRET_MAGIC) + _WRAP_ID
     if len(blob) < head + _NONCE + 16:
-        raise KeyError_("私钥文件已损坏（内容不完整）。请重新生成密钥并重新登记")
+        raise KeyUnavailable("私钥文件已损坏（内容不完整）。请重新生成密钥并重新登记")
     wrap_id, nonce, sealed = blob[len(SECRET_MAGIC):head], blob[head:head + _NONCE], blob[head + _NONCE:]
     try:
         ss, conn = _connect()
     except Unavailable as e:
-        raise KeyError_(_KEYRING_GONE) from e
+        raise KeyUnavailable(_KEYRING_GONE) from e
     try:
         if not ss.check_service_availability(conn):
-            raise KeyError_(_KEYRING_GONE)
+            raise KeyUnavailable(_KEYRING_GONE)
         kek = None
         for item in ss.search_items(conn, {**KEYRING_ATTRIBUTES, "wrap_id": wrap_id.hex()}):
             if item.is_locked() and item.unlock(timeout=KEYRING_UNLOCK_SECONDS):
-                raise KeyError_("系统钥匙环没有解锁（解锁窗口被关闭），无法使用私钥。请重试并在弹出的窗口中解锁钥匙环")
+                raise KeyUnavailable("系统钥匙环没有解锁（解锁窗口被关闭），无法使用私钥。请重试并在弹出的窗口中解锁钥匙环")
             kek = item.get_secret()
             break
     except CongressError:
         raise
     except Exception as e:
-        raise KeyError_(_KEYRING_GONE) from e
+        raise KeyUnavailable(_KEYRING_GONE) from e
     finally:
         conn.close()
     if kek is None:
-        raise KeyError_("系统钥匙环中找不到保护本单位私钥的密钥：钥匙环可能被清除过，或数据文件夹是从另一台电脑、"
+        raise KeyUnavailable("系统钥匙环中找不到保护本单位私钥的密钥：钥匙环可能被清除过，或数据文件夹是从另一台电脑、"
                         "另一个用户复制来的。请在本机重新生成密钥并重新登记")
     try:
         return AESGCM(kek).decrypt(nonce, sealed, blob[:head])
     except (InvalidTag, ValueError) as e:
-        raise KeyError_("私钥文件与系统钥匙环中的密钥不匹配，可能已损坏。请重新生成密钥并重新登记") from e
+        raise KeyUnavailable("私钥文件与系统钥匙环中的密钥不匹配，可能已损坏。请重新生成密钥并重新登记") from e
 
 
 # ------------------------------------------------------------------ passphrase (Argon2id -> AES-256-GCM)
@@ -284,7 +286,7 @@ def passphrase_wrap(raw: bytes, passphrase: str) -> bytes:
     return _wrap_aead(head, _derive(passphrase, salt, ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES), raw)
 
 
-class WrongPassphrase(KeyError_):
+class WrongPassphrase(KeyUnavailable):
     code = "key_passphrase_wrong"
 
 
@@ -292,11 +294,11 @@ def passphrase_unwrap(blob: bytes, passphrase: str) -> bytes:
     p = len(PASS_MAGIC)
     head = p + _PASS_PARAMS.size + _SALT
     if len(blob) < head + _NONCE + 16:
-        raise KeyError_("私钥文件已损坏（内容不完整）。请重新生成密钥并重新登记")
+        raise KeyUnavailable("私钥文件已损坏（内容不完整）。请重新生成密钥并重新登记")
     memory_kib, iterations, lanes = _PASS_PARAMS.unpack(blob[p:p + _PASS_PARAMS.size])
     # bounds: a damaged header must not ask for terabytes of memory or hours of work
     if not (8 * lanes <= memory_kib <= 4 * 1024 * 1024 and 1 <= iterations <= 64 and 1 <= lanes <= 64):
-        raise KeyError_("私钥文件已损坏（保护参数不对）。请重新生成密钥并重新登记")
+        raise KeyUnavailable("私钥文件已损坏（保护参数不对）。请重新生成密钥并重新登记")
     salt = blob[p + _PASS_PARAMS.size:head]
     key = _derive(passphrase, salt, memory_kib, iterations, lanes)
     try:
@@ -312,13 +314,13 @@ def legacy_unwrap(blob: bytes, folder: Path) -> bytes:
     try:
         kek = path.read_bytes()
     except FileNotFoundError as e:
-        raise KeyError_(f"找不到密钥保护文件 {path}：数据文件夹可能不完整。请重新生成密钥并重新登记") from e
+        raise KeyUnavailable(f"找不到密钥保护文件 {path}：数据文件夹可能不完整。请重新生成密钥并重新登记") from e
     except OSError as e:
-        raise KeyError_(f"无法读取密钥保护文件 {path}：{e.strerror or e}") from e
+        raise KeyUnavailable(f"无法读取密钥保护文件 {path}：{e.strerror or e}") from e
     if len(kek) != 32:
-        raise KeyError_(f"密钥保护文件 {path} 已损坏。请重新生成密钥并重新登记")
+        raise KeyUnavailable(f"密钥保护文件 {path} 已损坏。请重新生成密钥并重新登记")
     rest = blob[len(KEK_MAGIC):]
     try:
         return AESGCM(kek).decrypt(rest[:_NONCE], rest[_NONCE:], KEK_MAGIC)
     except (InvalidTag, ValueError) as e:
-        raise KeyError_("私钥文件与密钥保护文件不匹配，可能已损坏。请重新生成密钥并重新登记") from e
+        raise KeyUnavailable("私钥文件与密钥保护文件不匹配，可能已损坏。请重新生成密钥并重新登记") from e

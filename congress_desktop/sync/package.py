@@ -51,6 +51,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from congress_desktop.core.errors import CongressError
+from congress_desktop.core.files import canonical_json_bytes
 from congress_desktop.sync.keys import KeyPair, PublicKeys
 
 FORMAT = 2
@@ -107,6 +108,10 @@ class SyncError(CongressError):
         self.kind = kind
 
 
+def _dir(spool_dir: Path | None) -> str | None:
+    return str(spool_dir) if spool_dir is not None else None
+
+
 def utc_text(t: dt.datetime | None = None) -> str:
     return (t or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(tzinfo=None).isoformat(timespec="seconds")
 
@@ -129,7 +134,7 @@ def unb64(text: Any, size: int | None = None) -> bytes:
 
 
 def canonical(doc: dict) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return canonical_json_bytes(doc)
 
 
 # ------------------------------------------------------------------ signed JSON documents
@@ -219,7 +224,7 @@ class Header:
         return d
 
     def to_bytes(self) -> bytes:
-        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        return canonical_json_bytes(self.as_dict())
 
     @property
     def file_name(self) -> str:
@@ -253,7 +258,7 @@ def _header_from(raw: bytes) -> Header:
     for key, typ in fields.items():
         if not isinstance(doc[key], typ) or isinstance(doc[key], bool):
             raise SyncError(CORRUPT, "corrupt")
-    if fmt >= 2:
+    if isinstance(fmt, int) and fmt >= 2:
         before = doc["epochs_before"]
         if (not UUID_RE.match(doc["epoch"]) or len(before) > MAX_ANCESTORS
                 or not all(isinstance(e, str) and UUID_RE.match(e) for e in before)
@@ -378,7 +383,7 @@ def open_body(path: Path, header: Header, me: KeyPair, spool_dir: Path | None = 
                    me.public.box)
     raw = header.to_bytes()
     prefix = MAGIC + struct.pack(">I", len(raw)) + raw
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=spool_dir)
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=_dir(spool_dir))
     try:
         with open(path, "rb") as f:
             f.seek(len(prefix) + header.body_size)
@@ -447,7 +452,7 @@ class BodyWriter:
 
     def __init__(self, header: Header, spool_dir: Path | None = None):
         self.header = header
-        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=spool_dir)
+        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=_dir(spool_dir))
         self.zip = zipfile.ZipFile(self.file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         self.tables: list[TableData] = []
         self.attachments: dict[str, int] = {}

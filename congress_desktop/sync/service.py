@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
+from typing import cast
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -143,9 +144,9 @@ def list_kept(ctx: Context) -> list[KeptRow]:
         for r in s.scalars(select(SyncKeptThere).order_by(SyncKeptThere.peer_code, SyncKeptThere.table_name,
                                                            SyncKeptThere.label)):
             out.append(KeptRow(r.peer_code, office.code, r.table_name, r.record_id, r.version, r.why, r.label))
-        for r in s.scalars(select(SyncKeptHere).order_by(SyncKeptHere.sender, SyncKeptHere.table_name,
+        for h in s.scalars(select(SyncKeptHere).order_by(SyncKeptHere.sender, SyncKeptHere.table_name,
                                                           SyncKeptHere.label)):
-            out.append(KeptRow(office.code, r.sender, r.table_name, r.record_id, r.version, r.why, r.label))
+            out.append(KeptRow(office.code, h.sender, h.table_name, h.record_id, h.version, h.why, h.label))
     return out
 
 
@@ -154,7 +155,7 @@ def _records_by_owner(s: Session) -> dict[str, int]:
     for t in engine.synced_tables():
         for owner, n in s.execute(text(f'SELECT owner_code, count(*) FROM "{t.name}" WHERE deleted = 0 '
                                        "GROUP BY owner_code")):
-            out[owner] = out.get(owner, 0) + n
+            out[str(owner)] = out.get(str(owner), 0) + int(cast(int, n))
     return out
 
 

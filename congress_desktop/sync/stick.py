@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from congress_desktop.core.errors import CongressError
+from congress_desktop.core.files import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class Drive:
         return f"{self.label}  {self.path}{size}" if self.label else f"{self.path}{size}"
 
 
-def human_size(n: int) -> str:
+def human_size(n: float) -> str:
     if n < 0:
         return "未知"
     for unit in ("B", "KB", "MB", "GB"):
@@ -165,21 +166,6 @@ def _write_chunk(f: IO[bytes], data: bytes) -> None:
     f.write(data)
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return  # Windows flushes the directory entry with the file; opening a folder is not allowed
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -235,7 +221,7 @@ def write_file(folder: Path, name: str, produce: Callable[[IO[bytes]], None], *,
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, final)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     except OSError as e:
         _remove_quietly(tmp)
         raise stick_error(e, folder, need=need) from e

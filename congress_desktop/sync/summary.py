@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -105,8 +106,12 @@ def _check_date(value: str, label: str) -> str:
 Counts = dict[str, int]
 
 
+def _n(v: Any) -> int:
+    return int(v or 0)
+
+
 def _count_by_owner(s: Session, sql: str, **params: object) -> Counts:
-    return {str(owner): int(n or 0) for owner, n in s.execute(text(sql), params)}
+    return {str(owner): _n(n) for owner, n in s.execute(text(sql), params)}
 
 
 @dataclass
@@ -136,8 +141,8 @@ def _grid_figures(s: Session, f: _Figures, p: dict[str, str]) -> None:
 def _visit_figures(s: Session, f: _Figures, p: dict[str, str]) -> None:
     rows = s.execute(text("SELECT owner_code, count(*), coalesce(sum(visitor_count), 0) FROM visit "
                           "WHERE deleted = 0 AND visit_date BETWEEN :a AND :b GROUP BY owner_code"), p).all()
-    f.visits = {str(o): int(n) for o, n, _ in rows}
-    f.visitors = {str(o): int(v) for o, _, v in rows}
+    f.visits = {str(o): _n(n) for o, n, _ in rows}
+    f.visitors = {str(o): _n(v) for o, _, v in rows}
 
 
 def _opinion_figures(s: Session, f: _Figures, p: dict[str, str]) -> None:
@@ -159,7 +164,7 @@ def _vote_figures(s: Session, f: _Figures, p: dict[str, str]) -> None:
             "SELECT owner_code, kind, count(*) FROM vote_session WHERE deleted = 0 AND date BETWEEN :a AND :b "
             "GROUP BY owner_code, kind"), p):
         target = vote_sessions if kind == "project_vote" else rating_sessions
-        target[str(owner)] = target.get(str(owner), 0) + int(n)
+        target[str(owner)] = target.get(str(owner), 0) + _n(n)
     for owner, result in s.execute(text(
             "SELECT r.owner_code, r.result FROM vote_round r JOIN vote_session v ON v.id = r.session_id "
             "WHERE r.deleted = 0 AND v.deleted = 0 AND v.kind = 'project_vote' AND r.state = 'announced' "

@@ -61,7 +61,7 @@ def new_key_passphrase_need() -> str | None:
 
 
 def unlock_own_key(ctx: Context, passphrase: str | None = None) -> KeyInfo:
-    """Unwrap this office's private key now and keep it for the run (wrong passphrase: KeyError_)."""
+    """Unwrap this office's private key now and keep it for the run (wrong passphrase: KeyUnavailable)."""
     _pair, info = common.my_pair(ctx, passphrase=passphrase)
     return info
 

@@ -67,7 +67,7 @@ def test_dpapi_refuses_to_wrap_off_windows_so_the_caller_falls_back():
         pytest.skip("on Windows DPAPI is there")
     with pytest.raises(keystore.Unavailable):
         keystore.dpapi_wrap(b"k" * 64)
-    with pytest.raises(keystore.KeyError_, match="只能在生成它的那台 Windows 电脑上使用"):
+    with pytest.raises(keystore.KeyUnavailable, match="只能在生成它的那台 Windows 电脑上使用"):
         keystore.dpapi_unwrap(DPAPI_MAGIC + b"\x01\x02")
 
 
@@ -129,9 +129,9 @@ def test_passphrase_wrap_round_trips_and_a_wrong_one_is_refused():
 def test_a_damaged_passphrase_header_is_refused_before_any_work():
     blob = bytearray(keystore.passphrase_wrap(os.urandom(64), "足够长的口令啊"))
     blob[len(PASS_MAGIC):len(PASS_MAGIC) + 4] = struct.pack(">I", 2**31)  # 2 TiB of memory asked for
-    with pytest.raises(keystore.KeyError_, match="保护参数不对"):
+    with pytest.raises(keystore.KeyUnavailable, match="保护参数不对"):
         keystore.passphrase_unwrap(bytes(blob), "足够长的口令啊")
-    with pytest.raises(keystore.KeyError_, match="不完整"):
+    with pytest.raises(keystore.KeyUnavailable, match="不完整"):
         keystore.passphrase_unwrap(PASS_MAGIC + b"\x00" * 10, "足够长的口令啊")
     good = keystore.passphrase_wrap(os.urandom(64), "足够长的口令啊")
     tampered = good[:-1] + bytes([good[-1] ^ 1])
@@ -140,5 +140,5 @@ def test_a_damaged_passphrase_header_is_refused_before_any_work():
 
 
 def test_a_short_keyring_file_is_refused_without_asking_the_keyring():
-    with pytest.raises(keystore.KeyError_, match="不完整"):
+    with pytest.raises(keystore.KeyUnavailable, match="不完整"):
         keystore.keyring_unwrap(SECRET_MAGIC + b"\x00" * 20)
