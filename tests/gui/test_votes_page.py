@@ -15,8 +15,9 @@ from congress_desktop.votes import service as svc
 from tests.pdfcheck import page_count
 from tests.votehelp import new_project_vote
 from ui.main_window import MainWindow
-from ui.pages import vote_entry
 from ui.pages import votes as votes_page
+from ui.pages.votes import entry as vote_entry
+from ui.pages.votes import review as vote_review
 
 
 class Modals:
@@ -213,10 +214,10 @@ def test_double_entry_clerks_do_not_see_each_other_and_differences_are_settled(w
     assert "还有 1 张未核定" in diffs.summary.text()
     assert "尚未核定" in count.problems.text()
 
-    def settle(dlg: vote_entry.SettleDialog) -> None:
+    def settle(dlg: vote_review.SettleDialog) -> None:
         dlg.accept_with(use="a", by="周核对", reason="对照原票，第 8 项反对、第 9 项赞成")
 
-    modals.handlers[vote_entry.SettleDialog] = settle
+    modals.handlers[vote_review.SettleDialog] = settle
     diffs.table.selectRow(0)
     diffs.settle_selected()
     assert diffs.table.item(0, 5).text() == "周核对"
