@@ -1,18 +1,26 @@
-"""What the tabs of the 票决 page share: the readable marks, the item_cell and table makers, the fills."""
+"""What the tabs of the 票决 page share: the readable marks, the cell and table makers, the record dialog, the fills."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QHeaderView,
+    QLabel,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from congress_desktop.votes import tally as dv
-from ui import widgets
+from ui import tasks, widgets
+from ui.forms import FormDialog
 
 SHORT = {"for": "赞", "against": "反", "abstain": "弃", "blank": "空", "invalid": "×",
          "satisfied": "满", "basic": "基", "unsatisfied": "不"}
@@ -64,3 +72,35 @@ def error_label() -> widgets.FieldError:
     return widgets.FieldError()
 
 
+
+
+class RecordDialog(FormDialog):
+    """A dialog that records one decision on the database worker (``FormDialog.run_save``): ``save_fn``
+    gets what :meth:`values` read on the GUI thread; ``saved`` is what it returned."""
+
+    def __init__(self, title: str, save_fn: Callable[[Any], Any], parent: QWidget | None = None):
+        super().__init__(title, parent)
+        self.save_fn = save_fn
+
+    def values(self) -> Any:
+        raise NotImplementedError
+
+    def finish(self, ok_text: str, *top: QWidget, note: str = "") -> None:
+        """Lay out the general error, the rows and the buttons (call at the end of ``__init__``)."""
+        buttons, _ = widgets.ok_cancel_buttons(self, ok_text, self.save)
+        lay = QVBoxLayout(self)
+        for w in top:
+            lay.addWidget(w)
+        lay.addWidget(self.general_error)
+        lay.addLayout(self.form)
+        if note:
+            lay.addWidget(QLabel(note))
+        lay.addWidget(buttons)
+
+    def save(self) -> tasks.TaskHandle:
+        raw = self.values()
+        return self.run_save(lambda: self.save_fn(raw))
+
+    def save_and_wait(self) -> bool:
+        """For tests (``accept_with``): save and wait for the worker; True when it was saved."""
+        return self.save().wait() and self.result() == QDialog.DialogCode.Accepted

@@ -1,7 +1,9 @@
-"""结果 tab of the 票决 page: count, announce and lock, re-vote, printouts, exports, the log."""
+"""结果 tab of the 票决 page: count, announce and lock, re-vote, printouts, exports, the log. Each
+action is one worker call that returns the session and the round as they then stand."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -22,22 +24,37 @@ from PySide6.QtWidgets import (
 from congress_desktop.core.context import Context
 from congress_desktop.core.errors import CongressError
 from congress_desktop.votes import casefile as vote_casefile
+from congress_desktop.votes import rules
 from congress_desktop.votes import service as vote_service
 from congress_desktop.votes import tally as dv
+from congress_desktop.votes.rows import LogEntry, RoundView, SessionRow, VerifyResult
 from ui import errors as ui_errors
-from ui import widgets
+from ui import tasks, widgets
 from ui.files import ask_save_file, info
+from ui.operations import db_op
 from ui.pages.votes.common import JSON_FILTER, VOID_INK, WARN_FILL, XLSX_FILTER, item_cell, make_table
 from ui.pages.votes.printing import run_print
 
-# ------------------------------------------------------------------ result
+SessionLog = tuple[VerifyResult, list[LogEntry]]
+
+
+def read_log(ctx: Context, session_id: str) -> SessionLog:
+    """The log check and the entries (runs on the worker)."""
+    return vote_service.verify_session(ctx, session_id), vote_service.log_entries(ctx, session_id)
+
+
+def with_session(ctx: Context, session_id: str, view: RoundView) -> tuple[SessionRow, RoundView]:
+    """The session as it stands after a change to one of its rounds (runs on the worker)."""
+    return vote_service.get_session(ctx, session_id), view
 
 
 class LogDialog(QDialog):
-    def __init__(self, ctx: Context, session: vote_service.SessionRow, parent: QWidget | None = None):
+    """The log of a session and its check, as ``read_log`` read them on the worker."""
+
+    def __init__(self, session: SessionRow, log: SessionLog, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(f"计票日志：{session.title}")
-        res = vote_service.verify_session(ctx, session.id)
+        res, entries = log
         head = QLabel(("核验通过：" if res.ok else "核验未通过：")
                       + (f"共 {res.entries} 条，哈希链完整，选票记录与日志一致，结果可复算。" if res.ok
                          else "；".join(res.problems)))
@@ -46,7 +63,6 @@ class LogDialog(QDialog):
         head.setStyleSheet("color: #1e7d32;" if res.ok else f"color: {VOID_INK}; font-weight: bold;")
         self.ok = res.ok
         table = make_table(["序号", "时间（UTC）", "用户", "操作", "内容", "哈希"])
-        entries = vote_service.log_entries(ctx, session.id)
         table.setRowCount(len(entries))
         for r, e in enumerate(entries):
             detail = "；".join(f"{k}={v}" for k, v in e.detail.items() if k not in ("record", "replaces"))
@@ -63,14 +79,14 @@ class LogDialog(QDialog):
 
 
 class ResultTab(QWidget):
-    changed = Signal()
+    changed = Signal(object)  # the SessionRow after a change made here
 
     def __init__(self, ctx: Context, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.session: vote_service.SessionRow | None = None
-        self.view: vote_service.RoundView | None = None
-        self.last_task = None
+        self.session: SessionRow | None = None
+        self.view: RoundView | None = None
+        self.last_task: tasks.TaskHandle | None = None
         self.last_output: Path | None = None
         self.round_box = QComboBox()
         self.round_box.currentIndexChanged.connect(lambda _i: self._show_round())
@@ -122,17 +138,22 @@ class ResultTab(QWidget):
         lay.addLayout(actions)
         lay.addLayout(outputs)
 
-    def set_session(self, session: vote_service.SessionRow | None) -> None:
+    def set_session(self, session: SessionRow | None, view: RoundView | None = None) -> None:
+        """Show the session's last round (or ``view``'s round, already read, when given)."""
         self.session = session
         self.round_box.blockSignals(True)
         self.round_box.clear()
         if session is not None:
             for r in session.rounds:
                 self.round_box.addItem(r.label, r.id)
-            self.round_box.setCurrentIndex(self.round_box.count() - 1)
+            i = self.round_box.findData(view.round.id) if view is not None else -1
+            self.round_box.setCurrentIndex(i if i >= 0 else self.round_box.count() - 1)
             self.chair.setText(session.chair)
         self.round_box.blockSignals(False)
-        self._show_round()
+        if view is not None and session is not None and self.current_round_id() == view.round.id:
+            self.show_view(view)
+        else:
+            self._show_round()
 
     def current_round_id(self) -> str | None:
         return self.round_box.currentData()
@@ -149,13 +170,20 @@ class ResultTab(QWidget):
                 b.setEnabled(False)
             self.buttons["log"].setEnabled(self.session is not None)
             return
-        self.view = v = vote_service.round_view(self.ctx, rid)
+        self.summary.setText("正在加载…")
+        ctx = self.ctx
+        self.last_task = db_op(self, lambda: vote_service.round_view(ctx, rid), self.show_view, title="正在读取结果")
+
+    def show_view(self, v: RoundView) -> None:
+        if self.session is None or v.round.id != self.current_round_id():
+            return  # read for a round no longer shown
+        self.view = v
         r = v.round
         self.state.setText(r.state_label + (f"（{r.announced_at} 由 {r.announced_by} 公布）" if r.locked else ""))
         res = v.result
         is_last = self.session.rounds and self.session.rounds[-1].id == r.id
         self.buttons["compute"].setEnabled(not r.locked)
-        self.buttons["announce"].setEnabled(r.state == "computed")
+        self.buttons["announce"].setEnabled(rules.can_announce(r.state))
         self.buttons["revote"].setEnabled(bool(is_last and r.locked and res is not None
                                                and (not res.round_valid or res.revote_seats)))
         for key in ("result", "tally", "xlsx"):
@@ -211,49 +239,46 @@ class ResultTab(QWidget):
                     box.setBackground(WARN_FILL)
                 self.table.setItem(r, col, box)
 
+    def _act(self, work: Callable[[], tuple[SessionRow, RoundView]], title: str, status: str = "") -> None:
+        """One worker call that changes the round and reads the session and the round again."""
+
+        def done(result: tuple[SessionRow, RoundView]) -> None:
+            session, view = result
+            if status:
+                widgets.show_status(self, status.format(label=view.round.label))
+            self.set_session(session, view)
+            self.changed.emit(session)
+
+        self.last_task = db_op(self, work, done, title=title)
+
     def compute(self) -> None:
-        rid = self.current_round_id()
-        if rid is None:
+        rid, session = self.current_round_id(), self.session
+        if rid is None or session is None:
             return
-        try:
-            vote_service.compute_round(self.ctx, rid)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        self._reload_keep(rid)
-        self.changed.emit()
+        ctx, sid = self.ctx, session.id
+        self._act(lambda: with_session(ctx, sid, vote_service.compute_round(ctx, rid)),
+                  "正在计票")
 
     def announce(self) -> None:
-        rid = self.current_round_id()
-        if rid is None or not widgets.ask_yes_no(
+        rid, session = self.current_round_id(), self.session
+        if rid is None or session is None or not widgets.ask_yes_no(
                 self, "公布结果", "公布后本轮结果即锁定，不能再修改任何选票；如需更正，只能另行投票。确定公布？"):
             return
-        try:
-            vote_service.announce_round(self.ctx, rid, self.chair.text())
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        self._reload_keep(rid)
-        self.changed.emit()
+        ctx, sid, by = self.ctx, session.id, self.chair.text()
+        self._act(lambda: with_session(ctx, sid, vote_service.announce_round(ctx, rid, by)),
+                  "正在公布")
 
     def revote(self) -> None:
-        rid = self.current_round_id()
-        if rid is None:
+        rid, session = self.current_round_id(), self.session
+        if rid is None or session is None:
             return
-        try:
-            r = vote_service.start_revote(self.ctx, rid)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        widgets.show_status(self, f"已开始{r.label}：请打印本轮选票并录入")
-        self._reload_keep(r.id)
-        self.changed.emit()
+        ctx, sid = self.ctx, session.id
 
-    def _reload_keep(self, round_id: str) -> None:
-        self.set_session(vote_service.get_session(self.ctx, self.session.id))
-        i = self.round_box.findData(round_id)
-        if i >= 0:
-            self.round_box.setCurrentIndex(i)
+        def work() -> tuple[SessionRow, RoundView]:
+            r = vote_service.start_revote(ctx, rid)
+            return with_session(ctx, sid, vote_service.round_view(ctx, r.id))
+
+        self._act(work, "正在开始下一轮", "已开始{label}：请打印本轮选票并录入")
 
     def print_doc(self, doc: str) -> None:
         if self.session is None or self.view is None:
@@ -268,14 +293,18 @@ class ResultTab(QWidget):
                              XLSX_FILTER)
         if not path:
             return
-        try:
-            vote_casefile.export_results(self.ctx, self.session.id, path)
-        except (CongressError, PermissionError) as e:
-            ui_errors.show_error(self, e if isinstance(e, CongressError) else CongressError(
+        ctx, sid = self.ctx, self.session.id
+
+        def done(_r: object) -> None:
+            self.last_output = Path(path)
+            widgets.show_status(self, f"已导出到 {path}")
+
+        def failed(e: BaseException) -> None:
+            ui_errors.show_error(self, e if not isinstance(e, PermissionError) else CongressError(
                 f"无法写入 {Path(path).name}：文件可能正在 Excel/WPS 中打开，请关闭后再试"))
-            return
-        self.last_output = Path(path)
-        widgets.show_status(self, f"已导出到 {path}")
+
+        self.last_task = db_op(self, lambda: vote_casefile.export_results(ctx, sid, path), done,
+                               title="正在导出", on_error=failed)
 
     def export_case(self) -> None:
         if self.session is None or self.view is None:
@@ -284,17 +313,21 @@ class ResultTab(QWidget):
                              f"案卷-{self.session.number}-第{self.view.round.number}轮.json", JSON_FILTER)
         if not path:
             return
-        try:
-            vote_casefile.export_case(self.ctx, self.session.id, path, self.view.round.number)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        self.last_output = Path(path)
-        info(self, "已导出案卷", f"案卷文件已保存到：\n{path}\n\n任何人都可以用命令\n"
-                              f"congress-desktop votes tally \"{Path(path).name}\"\n独立复算本轮结果。")
+        ctx, sid, number = self.ctx, self.session.id, self.view.round.number
+
+        def done(_r: object) -> None:
+            self.last_output = Path(path)
+            info(self, "已导出案卷", f"案卷文件已保存到：\n{path}\n\n任何人都可以用命令\n"
+                                  f"congress-desktop votes tally \"{Path(path).name}\"\n独立复算本轮结果。")
+
+        self.last_task = db_op(self, lambda: vote_casefile.export_case(ctx, sid, path, number), done,
+                               title="正在导出案卷")
 
     def show_log(self) -> None:
-        if self.session is not None:
-            widgets.exec_modal(LogDialog(self.ctx, self.session, self))
-
-
+        session = self.session
+        if session is None:
+            return
+        ctx = self.ctx
+        self.last_task = db_op(self, lambda: read_log(ctx, session.id),
+                               lambda log: widgets.exec_modal(LogDialog(session, log, self)),
+                               title="正在核验计票日志")

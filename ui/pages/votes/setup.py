@@ -1,4 +1,5 @@
-"""会议与点名 tab of the 票决 page: the settings (editable until voting starts), the roll call, 开始投票."""
+"""会议与点名 tab of the 票决 page: the settings (editable until voting starts), the roll call, 开始投票.
+Every read and change runs on the database worker and returns the session (and the roll) as it then stands."""
 
 from __future__ import annotations
 
@@ -26,14 +27,28 @@ from PySide6.QtWidgets import (
 )
 
 from congress_desktop.core.context import Context
-from congress_desktop.core.errors import CongressError, FieldErrors
 from congress_desktop.votes import service as vote_service
 from congress_desktop.votes import tally as dv
+from congress_desktop.votes.rows import AttendanceRow, ProjectRow, SessionRow
 from ui import errors as ui_errors
-from ui import widgets
-from ui.pages.votes.common import VOID_FILL, VOID_INK, WARN_FILL, error_label, item_cell
+from ui import tasks, widgets
+from ui.forms import ErrorMap, field_box
+from ui.operations import db_op
+from ui.pages.votes.common import VOID_FILL, VOID_INK, WARN_FILL, item_cell
 
 ATTENDANCE_KEYS = {Qt.Key.Key_1: "出席", Qt.Key.Key_2: "请假", Qt.Key.Key_3: "缺席"}
+Roll = tuple[SessionRow, list[AttendanceRow]]
+
+
+def offered_projects(ctx: Context, kind: str) -> list[ProjectRow]:
+    """What a new session offers as its items (runs on the worker): 正式候选 for a 票决, 完成/实施中 for a 测评."""
+    states = ["正式候选"] if kind == dv.PROJECT_VOTE else ["完成", "实施中"]
+    return vote_service.list_projects(ctx, states=states)
+
+
+def with_roll(ctx: Context, session: SessionRow) -> Roll:
+    """The session and its roll call (runs on the worker)."""
+    return session, vote_service.attendance(ctx, session.id)
 
 
 # ------------------------------------------------------------------ session settings
@@ -51,9 +66,8 @@ class _AddLine(QLineEdit):
 class SessionForm(QWidget):
     """Meeting, date, N, the items on the ballot (in order), the rules with their defaults, officers."""
 
-    def __init__(self, ctx: Context, kind: str, parent: QWidget | None = None):
+    def __init__(self, kind: str, parent: QWidget | None = None):
         super().__init__(parent)
-        self.ctx = ctx
         self.kind = kind
         self.title = QLineEdit()
         self.title.setPlaceholderText("如：六里坪镇第十九届人民代表大会第五次会议")
@@ -83,7 +97,8 @@ class SessionForm(QWidget):
         self.scrutineers.setPlaceholderText("多人用顿号隔开")
         self.tellers = QLineEdit()
         self.tellers.setPlaceholderText("多人用顿号隔开")
-        self.errors = {k: error_label() for k in ("title", "date", "seats", "items", "rules")}
+        self.error_map = ErrorMap()
+        self.errors = {k: self.error_map.add(k) for k in ("title", "date", "seats", "items", "rules")}
 
         up = QPushButton("上移")
         up.clicked.connect(lambda: self._move(-1))
@@ -105,6 +120,7 @@ class SessionForm(QWidget):
         ib.addWidget(self.errors["items"])
 
         form = QFormLayout(self)
+        form.addRow(self.error_map.general)
         form.addRow("会议名称", self._with_error(self.title, "title"))
         form.addRow("日期", self._with_error(self.date, "date"))
         if kind == dv.PROJECT_VOTE:
@@ -120,36 +136,34 @@ class SessionForm(QWidget):
         form.addRow("总监票人", self.chief)
         form.addRow("监票人", self.scrutineers)
         form.addRow("计票人", self.tellers)
-        self.fill_projects()
 
     def _with_error(self, w: QWidget, key: str) -> QWidget:
-        box = QWidget()
-        b = QVBoxLayout(box)
-        b.setContentsMargins(0, 0, 0, 0)
-        b.setSpacing(1)
-        b.addWidget(w)
-        b.addWidget(self.errors[key])
-        return box
+        self.error_map.focus[key] = w
+        return field_box(w, self.errors[key])
 
-    def fill_projects(self) -> None:
-        """Candidates of the newest year checked (票决), or finished projects offered (测评)."""
-        self.items.clear()
+    def fill_projects(self, rows: list[ProjectRow]) -> None:
+        """Candidates of the newest year checked (票决), or finished projects offered (测评), read by the
+        caller from ``offered_projects``; put before the items typed meanwhile."""
         if self.kind == dv.PROJECT_VOTE:
-            rows = vote_service.list_projects(self.ctx, states=["正式候选"])
             newest = max((p.year for p in rows), default=0)
-            rows = sorted(rows, key=lambda p: (-p.year, p.ballot_order))
-            for p in rows:
-                self._add_item(f"{p.name}（{p.year}）", {"project_id": p.id}, p.year == newest)
+            offered = [(f"{p.name}（{p.year}）", p, p.year == newest)
+                       for p in sorted(rows, key=lambda p: (-p.year, p.ballot_order))]
         else:
-            for p in vote_service.list_projects(self.ctx, states=["完成", "实施中"]):
-                self._add_item(f"{p.name}（{p.year}，{p.state}）", {"project_id": p.id}, False)
+            offered = [(f"{p.name}（{p.year}，{p.state}）", p, False) for p in rows]
+        for n, (text, p, checked) in enumerate(offered):
+            self.items.insertItem(n, self._item(text, {"project_id": p.id}, checked))
 
     def _add_item(self, text: str, data: dict, checked: bool) -> QListWidgetItem:
+        it = self._item(text, data, checked)
+        self.items.addItem(it)
+        return it
+
+    @staticmethod
+    def _item(text: str, data: dict, checked: bool) -> QListWidgetItem:
         it = QListWidgetItem(text)
         it.setData(Qt.ItemDataRole.UserRole, data)
         it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         it.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-        self.items.addItem(it)
         return it
 
     def add_typed(self) -> None:
@@ -191,7 +205,7 @@ class SessionForm(QWidget):
                 "rules": rules, "chair": self.chair.text(), "chief_scrutineer": self.chief.text(),
                 "scrutineers": self.scrutineers.text(), "tellers": self.tellers.text()}
 
-    def load(self, s: vote_service.SessionRow) -> None:
+    def load(self, s: SessionRow) -> None:
         self.title.setText(s.title)
         self.date.setText(s.date)
         self.seats.setValue(max(1, s.seats))
@@ -213,22 +227,24 @@ class SessionForm(QWidget):
                   self.unsatisfied_above, *self.rule_boxes.values()):
             w.setEnabled(not locked)
 
-    def show_errors(self, e: FieldErrors) -> None:
-        for key, msg in e.errors.items():
-            (self.errors.get(key) or self.errors["title"]).set_error(msg)
+    def show_errors(self, e: BaseException) -> bool:
+        """A core error under its field (ErrorMap); False when it is not one."""
+        return self.error_map.show_exception(e)
 
     def clear_errors(self) -> None:
-        for e in self.errors.values():
-            e.set_error("")
+        self.error_map.clear()
 
 
 class NewSessionDialog(QDialog):
+    """新建票决/测评: the projects offered are read on the worker; 建立 saves there (``save_task``)."""
+
     def __init__(self, ctx: Context, kind: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.created: vote_service.SessionRow | None = None
+        self.created: SessionRow | None = None
+        self.save_task: tasks.TaskHandle | None = None
         self.setWindowTitle("新建" + ("民生实事项目票决" if kind == dv.PROJECT_VOTE else "满意度测评"))
-        self.form = SessionForm(ctx, kind)
+        self.form = SessionForm(kind)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
@@ -242,19 +258,28 @@ class NewSessionDialog(QDialog):
         lay.addWidget(note)
         lay.addWidget(buttons)
         self.resize(680, 720)
+        self.load_task = db_op(self, lambda: offered_projects(ctx, kind), self.form.fill_projects,
+                               title="正在读取候选项目")
 
-    def save(self) -> bool:
+    def save(self) -> tasks.TaskHandle:
         self.form.clear_errors()
-        try:
-            self.created = vote_service.create_session(self.ctx, self.form.raw())
-        except FieldErrors as e:
-            self.form.show_errors(e)
-            return False
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return False
-        self.accept()
-        return True
+        ctx, raw = self.ctx, self.form.raw()
+
+        def done(created: SessionRow) -> None:
+            self.created = created
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            if not self.form.show_errors(exc):
+                ui_errors.show_error(self, exc)
+
+        self.save_task = db_op(self, lambda: vote_service.create_session(ctx, raw), done, title="正在建立",
+                               on_error=failed)
+        return self.save_task
+
+    def save_and_wait(self) -> bool:
+        """For tests: 建立 and wait for the worker; True when it was created."""
+        return self.save().wait() and self.created is not None
 
 
 class AttendanceTable(QTableWidget):
@@ -270,9 +295,9 @@ class AttendanceTable(QTableWidget):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.horizontalHeader().setStretchLastSection(True)
-        self.rows: list[vote_service.AttendanceRow] = []
+        self.rows: list[AttendanceRow] = []
 
-    def set_rows(self, rows: list[vote_service.AttendanceRow]) -> None:
+    def set_rows(self, rows: list[AttendanceRow]) -> None:
         self.rows = rows
         self.setRowCount(len(rows))
         for r, a in enumerate(rows):
@@ -298,18 +323,38 @@ class AttendanceTable(QTableWidget):
 class SetupTab(QWidget):
     """会议与点名: the settings (editable until voting starts), the roll call and 开始投票."""
 
-    changed = Signal()
+    changed = Signal(object)  # the SessionRow after a change made here
 
     def __init__(self, ctx: Context, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.session: vote_service.SessionRow | None = None
+        self.session: SessionRow | None = None
         self.form: SessionForm | None = None
+        self.last_task: tasks.TaskHandle | None = None
         self.form_holder = QVBoxLayout()
         self.save_button = QPushButton("保存设置")
         self.save_button.clicked.connect(self.save)
         self.refresh_roster_button = QPushButton("重新读取代表名单")
         self.refresh_roster_button.clicked.connect(self.refresh_roster)
+        self.table = AttendanceTable()
+        self.table.marked.connect(self.mark)
+        self.counts = QLabel()
+        self.counts.setObjectName("attendanceCounts")
+        self.counts.setWordWrap(True)
+        self.quorum = QLabel()
+        self.quorum.setObjectName("quorumLabel")
+        self.quorum.setWordWrap(True)
+        self.mode = QComboBox()
+        for key, label in vote_service.MODES.items():
+            self.mode.addItem(label, key)
+        self.open_button = QPushButton("开始投票")
+        self.open_button.setObjectName("openVoteButton")
+        self.open_button.clicked.connect(self.open_vote)
+        lay = QHBoxLayout(self)
+        lay.addWidget(self._left(), 3)
+        lay.addWidget(self._right(), 2)
+
+    def _left(self) -> QWidget:
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -323,26 +368,14 @@ class SetupTab(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
+        return scroll
 
-        self.table = AttendanceTable()
-        self.table.marked.connect(self.mark)
-        self.counts = QLabel()
-        self.counts.setObjectName("attendanceCounts")
-        self.counts.setWordWrap(True)
-        self.quorum = QLabel()
-        self.quorum.setObjectName("quorumLabel")
-        self.quorum.setWordWrap(True)
+    def _right(self) -> QWidget:
         mark_row = QHBoxLayout()
         for status in vote_service.ROLL_CALL:
             b = QPushButton(f"{status}（{list(ATTENDANCE_KEYS.values()).index(status) + 1}）")
             b.clicked.connect(lambda _c=False, s=status: self.mark(self.table.selected_ids(), s))
             mark_row.addWidget(b)
-        self.mode = QComboBox()
-        for key, label in vote_service.MODES.items():
-            self.mode.addItem(label, key)
-        self.open_button = QPushButton("开始投票")
-        self.open_button.setObjectName("openVoteButton")
-        self.open_button.clicked.connect(self.open_vote)
         open_row = QHBoxLayout()
         open_row.addWidget(QLabel("录入方式"))
         open_row.addWidget(self.mode, 1)
@@ -354,12 +387,18 @@ class SetupTab(QWidget):
         rl.addWidget(self.counts)
         rl.addWidget(self.quorum)
         rl.addLayout(open_row)
+        return right
 
-        lay = QHBoxLayout(self)
-        lay.addWidget(scroll, 3)
-        lay.addWidget(right, 2)
+    def set_session(self, session: SessionRow | None) -> None:
+        """Show the session's settings at once and its roll call when the worker has read it."""
+        self._show_form(session)
+        if session is not None:
+            self.counts.setText("正在加载…")
+            ctx = self.ctx
+            self.last_task = db_op(self, lambda: with_roll(ctx, session), self._show_roll,
+                                   title="正在读取点名")
 
-    def set_session(self, session: vote_service.SessionRow | None) -> None:
+    def _show_form(self, session: SessionRow | None) -> None:
         self.session = session
         if self.form is not None:
             self.form.setParent(None)
@@ -372,80 +411,84 @@ class SetupTab(QWidget):
             self.open_button.setEnabled(False)
             self.save_button.setEnabled(False)
             return
-        self.form = SessionForm(self.ctx, session.kind)
+        self.form = SessionForm(session.kind)
         self.form.load(session)
         self.form.lock_voting_fields(session.opened)
         self.form_holder.addWidget(self.form)
         self.save_button.setEnabled(True)
         self.refresh_roster_button.setEnabled(not session.opened)
-        self.table.set_rows(vote_service.attendance(self.ctx, session.id))
+
+    def _show_roll(self, roll: Roll) -> None:
+        self.session, rows = roll
+        self.table.set_rows(rows)
         self._show_counts()
 
     def _show_counts(self) -> None:
         s = self.session
+        if s is None:
+            return
         self.counts.setText(f"全体代表 {s.all_deputies} 名　应到 {s.all_deputies} 名　实到 {s.present} 名　"
                             f"请假 {s.on_leave} 名　缺席 {s.absent} 名")
         self.quorum.setText(vote_service.quorum_message(s.all_deputies, s.present))
         self.quorum.setStyleSheet("color: #1e7d32;" if s.quorum_met else f"color: {VOID_INK}; font-weight: bold;")
         current = s.current_round
         self.open_button.setEnabled(not s.opened)
-        self.open_button.setText("开始投票" if not s.opened else f"已开始（{current.label}）")
+        self.open_button.setText("开始投票" if current is None else f"已开始（{current.label}）")
         self.mode.setEnabled(not s.opened)
+
+    def _changed(self, roll: Roll, *, rebuild: bool = True, status: str = "") -> None:
+        if rebuild:
+            self._show_form(roll[0])
+        self._show_roll(roll)
+        if status:
+            widgets.show_status(self, status)
+        self.changed.emit(roll[0])
 
     def mark(self, ids: list[str], status: str) -> None:
         if self.session is None or not ids:
             return
         rows = self.table.selectionModel().selectedRows()
-        try:
-            self.session = vote_service.set_attendance(self.ctx, self.session.id, {i: status for i in ids})
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        self.table.set_rows(vote_service.attendance(self.ctx, self.session.id))
-        if rows:  # keep the cursor moving down the list, as on paper
-            nxt = min(max(r.row() for r in rows) + 1, self.table.rowCount() - 1)
-            self.table.selectRow(nxt)
-        self._show_counts()
-        self.changed.emit()
+        nxt = min(max(r.row() for r in rows) + 1, self.table.rowCount() - 1) if rows else -1
+        ctx, sid = self.ctx, self.session.id
+
+        def done(roll: Roll) -> None:
+            self._changed(roll, rebuild=False)
+            if nxt >= 0:  # keep the cursor moving down the list, as on paper
+                self.table.selectRow(nxt)
+
+        self.last_task = db_op(self, lambda: with_roll(ctx, vote_service.set_attendance(
+            ctx, sid, {i: status for i in ids})), done, title="正在点名")
 
     def save(self) -> None:
         if self.session is None or self.form is None:
             return
         self.form.clear_errors()
-        try:
-            self.session = vote_service.update_session(self.ctx, self.session.id, self.form.raw())
-        except FieldErrors as e:
-            self.form.show_errors(e)
-            return
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        widgets.show_status(self, "设置已保存")
-        self.set_session(self.session)
-        self.changed.emit()
+        ctx, sid, raw, form = self.ctx, self.session.id, self.form.raw(), self.form
+
+        def failed(exc: BaseException) -> None:
+            if not form.show_errors(exc):
+                ui_errors.show_error(self, exc)
+
+        self.last_task = db_op(self, lambda: with_roll(ctx, vote_service.update_session(ctx, sid, raw)),
+                               lambda roll: self._changed(roll, status="设置已保存"), title="正在保存",
+                               on_error=failed)
 
     def refresh_roster(self) -> None:
         if self.session is None:
             return
-        try:
-            self.session = vote_service.refresh_roster(self.ctx, self.session.id)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        self.set_session(self.session)
-        self.changed.emit()
+        ctx, sid = self.ctx, self.session.id
+        self.last_task = db_op(self, lambda: with_roll(ctx, vote_service.refresh_roster(ctx, sid)), self._changed,
+                               title="正在读取代表名单")
 
     def open_vote(self) -> None:
         """Refused below the 2/3 quorum with the reason (the service decides; the label warns first)."""
         if self.session is None:
             return
-        try:
-            vote_service.open_vote(self.ctx, self.session.id, self.mode.currentData())
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        widgets.show_status(self, "已开始第 1 轮投票：请到“打印”页印制选票，到“计票”页登记和录入")
-        self.set_session(vote_service.get_session(self.ctx, self.session.id))
-        self.changed.emit()
+        ctx, sid, mode = self.ctx, self.session.id, self.mode.currentData()
 
+        def work() -> Roll:
+            vote_service.open_vote(ctx, sid, mode)
+            return with_roll(ctx, vote_service.get_session(ctx, sid))
 
+        self.last_task = db_op(self, work, lambda roll: self._changed(
+            roll, status="已开始第 1 轮投票：请到“打印”页印制选票，到“计票”页登记和录入"), title="正在开始投票")
