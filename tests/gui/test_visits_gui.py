@@ -428,3 +428,142 @@ def test_an_opinion_not_raised_at_a_visit_is_registered_from_the_list(qtbot, opi
     assert row.content == "村东头路灯坏了三盏，晚上出行不便" and row.state == "登记" and row.source == "网格"
     assert row.raised_by == "王大伯" and row.visit_id is None and row.lead_deputy_id
     assert page.selected().id == row.id
+
+
+# ------------------------------------------------------------------ on the database worker
+
+def test_a_refused_filter_keeps_the_last_good_list_and_an_older_refusal_is_dropped(qtbot, demo_ctx):
+    page = VisitsPage(demo_ctx)
+    qtbot.addWidget(page)
+    idle(qtbot)
+    rows = page.model.rowCount()
+    total = vis.count_visits(demo_ctx)
+    assert rows and page.count_label.text() == f"共 {total} 次接待"
+    page.date_from.setText("2026-05-01")
+    page.date_to.setText("2000-01-01")
+    page.apply_filters().wait()
+    assert "早于开始日期" in page.filter_error.text()
+    assert page.model.rowCount() == rows and page.count_label.text() == f"共 {total} 次接待"
+    # a refusal that comes back after a newer (good) filter was asked for says nothing
+    page.apply_filters()
+    page.date_to.setText("")
+    page.date_from.setText("")
+    page.apply_filters()
+    idle(qtbot)
+    assert page.filter_error.text() == "" and page.count_label.text() == f"共 {total} 次接待"
+
+
+def test_scrolling_to_the_end_loads_the_next_pages_on_the_worker(qtbot, demo_ctx):
+    page = OpinionsPage(demo_ctx)
+    qtbot.addWidget(page)
+    page.model.page_size = 5
+    page.resize(1300, 400)
+    page.show()
+    page.apply_filters()
+    idle(qtbot)
+    n = page.model.rowCount()  # a page, and more while the view is not full
+    assert n >= 5 and n % 5 == 0 and page.count_label.text() == f"共 {ops.count_opinions(demo_ctx)} 条"
+    page.table.scrollToBottom()
+    idle(qtbot)
+    assert page.model.rowCount() > n
+
+
+def test_a_visit_saved_far_down_the_list_is_found_page_by_page(qtbot, demo_ctx, modals):
+    ctx = demo_ctx
+    page = VisitsPage(ctx)
+    qtbot.addWidget(page)
+    page.model.page_size = 3
+    idle(qtbot)
+    oldest = vis.query_visits(ctx, vis.VisitQuery(), 0, None)[-1]
+    found = []
+    page.select_visit(oldest.id, found.append)
+    idle(qtbot)
+    assert found == [True] and page.selected().id == oldest.id and page.model.rowCount() > 3
+    page.select_visit("no-such-visit", found.append)
+    idle(qtbot)
+    assert found == [True, False]
+
+
+def test_units_and_categories_are_read_and_saved_on_the_worker(qtbot, demo_ctx, modals, monkeypatch):
+    from ui.pages.opinion_settings import CategoriesDialog, UnitForm, UnitsDialog
+
+    ctx = demo_ctx
+    shown, handlers = modals
+    units = UnitsDialog(ctx)
+    qtbot.addWidget(units)
+    assert units.last_task.wait() and units.table.rowCount() == len(list_units(ctx))
+
+    def fill(form: UnitForm):
+        assert form.save().wait() and form.saved is None  # no name: said under the field, the form stays
+        assert "单位名称不能为空" in form.errors["name"].text()
+        form.name.setText("镇试验站")
+        form.phone.setText("07195212345")
+        assert form.save().wait() and form.saved is not None
+        return form.result()
+
+    handlers[UnitForm] = fill
+    units.add()
+    assert units.last_task.wait()
+    assert "镇试验站" in [units.table.item(i, 0).text() for i in range(units.table.rowCount())]
+    row = next(i for i in range(units.table.rowCount()) if units.table.item(i, 0).text() == "镇试验站")
+    units.table.selectRow(row)
+    monkeypatch.setattr(ui.widgets, "ask_yes_no", lambda *a: True)
+    units.delete().wait()
+    assert units.last_task.wait()
+    assert "镇试验站" not in [u.name for u in list_units(ctx)]
+    assert "镇试验站" not in [units.table.item(i, 0).text() for i in range(units.table.rowCount())]
+
+    cats = CategoriesDialog(ctx)
+    qtbot.addWidget(cats)
+    assert cats.last_task.wait() and cats.list.count() == len(ops.list_categories(ctx, include_inactive=True))
+    cats.name.setText("")
+    cats.add()
+    assert cats.last_task.wait() and "类别名称不能为空" in cats.error.text()
+    cats.name.setText("试验类")
+    cats.add()
+    assert cats.last_task.wait() and cats.error.text() == ""
+    assert any(cats.list.item(i).text().startswith("试验类") for i in range(cats.list.count()))
+
+
+def test_opinion_attachments_and_history_on_the_worker(qtbot, demo_ctx, modals, monkeypatch, tmp_path):
+    import ui.pages.visits_common as common
+    from ui.pages.visits_common import HistoryDialog
+
+    ctx = demo_ctx
+    shown, handlers = modals
+    o = ops.query_opinions(ctx, ops.OpinionQuery(), 0, 1)[0]
+    scan = tmp_path / "回执.pdf"
+    scan.write_bytes(b"%PDF-1.4 test\n")
+    dlg = OpinionDialog(ctx, o.id)
+    qtbot.addWidget(dlg)
+    assert dlg.last_task.wait()
+    before = dlg.attachments.count()
+    monkeypatch.setattr(common, "ask_open_files", lambda *a: [str(scan), str(tmp_path / "没有这个文件.pdf")])
+    dlg.add_attachment().wait()
+    assert dlg.attachments.count() == before + 1 and "回执.pdf" in dlg.attachments.item(before).text()
+    assert any(type(d).__name__ == "QMessageBox" for d in shown)  # the missing file is said, the other kept
+    opened = []
+    monkeypatch.setattr(common, "open_file", lambda path: opened.append(path) or True)
+    dlg.attachments.setCurrentRow(before)
+    dlg.open_attachment().wait()
+    assert opened and opened[0].read_bytes() == scan.read_bytes()
+    monkeypatch.setattr(ui.widgets, "ask_yes_no", lambda *a: True)
+    dlg.remove_attachment().wait()
+    assert dlg.attachments.count() == before
+
+    dlg.show_history().wait()
+    history = next(d for d in shown if isinstance(d, HistoryDialog))
+    assert history.lines
+
+
+def test_an_opinion_removed_meanwhile_says_so_and_the_list_is_read_again(qtbot, opinions, demo_ctx, modals):
+    page, ctx = opinions, demo_ctx
+    shown, handlers = modals
+    o = page.model.row(0)
+    ops.delete_opinion(ctx, o.id)  # by another window, say
+    gone = []
+    handlers[OpinionDialog] = lambda d: (d.gone.connect(lambda: gone.append(d)), d.last_task.wait(), d.result())[2]
+    page.open_opinion(o.id)
+    idle(qtbot)
+    assert gone and any(type(d).__name__ == "QMessageBox" for d in shown)
+    assert o.id not in {r.id for r in page.model.rows()}

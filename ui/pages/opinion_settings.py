@@ -66,8 +66,8 @@ class UnitForm(FormDialog):
                               ("联系人", None, self.contact), ("联系电话", "phone", self.phone),
                               ("地址", None, self.address), ("备注", None, self.note)):
             self.add_row(label, w, key)
-        for label in self.errors.values():
-            label.setStyleSheet(ERROR_STYLE)
+        for error in self.errors.values():
+            error.setStyleSheet(ERROR_STYLE)
         self.form.addRow("", self.active)
         buttons, _ = widgets.ok_cancel_buttons(self, "保存", self.save)
         lay = QVBoxLayout(self)
@@ -158,8 +158,11 @@ class UnitsDialog(QDialog):
             ui_errors.show_error(self, exc)
             self.reload()
 
-        self.last_task = db_op(self, lambda: unit_service.delete_unit(ctx, unit_id), lambda _r: self.reload(),
-                               title="正在删除", on_error=failed)
+        def deleted(_none: None) -> None:
+            self.reload()
+
+        self.last_task = db_op(self, lambda: unit_service.delete_unit(ctx, unit_id), deleted, title="正在删除",
+                               on_error=failed)
         return self.last_task
 
 

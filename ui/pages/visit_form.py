@@ -80,6 +80,9 @@ class VisitForm(QDialog):
         more = self._more_layout()
         body = QWidget()
         blay = QVBoxLayout(body)
+        self.loading = QLabel(common.LOADING)  # until the choice lists are in
+        self.loading.setObjectName("muted")
+        blay.addWidget(self.loading)
         blay.addWidget(self.general_error)
         blay.addLayout(head)
         blay.addWidget(visitors_box)
@@ -232,7 +235,6 @@ class VisitForm(QDialog):
             w.installEventFilter(self)
         self.place.lineEdit().installEventFilter(self)
         self.save_button.setEnabled(False)  # until the choice lists are in
-        self.general_error.set_error(common.LOADING)
         ctx = self.ctx
         self.load_task = db_op(self, lambda: _read_choices(ctx), lambda c: self._choices_read(c, visit),
                                title="正在读取")
@@ -252,7 +254,7 @@ class VisitForm(QDialog):
         self.deputies.set_options(c.deputies)
         self.stationed = c.stationed
         self.categories = self.opinions.categories = c.categories
-        self.general_error.set_error("")
+        self.loading.hide()
         focus = self.focusWidget()
         self.load(visit)
         self.fix_tab_order()

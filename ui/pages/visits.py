@@ -311,8 +311,12 @@ class VisitsPage(QWidget):
             self.apply_filters()
             widgets.show_status(self, "已删除接待记录")
 
+        def failed(exc: BaseException) -> None:
+            ui_errors.show_error(self, exc)
+            self.apply_filters()
+
         self.last_task = db_op(self, lambda: visit_service.delete_visit(ctx, v.id), done, title="正在删除",
-                               on_error=lambda e: (ui_errors.show_error(self, e), self.apply_filters()))
+                               on_error=failed)
 
     def show_opinions(self) -> None:
         v = self.selected()

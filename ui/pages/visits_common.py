@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtWidgets import (
@@ -154,8 +155,11 @@ def by_field(fn: Callable[[], T]) -> Callable[[], T]:
 
 def open_attachment(parent: QWidget, ctx: Context, attachment_id: str) -> tasks.TaskHandle:
     """Copy a stored attachment out for viewing on the database worker, then open it."""
-    return db_op(parent, lambda: attachments.copy_for_viewing(ctx, attachment_id), lambda path: open_file(path),
-                 title="正在打开附件")
+
+    def show(path: Path) -> None:
+        open_file(path)  # looked up here when called: tests replace visits_common.open_file
+
+    return db_op(parent, lambda: attachments.copy_for_viewing(ctx, attachment_id), show, title="正在打开附件")
 
 
 def show_history(parent: QWidget, ctx: Context, title: str, read: Callable[[], list[tuple[str, HistoryEntry]]],
@@ -164,7 +168,7 @@ def show_history(parent: QWidget, ctx: Context, title: str, read: Callable[[], l
 
     def work() -> tuple[list[tuple[str, HistoryEntry]], dict[str, str]]:
         entries = read()
-        ids = {v for _, e in entries for pair in e.changes.values() for v in pair}
+        ids = {v for _, e in entries for pair in e.changes.values() for v in pair if isinstance(v, str)}
         return entries, visit_service.names_of_ids(ctx, ids)
 
     def done(result: tuple[list[tuple[str, HistoryEntry]], dict[str, str]]) -> None:
