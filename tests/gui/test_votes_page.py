@@ -309,3 +309,69 @@ def test_new_rating_of_five_units_typed_with_enter(window, qtbot):
                                                         "镇交通管理站"]
     assert dlg.save_and_wait()
     assert dlg.created.kind == "satisfaction" and len(dlg.created.items) == 5
+
+
+def test_the_key_line_says_what_the_over_vote_rule_says(window, demo_ctx, qtbot):
+    """Under 赞成超过应选数的该票赞成一律无效 the ballot stays valid: the help must not say 整张作废
+    (the widget's own copy of the rule said it whatever the rule), and a 9-赞成 ballot reads 有效."""
+    projects = svc.list_projects(demo_ctx, states=["正式候选"])
+    sess = svc.create_session(demo_ctx, {"title": "票决", "date": "2026-07-10", "kind": "project_vote", "seats": 8,
+                                         "items": [{"project_id": p.id} for p in projects],
+                                         "rules": {"over_vote": "void_for"}})
+    r = svc.open_vote(demo_ctx, sess.id, "single")
+    svc.set_ballot_counts(demo_ctx, r.id, issued=58, returned=58)
+    page = open_page(window, qtbot)
+    show_session(page, qtbot, sess.id, page.count)
+    entry = page.count.entry
+    assert "整张作废" not in entry.help_label.text() and "赞成一律无效" in entry.help_label.text()
+    qtbot.keyClicks(entry.line, "1111111112")
+    assert entry.status.text().startswith("有效") and entry.status.property("void") is False
+
+
+def test_enter_is_one_worker_call_and_no_database_on_the_gui_thread(window, open_round, qtbot):
+    from tests.stall import GuiThreadDb, Heartbeat
+
+    sess, r = open_round("double")
+    page = open_page(window, qtbot)
+    show_session(page, qtbot, sess.id, page.count)
+    count, line = page.count, page.count.entry.line
+    with GuiThreadDb(page.ctx.store, Heartbeat()) as db:
+        qtbot.keyClicks(line, "1111111122*")
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+        assert len(tasks.active_tasks()) == 1  # ONE call: rounds.enter_ballot_step
+        idle(qtbot)
+        assert count.entry.table.rowCount() == 1
+        assert "第一录入员已录 1 张，第二录入员已录 0 张" in count.diffs.summary.text()
+        assert count.doubts.isVisibleTo(count) and count.doubts.table.rowCount() == 1
+        assert "存疑选票尚待" in count.problems.text()
+        qtbot.keyClick(line, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert len(tasks.active_tasks()) == 1  # ONE call: rounds.undo_step
+        idle(qtbot)
+        assert count.entry.table.rowCount() == 0 and not count.doubts.isVisibleTo(count)
+    assert db.calls == 0, f"{db.calls} database sessions on the GUI thread"
+    assert "第 1 轮" in page.state_label.text()  # the header follows the step, without a read of its own
+
+
+def test_hand_count_cells_take_only_counts(window, demo_ctx, qtbot):
+    sess = svc.create_session(demo_ctx, {"title": "测评会议", "kind": "satisfaction", "items": ["镇卫生院"]})
+    r = svc.open_vote(demo_ctx, sess.id, "totals")
+    svc.set_ballot_counts(demo_ctx, r.id, issued=62, returned=62)
+    page = open_page(window, qtbot)
+    show_session(page, qtbot, sess.id, page.count)
+    totals = page.count.totals
+    model = totals.model
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())] == [
+        "项目", "满意", "基本满意", "不满意", "弃权", "无效", "各栏合计"]  # rules.count_columns: no 未投
+    cell = model.index(0, 1)
+    assert model.setData(cell, "50")
+    assert model.data(model.index(0, model.columnCount() - 1)) == "50"
+    for bad in ("abc", "-1", "2.5", -3, True):
+        assert not model.setData(cell, bad)  # refused: the cell keeps its count
+        assert model.data(cell) == "50"
+    assert "计数应为不小于 0 的整数" in totals.problems.text()
+    assert not model.setData(model.index(0, 0), "7")  # the item's name is not a count
+    totals.set_counts(60, 2, [{"satisfied": 50, "basic": 8, "unsatisfied": 2}])
+    assert "无误" in totals.problems.text()
+    assert model.data(model.index(0, model.columnCount() - 1), Qt.ItemDataRole.BackgroundRole) is None
+    totals.valid.setValue(59)
+    assert model.data(model.index(0, model.columnCount() - 1), Qt.ItemDataRole.BackgroundRole) is not None
