@@ -267,25 +267,11 @@ def list_ratings(ctx: Context, period_id: str) -> list[RatingRow]:
         return _rating_rows(s, period_id)
 
 
-def _count(value: object, label: str) -> int:
-    text = clean(value)
-    if text == "":
-        return 0
-    try:
-        n = int(text)
-    except ValueError:
-        raise InvalidInput(f"{label}票数“{text}”不是整数") from None
-    if n < 0:
-        raise InvalidInput(f"{label}票数不能是负数")
-    return n
-
-
 def set_rating(ctx: Context, period_id: str, deputy_id: str, votes: Sequence[object], *, rated_on: str = "",
                note: str = "") -> RatingRow:
     """Record (or correct) the 选民测评 votes of a deputy for a period: ``votes`` is (称职, 基本称职,
     不称职) as typed."""
-    competent, basic, incompetent = votes
-    counts = [_count(competent, "称职"), _count(basic, "基本称职"), _count(incompetent, "不称职")]
+    counts = [ev.rating_votes(v, label) for v, label in zip(votes, ev.RATING_LABELS, strict=True)]
     ev.rating_result(*counts)  # refuses an all-zero rating
     try:
         day = parse_date(rated_on)

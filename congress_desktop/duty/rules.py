@@ -453,6 +453,20 @@ def rating_result(competent: int, basic: int, incompetent: int) -> RatingResult:
     return RatingResult(competent, basic, incompetent, total, share[0], share[1], share[2], label)
 
 
+def rating_votes(value: object, label: str) -> int:
+    """One of the three vote counts as typed (empty is 0): a whole number, not negative."""
+    text = clean(value)
+    if text == "":
+        return 0
+    try:
+        n = int(text)
+    except ValueError:
+        raise InvalidInput(f"{label}票数“{text}”不是整数") from None
+    if n < 0:
+        raise InvalidInput(f"{label}票数不能是负数")
+    return n
+
+
 def percent(share: Decimal) -> str:
     return f"{(share * 100).quantize(Decimal('0.1'))}%"
 

@@ -12,14 +12,16 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-import ui.pages.visits_common as common
+import ui.files
 import ui.widgets
 from congress_desktop.duty import activity
 from congress_desktop.duty import evaluation as evs
 from congress_desktop.duty import records as duty
 from congress_desktop.duty import rules as ev
+from ui import tasks
 from ui.pages.duty import (
     DutyPage,
+    EvaluationPeriodDialog,
     RecordDialog,
     SessionDialog,
     SourcesDialog,
@@ -34,6 +36,11 @@ def quarter(offset: int) -> tuple[str, str]:
     if offset == -1:
         y, q = (y - 1, 4) if q == 1 else (y, q - 1)
     return ev.quarter_bounds(y, q)
+
+
+def idle(qtbot) -> None:
+    """Every database task the page started has finished and its result is shown."""
+    qtbot.waitUntil(lambda: not tasks.active_tasks(), timeout=30000)
 
 
 @pytest.fixture
@@ -58,6 +65,7 @@ def page(qtbot, demo_ctx):
     qtbot.addWidget(p)
     p.resize(1400, 800)
     p.show()
+    idle(qtbot)
     return p
 
 
@@ -91,7 +99,8 @@ def test_clicking_a_number_lists_its_records_and_each_opens_in_its_form(qtbot, p
     cell = rows[r].cell("suggestion")
     assert dlg.table.rowCount() == cell.count
     assert dlg.table.item(0, 3).text() == cell.refs[0].title
-    dlg.open_ref(0)
+    assert dlg.open_ref(0) is not None  # the record is read on the worker, then its form opens
+    idle(qtbot)
     form = shown[-1]
     assert isinstance(form, RecordDialog)
     assert form.title_edit.text() == cell.refs[0].title and form.deputy.current_id() == rows[r].deputy_id
@@ -100,6 +109,7 @@ def test_clicking_a_number_lists_its_records_and_each_opens_in_its_form(qtbot, p
     v = next(i for i, row in enumerate(rows) if row.cell("visit").count)
     click_cell(qtbot, tab.table, tab.model.index(v, tab.model.column_of("visit")))
     shown[-1].open_ref(0)
+    idle(qtbot)
     from ui.pages.opinions import OpinionDialog
     from ui.pages.visits import VisitForm
 
@@ -107,6 +117,7 @@ def test_clicking_a_number_lists_its_records_and_each_opens_in_its_form(qtbot, p
     o = next(i for i, row in enumerate(rows) if row.cell("opinion").count)
     click_cell(qtbot, tab.table, tab.model.index(o, tab.model.column_of("opinion")))
     shown[-1].open_ref(0)
+    idle(qtbot)
     assert isinstance(shown[-1], OpinionDialog)
 
     # a zero opens nothing; a congress session record opens the session's roll call
@@ -117,6 +128,7 @@ def test_clicking_a_number_lists_its_records_and_each_opens_in_its_form(qtbot, p
     s = next(i for i, row in enumerate(rows) if row.cell("session_present").count)
     dlg = tab.show_sources(rows[s].deputy_id, "session_present")
     dlg.open_ref(0)
+    idle(qtbot)
     assert isinstance(shown[-1], SessionDialog) and shown[-1].marks()[rows[s].deputy_id] == "出席"
 
 
@@ -129,6 +141,7 @@ def test_double_clicking_a_name_shows_the_whole_duty_file(qtbot, page, modals):
     pos = tab.table.visualRect(index).center()
     qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=pos)  # Qt wants a press first
     qtbot.mouseDClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    idle(qtbot)  # the duty file is read on the worker
     dlg = next(d for d in shown if isinstance(d, SourcesDialog))
     assert dlg.windowTitle() == f"履职档案：{row.name}"
     assert dlg.table.rowCount() >= sum(c.count for c in row.items)
@@ -148,24 +161,29 @@ def test_scheme_editor_saves_a_version_that_changes_the_current_period_not_the_c
     page.tabs.setCurrentWidget(editor)
     editor.set_item_points("suggestion", "abc")
     editor.save()
+    idle(qtbot)
     assert "不是数字" in editor.error.text() and editor.error.isVisible()
     assert evs.current_scheme(ctx).number == 1
 
     editor.set_item_points("suggestion", "6", "30")
     editor.note.setText("建议议案每件 6 分")
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    idle(qtbot)
     assert not editor.error.isVisible()
     assert evs.current_scheme(ctx).number == 2 and evs.current_scheme(ctx).note == "建议议案每件 6 分"
     assert "【现行】" in editor.versions.currentText() and "第 2 版" in editor.versions.currentText()
 
     page.tabs.setCurrentWidget(page.evaluation)  # the table is computed again with the new version
+    idle(qtbot)
     tab = page.evaluation
     tab.select_period(current.id)
+    idle(qtbot)
     assert tab.evaluation.scheme.number == 2 and "第 2 版" in tab.info.text()
     mine = tab.evaluation.row(someone.id)
     assert Decimal(mine.cell("suggestion").points) == 6 * mine.cell("suggestion").count
     assert Decimal(mine.total) > Decimal(current_before.total)
     tab.select_period(closed.id)
+    idle(qtbot)
     assert tab.evaluation.scheme.number == 1
     assert [(r.deputy_id, r.total) for r in tab.evaluation.rows] == closed_before
 
@@ -177,6 +195,9 @@ def test_scheme_editor_saves_a_version_that_changes_the_current_period_not_the_c
 def test_training_attendees_are_ticked_by_pinyin_initials(qtbot, demo_ctx, modals):
     dlg = TrainingDialog(demo_ctx)
     qtbot.addWidget(dlg)
+    assert not dlg.ok_button.isEnabled()  # 保存 waits for the deputies, read on the worker
+    idle(qtbot)
+    assert dlg.ok_button.isEnabled()
     options = dlg.attendees.options
     counts: dict[str, int] = {}
     for o in options:
@@ -189,7 +210,8 @@ def test_training_attendees_are_ticked_by_pinyin_initials(qtbot, demo_ctx, modal
     assert dlg.attendees.count_label.text() == "已选 1 名"
     dlg.topic.setText("代表履职能力提升培训")
     dlg.kind.setCurrentIndex(dlg.kind.findData("履职实务"))
-    assert dlg.save()
+    assert dlg.save().wait()
+    assert dlg.result() == QDialog.DialogCode.Accepted
     assert dlg.saved.deputy_ids == (target.id,)
     assert duty.get_training(demo_ctx, dlg.saved.id).topic == "代表履职能力提升培训"
 
@@ -197,8 +219,10 @@ def test_training_attendees_are_ticked_by_pinyin_initials(qtbot, demo_ctx, modal
 def test_a_bad_record_shows_its_errors_under_the_fields(qtbot, demo_ctx):
     dlg = RecordDialog(demo_ctx)
     qtbot.addWidget(dlg)
+    idle(qtbot)
     dlg.record_date.setText("2026-13-45")
-    assert not dlg.save()
+    assert dlg.save().wait()
+    assert dlg.result() != QDialog.DialogCode.Accepted and dlg.saved is None
     assert dlg.errors["title"].isVisibleTo(dlg) and "事项名称" in dlg.errors["title"].text()
     assert "日期" in dlg.errors["record_date"].text()
 
@@ -207,11 +231,12 @@ def test_congress_roll_call_with_one_absent_deputy(qtbot, page, modals):
     shown, handlers = modals
 
     def fill(dlg: SessionDialog):
+        assert dlg.load_task is not None and dlg.load_task.wait()
         dlg.title_edit.setText("第十九届人民代表大会第七次会议")
         did = dlg.options[0].id
         dlg.combos[did].setCurrentIndex(dlg.combos[did].findData("缺席"))
         assert "缺席 1 名" in dlg.counts.text()
-        assert dlg.save()
+        assert dlg.save().wait()
         return QDialog.DialogCode.Accepted
 
     handlers[SessionDialog] = fill
@@ -219,6 +244,7 @@ def test_congress_roll_call_with_one_absent_deputy(qtbot, page, modals):
     dlg = page.records.new_session()
     roll = dlg.saved
     assert roll.counts()["缺席"] == 1
+    idle(qtbot)
     assert page.records.model.rowCount() > 0 and page.records.model.row(0).record_date == TODAY.isoformat()
 
 
@@ -228,18 +254,24 @@ def test_ratings_are_typed_in_the_table_and_shown_beside_the_points(qtbot, page)
     tab = page.ratings
     page.tabs.setCurrentWidget(tab)
     tab.period_box.setCurrentIndex(tab.period_box.findData(current.id))
+    idle(qtbot)
     did = tab.ids[0]
-    tab.set_votes(did, "45", "5", "0")
-    assert tab.save() == 1
-    assert tab.table.item(0, 5).text() == "称职（称职 90.0%）"
+    assert tab.set_votes(did, "45", "5", "0")
+    assert tab.model.data(tab.model.index(0, 5)) == "（未保存）"
+    tab.save()
+    idle(qtbot)
+    assert tab.saved_count == 1
+    assert tab.model.data(tab.model.index(0, 5)) == "称职（称职 90.0%）"
     page.tabs.setCurrentWidget(page.evaluation)
+    idle(qtbot)
     page.evaluation.select_period(current.id)
+    idle(qtbot)
     assert page.evaluation.evaluation.row(did).rating.label == "称职"
 
 
 def test_printing_the_notice_runs_in_the_background_and_opens_the_pdf(qtbot, page, monkeypatch):
     opened = []
-    monkeypatch.setattr(common, "open_file", lambda path: opened.append(path) or True)
+    monkeypatch.setattr(ui.files, "open_file", lambda path: opened.append(path) or True)
     handle = page.evaluation.print_notice()
     assert handle.wait(30000) and handle.error is None
     assert opened and opened[0].exists() and opened[0].suffix == ".pdf"
@@ -256,11 +288,90 @@ def test_a_roll_call_number_opens_the_vote_in_its_page(qtbot, demo_ctx, modals):
     window = MainWindow(demo_ctx, settings=QSettings(str(demo_ctx.data_dir / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     page = window.show_page("duty")
+    idle(qtbot)
     tab = page.evaluation
     tab.select_period(evs.period_for(demo_ctx, *quarter(0)).id)
+    idle(qtbot)
     row = next(r for r in tab.evaluation.rows if r.cell("vote_present").count)
     dlg = tab.show_sources(row.deputy_id, "vote_present")
     assert dlg.table.item(0, 3).text() == "测评：民生实事项目满意度测评"
     dlg.open_ref(0)
+    idle(qtbot)
     assert window.current_key() == "votes"
     assert window.page("votes").session_box.currentData() == session.id
+
+
+def test_the_page_says_it_is_loading_until_its_data_is_back(qtbot, demo_ctx):
+    p = DutyPage(demo_ctx)
+    qtbot.addWidget(p)
+    assert p.evaluation.info.text() == "正在加载…" and p.evaluation.model.rowCount() == 0
+    assert p.records.count.text() == "正在加载…" and p.trainings.count.text() == "正在加载…"
+    assert p.scheme.versions.currentText() == "正在加载…" and not p.scheme.save_button.isEnabled()
+    idle(qtbot)
+    assert p.evaluation.model.rowCount() == 62 and p.records.count.text().startswith("共 ")
+    assert p.scheme.save_button.isEnabled()
+
+
+def test_a_wrong_vote_count_is_refused_in_the_table_with_a_chinese_message(qtbot, page):
+    tab = page.ratings
+    page.tabs.setCurrentWidget(tab)
+    current = evs.period_for(page.ctx, *quarter(0))
+    tab.period_box.setCurrentIndex(tab.period_box.findData(current.id))
+    idle(qtbot)
+    did = tab.ids[0]
+    assert not tab.set_votes(did, "abc", "", "")
+    assert "称职票数“abc”不是整数" in tab.error.text()
+    assert tab.model.data(tab.model.index(0, 2)) == "" and tab.model.data(tab.model.index(0, 5)) != "（未保存）"
+    assert not tab.model.setData(tab.model.index(0, 3), "-2")
+    assert "基本称职票数不能是负数" in tab.error.text()
+    assert tab.model.changes() == []
+    assert tab.model.setData(tab.model.index(0, 3), " ３ ")  # a full-width digit is a number (stored as typed)
+    assert tab.model.changes() == [(did, tab.model.lines[0].option.name, ("", "３", ""))]
+
+
+def test_the_ratings_note_states_the_rules_rating_rule(page):
+    assert ev.rating_rule() in page.ratings.note.text()
+    assert "称职票达到 80% 为称职，50%~80% 为基本称职，不足 50% 为不称职。" in page.ratings.note.text()
+
+
+def test_a_closed_period_s_ratings_cannot_be_typed(qtbot, page):
+    tab = page.ratings
+    closed = evs.period_for(page.ctx, *quarter(-1))
+    tab.period_box.setCurrentIndex(tab.period_box.findData(closed.id))
+    idle(qtbot)
+    assert tab.ids and not tab.save_button.isEnabled()
+    assert not tab.model.flags(tab.model.index(0, 2)) & Qt.ItemFlag.ItemIsEditable
+    assert not tab.model.setData(tab.model.index(0, 2), "3")
+
+
+@pytest.mark.parametrize(("today", "last_quarter"), [(dt.date(2026, 2, 10), ("2025-10-01", "2025-12-31")),
+                                                     (dt.date(2026, 8, 31), ("2026-04-01", "2026-06-30"))])
+def test_the_new_period_quick_buttons_follow_the_rule(qtbot, demo_ctx, today, last_quarter):
+    dlg = EvaluationPeriodDialog(demo_ctx, today=today)
+    qtbot.addWidget(dlg)
+    quick = {q.label: q for q in ev.quick_periods(today)}
+    assert [b.text() for b in dlg.quick_buttons] == list(quick) == ["本季度", "上季度", "本年度"]
+    qtbot.mouseClick(dlg.quick_buttons[1], Qt.MouseButton.LeftButton)
+    assert (dlg.date_from.text(), dlg.date_to.text()) == last_quarter and dlg.kind.currentData() == "季度"
+    qtbot.mouseClick(dlg.quick_buttons[2], Qt.MouseButton.LeftButton)
+    assert (dlg.date_from.text(), dlg.date_to.text()) == (f"{today.year}-01-01", f"{today.year}-12-31")
+    assert dlg.kind.currentData() == "年度"
+
+
+def test_a_new_period_is_saved_on_the_worker_and_chosen(qtbot, page, modals):
+    _shown, handlers = modals
+
+    def fill(dlg: EvaluationPeriodDialog):
+        dlg.name.setText("2019年度")
+        dlg.date_from.setText("2019-01-01")
+        dlg.date_to.setText("2019-12-31")
+        dlg.kind.setCurrentIndex(dlg.kind.findData("年度"))
+        assert dlg.save().wait()
+        return dlg.result()
+
+    handlers[EvaluationPeriodDialog] = fill
+    dlg = page.evaluation.new_period()
+    assert dlg.saved is not None
+    idle(qtbot)
+    assert page.evaluation.current_period().id == dlg.saved.id
+    assert page.evaluation.evaluation.date_from == "2019-01-01"

@@ -250,3 +250,11 @@ def test_attendance_and_record_kinds_are_the_stored_words():
     assert ev.RECORD_KINDS[0] == ev.SESSION == "人代会" and "办实事" in ev.RECORD_KINDS
     assert ev.record_source(ev.RecordKind.PRACTICAL) == "practical"
     assert ev.record_source("人代会", "请假") == "session_excused"
+
+
+def test_rating_votes_takes_what_the_ratings_table_may_type():
+    assert ev.rating_votes("", "称职") == 0 and ev.rating_votes(" 12 ", "称职") == 12 and ev.rating_votes("３", "称职") == 3
+    with pytest.raises(InvalidInput, match="称职票数“abc”不是整数"):
+        ev.rating_votes("abc", "称职")
+    with pytest.raises(InvalidInput, match="不称职票数不能是负数"):
+        ev.rating_votes("-1", "不称职")
