@@ -116,38 +116,8 @@ class VisitsPage(QWidget):
         for combo in (self.form, self.point):
             combo.currentIndexChanged.connect(self.apply_filters)
 
-        self.model = VisitTableModel(lambda _offset, _limit: [], None, self)  # filled by apply_filters
-        self.model.on_error = self._load_failed
-        self.model.loaded.connect(self._loaded)
-        self.table = QTableView()
-        self.table.setObjectName("visitTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((95, 90, 70, 170, 100, 160, 160, 50, 50, 60)):
-            self.table.setColumnWidth(col, width)
-        widgets.open_rows_with(self.table, self.edit_visit)
-
-        self.toolbar = QToolBar()
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.new_action = self._action("登记接待", self.new_visit, QKeySequence.StandardKey.New, "登记一次接待（Ctrl+N）")
-        self.edit_action = self._action("编辑", self.edit_visit, None, "编辑选中的接待（Enter 或双击）")
-        self.delete_action = self._action("删除", self.delete_visit, None, "删除选中的接待及其意见建议（保留修改记录）")
-        self.opinions_action = self._action("查看意见建议", self.show_opinions, None, "在“建议督办”中列出本次接待的意见建议")
-        self.toolbar.addSeparator()
-        self.print_action = self._action("打印登记表", self.print_visit, QKeySequence.StandardKey.Print,
-                                         "生成选中接待的接待登记表 PDF（Ctrl+P）")
-        self.toolbar.addSeparator()
-        self.import_action = self._action("导入台账", self.import_ledger, None, "从 Excel 接待台账导入（每行一条意见）")
-        self.export_action = self._action("导出", self.export_ledger, None, "把当前筛选出的接待导出为 Excel 台账")
-        find = QShortcut(QKeySequence.StandardKey.Find, self)
-        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        find.activated.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        self._make_table()
+        self._make_toolbar()
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 3)
@@ -169,6 +139,41 @@ class VisitsPage(QWidget):
         self._fill_points()
         self.apply_filters()
         self._just_filled = True  # the window activates a page right after building it: not twice
+
+    def _make_table(self) -> None:
+        self.model = VisitTableModel(lambda _offset, _limit: [], None, self)  # filled by apply_filters
+        self.model.on_error = self._load_failed
+        self.model.loaded.connect(self._loaded)
+        self.table = QTableView()
+        self.table.setObjectName("visitTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((95, 90, 70, 170, 100, 160, 160, 50, 50, 60)):
+            self.table.setColumnWidth(col, width)
+        widgets.open_rows_with(self.table, self.edit_visit)
+
+    def _make_toolbar(self) -> None:
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.new_action = self._action("登记接待", self.new_visit, QKeySequence.StandardKey.New, "登记一次接待（Ctrl+N）")
+        self.edit_action = self._action("编辑", self.edit_visit, None, "编辑选中的接待（Enter 或双击）")
+        self.delete_action = self._action("删除", self.delete_visit, None, "删除选中的接待及其意见建议（保留修改记录）")
+        self.opinions_action = self._action("查看意见建议", self.show_opinions, None, "在“建议督办”中列出本次接待的意见建议")
+        self.toolbar.addSeparator()
+        self.print_action = self._action("打印登记表", self.print_visit, QKeySequence.StandardKey.Print,
+                                         "生成选中接待的接待登记表 PDF（Ctrl+P）")
+        self.toolbar.addSeparator()
+        self.import_action = self._action("导入台账", self.import_ledger, None, "从 Excel 接待台账导入（每行一条意见）")
+        self.export_action = self._action("导出", self.export_ledger, None, "把当前筛选出的接待导出为 Excel 台账")
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.activated.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
 
     def _action(self, text: str, slot, shortcut, tip: str) -> QAction:
         return widgets.toolbar_action(self, self.toolbar, text, slot, shortcut, tip)
