@@ -29,7 +29,6 @@ LONG_FUNCTIONS: set[str] = {
     "ui/main_window.py::__init__",
     "ui/pages/home.py::__init__",
     "ui/pages/sync.py::__init__",
-    "ui/pages/visits.py::__init__",
 }
 CYCLES: list[set[str]] = []
 
