@@ -10,6 +10,7 @@ import ast
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ AREAS = ("deputies", "places", "visits", "grids", "votes", "duty", "sync", "back
 CORE_NEVER = tuple(f"congress_desktop.{a}" for a in (*AREAS, "demo", "commands", "cli"))
 # the pure rules of each area: integers, strings and reasons, no database, no files
 RULES = ("deputies/rules.py", "places/rules.py", "visits/rules.py", "visits/opinion_rules.py", "grids/rules.py",
-         "votes/tally.py", "duty/rules.py")
+         "votes/tally.py", "votes/rules.py", "votes/vocab.py", "duty/rules.py")
 RULES_MUST_NOT = ("congress_desktop.core.store", "congress_desktop.core.context", "sqlalchemy", "PySide6", "ui",
                   *(f"congress_desktop.{a}.{m}" for a in AREAS
                     for m in ("service", "records", "evaluation", "opinions", "report", "importing", "printing")))
@@ -108,3 +109,57 @@ def test_import_linter_contracts_pass():
                        timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "broken" not in r.stdout.lower().replace("0 broken", "")
+
+
+def layer_contracts() -> list[dict]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+
+
+def _level_of(level: dict[str, int], mod: str) -> int | None:
+    for m, i in level.items():
+        if mod == m or mod.startswith(m + "."):
+            return i
+    return None
+
+
+def layer_breaks(contract: dict) -> list[str]:
+    """Every import by which a module of a lower layer reaches a module of a higher one (the scan's own
+    reading of an import-linter ``layers`` contract; siblings joined by ':' or '|' may import each other)."""
+    found = []
+    for container in contract["containers"]:
+        folder = ROOT / container.replace(".", "/")
+        level = {}
+        for i, layer in enumerate(contract["layers"]):
+            for name in layer.replace("|", ":").split(":"):
+                level[f"{container}.{name.strip()}"] = i  # 0 is the top
+        for path in sorted(folder.rglob("*.py")):
+            mine = _level_of(level, module_name(path))
+            if mine is None:
+                continue
+            for line, mod in imports_of(path):
+                theirs = _level_of(level, mod)
+                if theirs is not None and theirs < mine:
+                    found.append(f"{path.relative_to(ROOT)}:{line} imports {mod}")
+    return found
+
+
+def test_every_area_and_the_core_has_its_layers():
+    named = {c for contract in layer_contracts() for c in contract["containers"]}
+    assert named == {f"congress_desktop.{a}" for a in (*AREAS, "core")}
+
+
+@pytest.mark.parametrize("contract", layer_contracts(), ids=lambda c: c["containers"][0])
+def test_no_lower_layer_imports_a_higher_one(contract):
+    assert layer_breaks(contract) == []
+
+
+def test_the_layer_scan_sees_a_turned_arrow(tmp_path, monkeypatch):
+    area = tmp_path / "congress_desktop" / "grids"
+    area.mkdir(parents=True)
+    (area / "rules.py").write_text("from congress_desktop.grids.service import assign\n")
+    (area / "service.py").write_text("from congress_desktop.grids import rules\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    contract = {"containers": ["congress_desktop.grids"], "layers": ["service", "rules"]}
+    assert layer_breaks(contract) == ["congress_desktop/grids/rules.py:1 imports congress_desktop.grids.service",
+                                      "congress_desktop/grids/rules.py:1 imports congress_desktop.grids.service.assign"]

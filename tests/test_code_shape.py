@@ -20,9 +20,7 @@ MAX_MODULE_LINES = 800
 MAX_FUNCTION_LINES = 80
 
 LONG_MODULES: set[str] = {
-    "ui/pages/duty.py",
-    "ui/pages/vote_entry.py",
-    "ui/pages/votes.py",
+    "congress_desktop/sync/package.py",  # 815: the package reader's checks grew by their split into functions
 }
 LONG_FUNCTIONS: set[str] = {
     "congress_desktop/demo.py::create_demo",
@@ -31,6 +29,7 @@ LONG_FUNCTIONS: set[str] = {
     "ui/main_window.py::__init__",
     "ui/pages/home.py::__init__",
     "ui/pages/sync.py::__init__",
+    "ui/pages/visits.py::__init__",
 }
 CYCLES: list[set[str]] = []
 

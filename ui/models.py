@@ -298,6 +298,9 @@ class PagedTableModel(RowListModel):
         self._generation = 0
         self.total: int | None = None
         self.last_task: tasks.TaskHandle | None = None
+        # a load the core refused (a bad filter): given to this, if set, unless a newer reload came
+        # meanwhile; else shown the one way (ui.errors)
+        self.on_error: Callable[[BaseException], None] | None = None
 
     # ------------------------------------------------------------- loading
     def reload(self, fetch: Callable[[int, int], Sequence[Any]] | None = None,
@@ -323,7 +326,12 @@ class PagedTableModel(RowListModel):
             self.endResetModel()
             self.loaded.emit()
 
-        self.last_task = operations.db_op(None, work, done, title="正在读取")
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation and isValid(self) and self.on_error is not None:
+                self.on_error(exc)
+
+        self.last_task = operations.db_op(None, work, done, title="正在读取",
+                                          on_error=failed if self.on_error is not None else None)
         return self.last_task
 
     def wait(self, timeout_ms: int = 30000) -> bool:

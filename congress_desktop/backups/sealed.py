@@ -29,7 +29,7 @@ import struct
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, TypedDict, Unpack
 
 from cryptography.exceptions import InvalidKey, InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -143,6 +143,15 @@ def verifier_matches(passphrase: str, verifier: str) -> bool:
 
 
 # ------------------------------------------------------------------ sealing
+class Watch(TypedDict, total=False):
+    """What a caller may watch while a file is sealed or opened."""
+
+    total: int  # the plaintext size, for progress
+    progress: Callable[[int, int], None] | None
+    cancel: Callable[[], bool] | None
+    on_plain: Callable[[bytes], None] | None  # sees each plaintext chunk (a hash on the way)
+
+
 def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
     return prefix + struct.pack(">I", index) + (b"\x01" if last else b"\x00")
 
@@ -154,12 +163,11 @@ def header_block(magic: bytes, header: dict) -> bytes:
     return magic + struct.pack(">I", len(raw)) + raw
 
 
-def seal(src: BinaryIO, dst: BinaryIO, magic: bytes, header: dict, key: bytes, *, total: int = 0,
-         progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
-         on_plain: Callable[[bytes], None] | None = None) -> int:
+def seal(src: BinaryIO, dst: BinaryIO, magic: bytes, header: dict, key: bytes, **watch: Unpack[Watch]) -> int:
     """Write the sealed form of everything ``src`` holds to ``dst``; ``header`` must hold ``nonce``
-    (b64 of NONCE_PREFIX bytes). ``on_plain`` sees each plaintext chunk (a hash on the way). Returns
-    the plaintext size."""
+    (b64 of NONCE_PREFIX bytes). Returns the plaintext size."""
+    total, progress = watch.get("total", 0), watch.get("progress")
+    cancel, on_plain = watch.get("cancel"), watch.get("on_plain")
     prefix = unb64(header["nonce"], NONCE_PREFIX)
     block = header_block(magic, header)
     dst.write(block)
@@ -213,13 +221,13 @@ def read_header(f: BinaryIO, magic: bytes) -> Opened:
     return Opened(header, start + raw)
 
 
-def unseal(f: BinaryIO, opened: Opened, key: bytes, out: BinaryIO | None, *, total: int = 0,
-           progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
-           on_plain: Callable[[bytes], None] | None = None) -> int:
+def unseal(f: BinaryIO, opened: Opened, key: bytes, out: BinaryIO | None, **watch: Unpack[Watch]) -> int:
     """Decrypt the chunks after the header (``f`` positioned there) into ``out`` (None: only check).
     Raises SealBroken at the first chunk that fails its tag, when the file ends before its last chunk
     or goes on after it. ``out`` may hold part of the plaintext then: write it to a temporary file and
     use that only when this returns. Returns the plaintext size."""
+    total, progress = watch.get("total", 0), watch.get("progress")
+    cancel, on_plain = watch.get("cancel"), watch.get("on_plain")
     prefix = unb64(opened.header["nonce"], NONCE_PREFIX)
     aead = AESGCM(key)
     done = index = 0

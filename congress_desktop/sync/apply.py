@@ -274,9 +274,10 @@ class _Table:
                 return
         self._careful(cur, incoming, ids)
 
-    def _careful(self, cur, incoming: list, ids: list[str]) -> None:
-        t, res, stream = self.t, self.app.result, self.app.stream
-        existing: dict[str, tuple] = {}
+    def _existing(self, ids: list[str]) -> tuple[dict[str, Any], dict[str, int]]:
+        """The rows we hold of ``ids`` and, when epochs are tracked, the epoch that wrote each."""
+        t, stream = self.t, self.app.stream
+        existing: dict[str, Any] = {}
         epochs: dict[str, int] = {}
         select_cols = ", ".join(quoted(c) for c in self.names)
         for start in range(0, len(ids), SQL_VARS):
@@ -289,6 +290,11 @@ class _Table:
                 epochs.update(self.app.conn.exec_driver_sql(
                     f"SELECT record_id, epoch_id FROM sync_row_epoch WHERE table_name = ? AND record_id IN ({marks})",
                     (t.name, *part)).all())
+        return existing, epochs
+
+    def _careful(self, cur, incoming: list, ids: list[str]) -> None:
+        res, stream = self.app.result, self.app.stream
+        existing, epochs = self._existing(ids)
         inserts, updates, confirmed = [], [], []
         for r in incoming:
             old = existing.get(r[self.id_i])

@@ -98,6 +98,19 @@ SIG_CONTEXT = b"congress-desktop/sync/package-signature/v1\0"
 DOC_CONTEXT = b"congress-desktop/sync/document-signature/v1\0"
 
 
+def _check_ending(table: TableData, unfinished: bool, count: int, sha256: str) -> None:
+    """A table file read to its end: whole, with the manifest's line count and hash."""
+    if unfinished:
+        raise _bad(f"数据文件 {table.name} 不完整")
+    if count != table.rows:
+        raise _bad(f"数据文件 {table.name} 的记录数与清单不符", "manifest")
+    if sha256 != table.sha256:
+        raise SyncError(f"数据文件 {table.name} 的校验值与清单不符：数据包已损坏", "hash")
+
+
+_TABLE_KEYS = frozenset({"name", "file", "columns", "rows", "size", "sha256"})  # a manifest table line
+
+
 class SyncError(CongressError):
     """A package, receipt or key file refused; ``kind`` says why in one word (tests, logs)."""
 
@@ -596,48 +609,57 @@ class BodyReader:
             raise _bad("清单格式不对")
         m = Manifest(h.package_id, h.sender, h.recipient, h.seq_from, h.seq_to)
         listed = {"manifest.json"}
-        keys = {"name", "file", "columns", "rows", "size", "sha256"}
         for t in tables:
-            if not isinstance(t, dict) or set(t) - {"fresh"} != keys or ("fresh" in t and h.format < 2):
-                raise _bad("清单中的数据表说明不对")
-            name, cols = t["name"], t["columns"]
-            if (not isinstance(name, str) or not TABLE_RE.match(name) or t["file"] != f"data/{name}.jsonl"
-                    or not isinstance(cols, list) or not cols or len(cols) > 500
-                    or not all(isinstance(c, str) and TABLE_RE.match(c) for c in cols)
-                    or len(set(cols)) != len(cols)
-                    or not _is_count(t["rows"]) or not _is_count(t["size"])
-                    or not isinstance(t["sha256"], str) or not SHA_RE.match(t["sha256"])):
-                raise _bad("清单中的数据表说明不对")
-            if t["file"] in listed:
-                raise _bad(f"数据表“{name}”重复")
-            if t["rows"] > MAX_TABLE_ROWS:
-                raise _bad(f"数据表“{name}”的记录数（{t['rows']}）超过单个数据包的上限 {MAX_TABLE_ROWS}", "limits")
-            if t["size"] < t["rows"] * MIN_ROW_BYTES:  # millions of empty lines in a few bytes: a bomb
-                raise _bad(f"数据文件 {t['file']} 的大小与记录数不符", "limits")
-            fresh = _fresh(t.get("fresh", False), t["rows"])
-            info = self.members.get(t["file"])
-            if info is None:
-                raise _bad(f"缺少数据文件 {t['file']}", "manifest")
-            if info.file_size != t["size"]:
-                raise _bad(f"数据文件 {t['file']} 的大小与清单不符", "manifest")
-            listed.add(t["file"])
-            m.tables.append(TableData(name, cols, t["rows"], t["sha256"], t["size"], fresh))
+            m.tables.append(self._table_entry(t, listed))
         for a in atts:
-            if (not isinstance(a, dict) or set(a) != {"sha256", "size"} or not isinstance(a["sha256"], str)
-                    or not SHA_RE.match(a["sha256"]) or not _is_count(a["size"])):
-                raise _bad("清单中的附件说明不对")
-            member = f"attachments/{a['sha256']}"
-            info = self.members.get(member)
-            if info is None or info.file_size != a["size"] or member in listed:
-                raise _bad("附件与清单不符", "manifest")
-            listed.add(member)
-            m.attachments[a["sha256"]] = a["size"]
+            sha, size = self._attachment_entry(a, listed)
+            m.attachments[sha] = size
         extra = set(self.members) - listed
         if extra:
             raise _bad(f"含有清单以外的文件“{sorted(extra)[0][:80]}”", "manifest")
         if m.records != h.records:
             raise _bad("记录数与数据包头不符", "manifest")
         return m
+
+    def _table_entry(self, t: object, listed: set[str]) -> TableData:
+        """One checked table line of the manifest (its file is added to ``listed``)."""
+        h = self.header
+        if not isinstance(t, dict) or set(t) - {"fresh"} != _TABLE_KEYS or ("fresh" in t and h.format < 2):
+            raise _bad("清单中的数据表说明不对")
+        name, cols = t["name"], t["columns"]
+        if (not isinstance(name, str) or not TABLE_RE.match(name) or t["file"] != f"data/{name}.jsonl"
+                or not isinstance(cols, list) or not cols or len(cols) > 500
+                or not all(isinstance(c, str) and TABLE_RE.match(c) for c in cols)
+                or len(set(cols)) != len(cols)
+                or not _is_count(t["rows"]) or not _is_count(t["size"])
+                or not isinstance(t["sha256"], str) or not SHA_RE.match(t["sha256"])):
+            raise _bad("清单中的数据表说明不对")
+        if t["file"] in listed:
+            raise _bad(f"数据表“{name}”重复")
+        if t["rows"] > MAX_TABLE_ROWS:
+            raise _bad(f"数据表“{name}”的记录数（{t['rows']}）超过单个数据包的上限 {MAX_TABLE_ROWS}", "limits")
+        if t["size"] < t["rows"] * MIN_ROW_BYTES:  # millions of empty lines in a few bytes: a bomb
+            raise _bad(f"数据文件 {t['file']} 的大小与记录数不符", "limits")
+        fresh = _fresh(t.get("fresh", False), t["rows"])
+        info = self.members.get(t["file"])
+        if info is None:
+            raise _bad(f"缺少数据文件 {t['file']}", "manifest")
+        if info.file_size != t["size"]:
+            raise _bad(f"数据文件 {t['file']} 的大小与清单不符", "manifest")
+        listed.add(t["file"])
+        return TableData(name, cols, t["rows"], t["sha256"], t["size"], fresh)
+
+    def _attachment_entry(self, a: object, listed: set[str]) -> tuple[str, int]:
+        """One checked attachment line of the manifest: (sha256, size)."""
+        if (not isinstance(a, dict) or set(a) != {"sha256", "size"} or not isinstance(a["sha256"], str)
+                or not SHA_RE.match(a["sha256"]) or not _is_count(a["size"])):
+            raise _bad("清单中的附件说明不对")
+        member = f"attachments/{a['sha256']}"
+        info = self.members.get(member)
+        if info is None or info.file_size != a["size"] or member in listed:
+            raise _bad("附件与清单不符", "manifest")
+        listed.add(member)
+        return a["sha256"], a["size"]
 
     def preload(self, limit: int = PRELOAD_MAX) -> None:
         """Read, check and split the table files now, up to ``limit`` bytes in all (the rest is read
@@ -704,12 +726,7 @@ class BodyReader:
             raise
         except Exception as e:  # BadZipFile (a CRC), zlib.error and friends from a forged stream
             raise _bad(f"文件“{name}”已损坏") from e
-        if pending:
-            raise _bad(f"数据文件 {table.name} 不完整")
-        if count != table.rows:
-            raise _bad(f"数据文件 {table.name} 的记录数与清单不符", "manifest")
-        if digest.hexdigest() != table.sha256:
-            raise SyncError(f"数据文件 {table.name} 的校验值与清单不符：数据包已损坏", "hash")
+        _check_ending(table, bool(pending), count, digest.hexdigest())
         if group:
             yield group
 

@@ -31,6 +31,7 @@ from congress_desktop.votes.queries import live_round, round_items, round_row
 from congress_desktop.votes.rows import (
     BallotEntry,
     BallotFix,
+    CountView,
     Difference,
     Doubtful,
     EntryStep,
@@ -475,3 +476,20 @@ def correct_step(ctx: Context, round_id: str, clerk: str, fix: BallotFix) -> Ent
     entry = correct_ballot(ctx, round_id, clerk, fix.position, fix.keys, fix.reason, doubtful=fix.doubtful)
     return _step(ctx, round_id, clerk, entry, whole_stack=True)
 
+
+
+def count_view(ctx: Context, round_id: str, clerk: str = Clerk.A) -> CountView:
+    """What the count tab shows of a round for ``clerk`` (the other clerk's stack only as a size)."""
+    view = round_view(ctx, round_id)
+    r = view.round
+    if r.mode == Mode.TOTALS:
+        return CountView(view, (), (), (), (0, 0), round_totals(ctx, round_id))
+    with ctx.store.session() as s:
+        vr, v = live_round(s, round_id, editable=False)
+        round_rules = queries.session_rules(v)
+        stacks = {c: queries.clerk_stack(s, vr.id, c) for c in (Clerk.A, Clerk.B)}
+        stack = tuple(queries.ballot_entry(b, v.kind, vr.seats, round_rules)
+                      for b in stacks[Clerk(clerk)].values())
+        diffs = tuple(queries.differences_of(s, vr)) if vr.mode == Mode.DOUBLE else ()
+        return CountView(view, stack, diffs, tuple(queries.doubtful_of(s, vr)),
+                         (len(stacks[Clerk.A]), len(stacks[Clerk.B])), None)

@@ -286,3 +286,16 @@ class BallotFix:
     keys: str
     reason: str
     doubtful: bool | None = None  # None: keep the ballot's doubtful flag
+
+
+@dataclass(frozen=True)
+class CountView:
+    """Everything the count tab shows of a round, read in one worker call: the round with its items,
+    result and problems, one clerk's stack, the differences, the doubtful ballots, the totals."""
+
+    view: RoundView
+    stack: tuple[BallotEntry, ...]
+    differences: tuple[Difference, ...]
+    doubtful: tuple[Doubtful, ...]
+    stack_sizes: tuple[int, int]
+    totals: TotalsRow | None

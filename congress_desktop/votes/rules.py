@@ -2,7 +2,7 @@
 machine, a clerk's ballot stack, what the key line says of a ballot being typed, which hand-count
 columns a round has, whether a round stands, and what the next round is after an announced one.
 
-The services (votes/service.py, votes/rounds.py) and the widgets (ui/pages/vote_entry.py) both call
+The services (votes/service.py, votes/rounds.py) and the widgets (ui/pages/votes/) both call
 these, so a rule is written once. The count itself is ``votes.tally``."""
 
 from __future__ import annotations
@@ -424,6 +424,24 @@ def partial_ballot(kind: str, text: str, n_items: int, seats: int, rules: dv.Rul
         return BallotStatus(shown, missing, f"作废：{check.reason}", True)
     return BallotStatus(shown, missing, "有效" + (f"（{check.reason}）" if check.reason else "")
                         + ("；存疑，待认定" if "*" in text else "") + "。按回车录入。", False)
+
+
+def over_vote_note(kind: str, seats: int, rules: dv.Rules) -> str:
+    """What the key line's help says of too many 赞成 (as :func:`tally.check_ballot` counts them):
+    the whole ballot void under ``over_vote: void_ballot``, its 赞成 discounted under ``void_for``;
+    '' for a 测评."""
+    if kind != dv.PROJECT_VOTE:
+        return ""
+    if rules.over_vote == "void_ballot":
+        return f"赞成不得超过 {seats} 项，超过的整张作废"
+    return f"赞成不得超过 {seats} 项，超过的该票赞成一律无效，其余照计"
+
+
+def stands_text(issued: int, returned: int) -> str:
+    """收回 against 发出 in words, by :func:`round_stands` (what the count tab says as they are typed)."""
+    if round_stands(issued, returned):
+        return f"收回 {returned} 张 ≤ 发出 {issued} 张：本轮投票有效"
+    return f"收回 {returned} 张 > 发出 {issued} 张：本轮投票无效"
 
 
 # ------------------------------------------------------------------ the next round

@@ -514,6 +514,24 @@ def test_hand_count_columns_follow_the_blank_rule():
     assert "not_voted" in rules.count_columns(dv.PROJECT_VOTE, Rules(blank="not_voted"))
 
 
+def test_the_key_line_help_follows_the_over_vote_rule():
+    from congress_desktop.votes import rules
+
+    assert "整张作废" in rules.over_vote_note(dv.PROJECT_VOTE, 8, Rules())
+    # under void_for the ballot stays valid (check_ballot): the help must not say it is void
+    note = rules.over_vote_note(dv.PROJECT_VOTE, 8, Rules(over_vote="void_for"))
+    assert "整张作废" not in note and "赞成一律无效" in note
+    assert dv.check_ballot(dv.PROJECT_VOTE, ["for"] * 9, 8, Rules(over_vote="void_for")).valid
+    assert rules.over_vote_note(dv.SATISFACTION, 0, Rules()) == ""
+
+
+def test_the_stands_text_is_round_stands():
+    from congress_desktop.votes import rules
+
+    assert rules.stands_text(58, 58).endswith("本轮投票有效")
+    assert rules.stands_text(58, 59) == "收回 59 张 > 发出 58 张：本轮投票无效"
+
+
 def test_revote_plan_uses_revote_case():
     from congress_desktop.votes import rules
 

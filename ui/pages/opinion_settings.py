@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,24 +27,31 @@ from PySide6.QtWidgets import (
 )
 
 from congress_desktop.core.context import Context
-from congress_desktop.core.errors import CongressError, FieldErrors
+from congress_desktop.core.errors import CongressError
 from congress_desktop.places import units as unit_service
+from congress_desktop.places.units import UnitRow
 from congress_desktop.visits import opinions as opinion_service
+from congress_desktop.visits.rows import CategoryRow
 from ui import errors as ui_errors
-from ui import widgets
-from ui.pages.opinion_dialogs import error_label
+from ui import tasks, widgets
+from ui.forms import FormDialog
+from ui.operations import db_op
+from ui.pages import visits_common as common
+from ui.pages.visit_rows import ERROR_STYLE, error_label
 
 log = logging.getLogger(__name__)
 
 
 
-class UnitForm(QDialog):
-    def __init__(self, ctx: Context, unit=None, parent: QWidget | None = None):
-        super().__init__(parent)
+class UnitForm(FormDialog):
+    """新增 / 编辑承办单位, saved on the database worker; each message under its field."""
+
+    def __init__(self, ctx: Context, unit: UnitRow | None = None, parent: QWidget | None = None):
+        super().__init__(f"编辑承办单位：{unit.name}" if unit else "新增承办单位", parent)
         self.ctx = ctx
         self.unit = unit
-        self.saved = None
-        self.setWindowTitle(f"编辑承办单位：{unit.name}" if unit else "新增承办单位")
+        self.general_error.setStyleSheet(ERROR_STYLE)
+        self.general = self.general_error
         self.name = QLineEdit(unit.name if unit else "")
         self.kind = QComboBox()
         self.kind.addItems(["", *unit_service.UNIT_KINDS])
@@ -54,49 +62,31 @@ class UnitForm(QDialog):
         self.note = QLineEdit(unit.note if unit else "")
         self.active = QCheckBox("在用（停用后不能再交办给该单位，已交办的不受影响）")
         self.active.setChecked(unit.active if unit else True)
-        self.errors = {k: error_label() for k in ("name", "kind", "phone")}
-        self.general = error_label()
-        form = QFormLayout()
         for label, key, w in (("单位名称 *", "name", self.name), ("类型", "kind", self.kind),
                               ("联系人", None, self.contact), ("联系电话", "phone", self.phone),
                               ("地址", None, self.address), ("备注", None, self.note)):
-            if key:
-                box = QWidget()
-                bl = QVBoxLayout(box)
-                bl.setContentsMargins(0, 0, 0, 0)
-                bl.addWidget(w)
-                bl.addWidget(self.errors[key])
-                form.addRow(label, box)
-            else:
-                form.addRow(label, w)
-        form.addRow("", self.active)
+            self.add_row(label, w, key)
+        for error in self.errors.values():
+            error.setStyleSheet(ERROR_STYLE)
+        self.form.addRow("", self.active)
         buttons, _ = widgets.ok_cancel_buttons(self, "保存", self.save)
         lay = QVBoxLayout(self)
-        lay.addWidget(self.general)
-        lay.addLayout(form)
+        lay.addWidget(self.general_error)
+        lay.addLayout(self.form)
         lay.addWidget(buttons)
 
-    def save(self) -> bool:
-        for e in (*self.errors.values(), self.general):
-            e.set_error("")
+    def save(self) -> tasks.TaskHandle:
+        """Save on the database worker (``self.save_task``); closes when stored, else says why."""
         raw = {"name": self.name.text(), "kind": self.kind.currentText(), "contact_person": self.contact.text(),
                "phone": self.phone.text(), "address": self.address.text(), "note": self.note.text(),
                "active": self.active.isChecked()}
-        try:
-            self.saved = unit_service.save_unit(self.ctx, raw, self.unit.id if self.unit else None)
-        except FieldErrors as e:
-            for k, msg in e.errors.items():
-                (self.errors.get(k) or self.general).set_error(msg)
-            return False
-        except CongressError as e:
-            (self.errors.get(e.field or "") or self.general).set_error(e.message)
-            return False
-        self.accept()
-        return True
+        ctx, unit_id = self.ctx, self.unit.id if self.unit else None
+        return self.run_save(common.by_field(lambda: unit_service.save_unit(ctx, raw, unit_id)))
 
 
 class UnitsDialog(QDialog):
-    """承办单位: the registry of handling units with their contact person."""
+    """承办单位: the registry of handling units with their contact person (read on the database worker;
+    ``last_task`` is the latest read or delete)."""
 
     def __init__(self, ctx: Context, parent: QWidget | None = None):
         super().__init__(parent)
@@ -111,6 +101,8 @@ class UnitsDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _i: self.edit())
+        self.status = QLabel(common.LOADING)
+        self.status.setObjectName("muted")
         buttons = QHBoxLayout()
         for text, slot in (("新增…", self.add), ("编辑…", self.edit), ("删除", self.delete)):
             b = QPushButton(text)
@@ -122,19 +114,27 @@ class UnitsDialog(QDialog):
         buttons.addWidget(close)
         lay = QVBoxLayout(self)
         lay.addWidget(self.table, 1)
+        lay.addWidget(self.status)
         lay.addLayout(buttons)
-        self.units: list = []
+        self.units: list[UnitRow] = []
+        self.last_task: tasks.TaskHandle | None = None
         self.reload()
 
-    def reload(self) -> None:
-        self.units = unit_service.list_units(self.ctx, counts=True)
+    def reload(self) -> tasks.TaskHandle:
+        ctx = self.ctx
+        self.last_task = db_op(self, lambda: unit_service.list_units(ctx, counts=True), self._show, title="正在读取")
+        return self.last_task
+
+    def _show(self, units: list[UnitRow]) -> None:
+        self.units = units
+        self.status.setText(f"共 {len(units)} 个承办单位")
         self.table.setRowCount(len(self.units))
         for i, u in enumerate(self.units):
             for j, v in enumerate((u.name, u.kind, u.contact_person, u.phone, str(u.total_count), str(u.open_count),
                                    "在用" if u.active else "停用")):
                 self.table.setItem(i, j, QTableWidgetItem(v))
 
-    def selected(self):
+    def selected(self) -> UnitRow | None:
         rows = self.table.selectionModel().selectedRows()
         return self.units[rows[0].row()] if rows else None
 
@@ -148,19 +148,27 @@ class UnitsDialog(QDialog):
         if u is not None and widgets.exec_modal(UnitForm(self.ctx, u, self)) == QDialog.DialogCode.Accepted:
             self.reload()
 
-    def delete(self) -> None:
+    def delete(self) -> tasks.TaskHandle | None:
         u = self.selected()
         if u is None or not widgets.ask_yes_no(self, "删除承办单位", f"确定删除“{u.name}”吗？"):
-            return
-        try:
-            unit_service.delete_unit(self.ctx, u.id)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-        self.reload()
+            return None
+        ctx, unit_id = self.ctx, u.id
+
+        def failed(exc: BaseException) -> None:
+            ui_errors.show_error(self, exc)
+            self.reload()
+
+        def deleted(_none: None) -> None:
+            self.reload()
+
+        self.last_task = db_op(self, lambda: unit_service.delete_unit(ctx, unit_id), deleted, title="正在删除",
+                               on_error=failed)
+        return self.last_task
 
 
 class CategoriesDialog(QDialog):
-    """意见类别: the office's own list (seeded with the common categories)."""
+    """意见类别: the office's own list (seeded with the common categories). Read and changed on the database
+    worker (``last_task``); a change the core refuses is said in the red line."""
 
     def __init__(self, ctx: Context, parent: QWidget | None = None):
         super().__init__(parent)
@@ -189,11 +197,18 @@ class CategoriesDialog(QDialog):
         lay.addLayout(row)
         lay.addWidget(close)
         self.list.currentRowChanged.connect(self._chosen)
-        self.categories: list = []
+        self.categories: list[CategoryRow] = []
+        self.last_task: tasks.TaskHandle | None = None
         self.reload()
 
-    def reload(self) -> None:
-        self.categories = opinion_service.list_categories(self.ctx, include_inactive=True)
+    def reload(self) -> tasks.TaskHandle:
+        ctx = self.ctx
+        self.last_task = db_op(self, lambda: opinion_service.list_categories(ctx, include_inactive=True), self._show,
+                               title="正在读取")
+        return self.last_task
+
+    def _show(self, categories: list[CategoryRow]) -> None:
+        self.categories = categories
         self.list.clear()
         for c in self.categories:
             self.list.addItem(c.label + ("（已停用）" if not c.active else ""))
@@ -203,35 +218,48 @@ class CategoriesDialog(QDialog):
             self.name.setText(self.categories[row].name)
             self.hint.setText(self.categories[row].hint)
 
-    def _run(self, fn) -> None:
-        try:
-            fn()
-            self.error.set_error("")
-        except CongressError as e:
-            self.error.set_error(e.message)
-        self.reload()
+    def _run(self, fn: Callable[[], object]) -> tasks.TaskHandle:
+        """A change on the database worker, then the list again (also after a refusal, as before)."""
+        ctx = self.ctx
+
+        def work() -> tuple[str, list[CategoryRow]]:
+            try:
+                fn()
+                said = ""
+            except CongressError as e:
+                said = e.message
+            return said, opinion_service.list_categories(ctx, include_inactive=True)
+
+        def done(result: tuple[str, list[CategoryRow]]) -> None:
+            self.error.set_error(result[0])
+            self._show(result[1])
+
+        self.last_task = db_op(self, work, done, title="正在保存")
+        return self.last_task
 
     def add(self) -> None:
-        self._run(lambda: opinion_service.save_category(self.ctx, {"name": self.name.text(), "hint": self.hint.text()}))
+        ctx, raw = self.ctx, {"name": self.name.text(), "hint": self.hint.text()}
+        self._run(lambda: opinion_service.save_category(ctx, raw))
 
     def rename(self) -> None:
         c = self._current()
         if c:
-            self._run(lambda: opinion_service.save_category(
-                self.ctx, {"name": self.name.text(), "hint": self.hint.text(), "active": c.active}, c.id))
+            ctx, raw = self.ctx, {"name": self.name.text(), "hint": self.hint.text(), "active": c.active}
+            self._run(lambda: opinion_service.save_category(ctx, raw, c.id))
 
     def toggle(self) -> None:
         c = self._current()
         if c:
-            self._run(lambda: opinion_service.save_category(
-                self.ctx, {"name": c.name, "hint": c.hint, "active": not c.active}, c.id))
+            ctx, raw = self.ctx, {"name": c.name, "hint": c.hint, "active": not c.active}
+            self._run(lambda: opinion_service.save_category(ctx, raw, c.id))
 
     def delete(self) -> None:
         c = self._current()
         if c:
-            self._run(lambda: opinion_service.delete_category(self.ctx, c.id))
+            ctx = self.ctx
+            self._run(lambda: opinion_service.delete_category(ctx, c.id))
 
-    def _current(self):
+    def _current(self) -> CategoryRow | None:
         row = self.list.currentRow()
         return self.categories[row] if 0 <= row < len(self.categories) else None
 
@@ -253,4 +281,4 @@ class SummaryPeriodDialog(QDialog):
         lay.addWidget(buttons)
 
 
-# ================================================================== the list page
+

@@ -45,16 +45,18 @@ from congress_desktop.visits.opinion_rules import opinion_number as referral_num
 from congress_desktop.visits.opinions import OpinionQuery, OpinionRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
-from ui.operations import long_op, print_op
+from ui.models import PagedTableModel
+from ui.operations import db_op, long_op, print_op
 from ui.pages import visits_common as common
 from ui.pages.opinion_dialogs import NewOpinionDialog as NewOpinionDialog
 from ui.pages.opinion_dialogs import OpinionDialog as OpinionDialog
 from ui.pages.opinion_dialogs import error_label
 from ui.pages.opinion_settings import CategoriesDialog, SummaryPeriodDialog, UnitsDialog
 from ui.pages.visit_form import VisitForm
-from ui.pages.visits_common import PagedModel
 
 log = logging.getLogger(__name__)
+
+LOADING = common.LOADING
 
 SEARCH_DELAY_MS = 300
 OVERDUE_BG = QColor("#fde2e1")
@@ -77,7 +79,7 @@ class ShownFilters:
     visit_label: str = ""
 
 
-class OpinionTableModel(PagedModel):
+class OpinionTableModel(PagedTableModel):
     columns = (
         ("编号", lambda o: referral_number(o.seq, o.raised_on)),
         ("提出日期", lambda o: o.raised_on),
@@ -147,7 +149,11 @@ class OpinionsPage(QWidget):
         lay.addWidget(self.table, 1)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.modelReset.connect(self._update_actions)
+        self._query = OpinionQuery()
+        self._update_actions()
+        self._fill_choices()
         self.apply_filters()
+        self._just_filled = True  # the window activates a page right after building it: not twice
 
     def _make_filters(self) -> None:
         self.search = QLineEdit()
@@ -179,13 +185,18 @@ class OpinionsPage(QWidget):
         self.visit_label.setVisible(False)
         self.visit_label.setToolTip("点击取消按接待记录筛选")
         self.visit_label.clicked.connect(lambda: self.show_filtered())
-        self.count_label = QLabel()
+        self.count_label = QLabel(LOADING)
+        self._count_text = ""
         self.count_label.setObjectName("opinionCount")
         self.filter_error = error_label()
-        self._fill_choices()
+        for combo, everything in ((self.category, "全部类别"), (self.unit, "全部承办单位"),
+                                  (self.village, "全部村(社区)"), (self.deputy, "全部代表")):
+            combo.addItem(everything, "")
 
     def _make_table(self) -> None:
-        self.model = OpinionTableModel(self._fetch, self)
+        self.model = OpinionTableModel(lambda _offset, _limit: [], None, self)  # filled by apply_filters
+        self.model.on_error = lambda exc: self._failed(self._generation, exc)
+        self.model.loaded.connect(self._loaded)
         self.table = QTableView()
         self.table.setObjectName("opinionTable")
         self.table.setModel(self.model)
@@ -223,24 +234,30 @@ class OpinionsPage(QWidget):
     def _action(self, text: str, slot, shortcut, tip: str) -> QAction:
         return widgets.toolbar_action(self, self.toolbar, text, slot, shortcut, tip)
 
-    def _fill_choices(self) -> None:
+    def _fill_choices(self) -> tasks.TaskHandle:
+        """The categories, units, villages and deputies of the filters, read on the database worker."""
+        ctx = self.ctx
+
+        def work() -> list[list[tuple[str, str]]]:
+            return [[(c.name, c.id) for c in opinion_service.list_categories(ctx, include_inactive=True)],
+                    [(u.name, u.id) for u in unit_service.list_units(ctx)],
+                    [(v.name, v.id) for v in list_villages(ctx)],
+                    [(d.name, d.id) for d in deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(), 0,
+                                                                           None)]]
+
+        self.choices_task = db_op(self, work, self._show_choices, title="正在读取")
+        return self.choices_task
+
+    def _show_choices(self, lists: list[list[tuple[str, str]]]) -> None:
         combos = (self.category, self.unit, self.village, self.deputy)
         kept = [c.currentData() for c in combos]
-        for c in combos:
+        for c, items in zip(combos, lists, strict=True):
             c.blockSignals(True)
+            everything = c.itemText(0)
             c.clear()
-        self.category.addItem("全部类别", "")
-        for c in opinion_service.list_categories(self.ctx, include_inactive=True):
-            self.category.addItem(c.name, c.id)
-        self.unit.addItem("全部承办单位", "")
-        for u in unit_service.list_units(self.ctx):
-            self.unit.addItem(u.name, u.id)
-        self.village.addItem("全部村(社区)", "")
-        for v in list_villages(self.ctx):
-            self.village.addItem(v.name, v.id)
-        self.deputy.addItem("全部代表", "")
-        for d in deputy_service.query_deputies(self.ctx, deputy_service.DeputyQuery(), 0, None):
-            self.deputy.addItem(d.name, d.id)
+            c.addItem(everything, "")
+            for name, item_id in items:
+                c.addItem(name, item_id)
         widgets.find_as_you_type(self.deputy)
         for c, value in zip(combos, kept, strict=True):
             c.setCurrentIndex(max(c.findData(value), 0))
@@ -251,6 +268,9 @@ class OpinionsPage(QWidget):
         return self.search
 
     def on_activated(self) -> None:
+        if self._just_filled:
+            self._just_filled = False
+            return
         self._fill_choices()
         self.apply_filters()
 
@@ -295,33 +315,50 @@ class OpinionsPage(QWidget):
                             overdue=self.overdue.isChecked(), due_soon=self.due_soon.isChecked(),
                             visit_id=self.visit_id, rated=self.rated)
 
-    def _fetch(self, offset: int, limit: int) -> list[OpinionRow]:
-        return opinion_service.query_opinions(self.ctx, self._query, offset, limit)
-
-    def apply_filters(self) -> None:
+    def apply_filters(self, select: str = "") -> tasks.TaskHandle:
+        """Read the first page, then count, on the database worker (one after the other: the page is shown
+        first, as counting may take longer on a big database); ``select`` an opinion once it is shown."""
         self._timer.stop()
-        self._query = self.current_query()
+        self._just_filled = False
+        self._query = query = self.current_query()
         self._generation += 1
-        try:
-            self.model.reload()
-        except CongressError as e:
-            self.filter_error.set_error(e.message)
-            return
+        generation, ctx = self._generation, self.ctx
+        if self.count_label.text() != LOADING:
+            self._count_text = self.count_label.text()
+        self.count_label.setText(LOADING)
+        self.model.reload(lambda offset, limit: opinion_service.query_opinions(ctx, query, offset, limit))
+        if select:
+            common.select_when_loaded(self.model, self.table, select, lambda _found: None, load_more=False)
+        self.last_task = db_op(self, lambda: opinion_service.count_opinions(ctx, query),
+                               lambda n: self._counted(generation, n), title="正在统计",
+                               on_error=lambda exc: self._failed(generation, exc, quiet=True),
+                               show_after_ms=24 * 3600 * 1000)
+        return self.last_task
+
+    def _loaded(self) -> None:
         self.filter_error.set_error("")
         if self.model.total is not None:  # the whole list fits in the first page
             self.count_label.setText(f"共 {self.model.total} 条")
-            return
-        # the first page is shown; the total arrives when counted (it may take longer on a big database)
-        self.count_label.setText(f"{self.model.rowCount()}+ 条，正在统计…")
-        generation, ctx, query = self._generation, self.ctx, self._query
-        self.last_task = tasks.run_task(self, "正在统计", lambda p, c: opinion_service.count_opinions(ctx, query),
-                                        on_success=lambda n: self._counted(generation, n),
-                                        show_after_ms=24 * 3600 * 1000)
+        else:  # the total arrives when counted
+            self.count_label.setText(f"{self.model.rowCount()}+ 条，正在统计…")
 
     def _counted(self, generation: int, n: int) -> None:
         if generation == self._generation:
-            self.model.set_total(n)
+            self.model.total = n
             self.count_label.setText(f"共 {n} 条")
+
+    def _failed(self, generation: int, exc: BaseException, *, quiet: bool = False) -> None:
+        """A filter the core refused (the rows of the last good one stay); ``quiet``: the count of a list
+        whose page already said what went wrong."""
+        if generation != self._generation:
+            return
+        self.count_label.setText(self._count_text)
+        if isinstance(exc, CongressError):
+            self.filter_error.set_error(exc.message)
+        elif not quiet:
+            ui_errors.show_error(self, exc)
+        else:
+            log.warning("counting opinions failed: %s", exc)
 
     def _update_actions(self) -> None:
         o = self.selected()
@@ -334,6 +371,7 @@ class OpinionsPage(QWidget):
         return self.model.row(rows[0].row()) if rows else None
 
     def select_opinion(self, opinion_id: str) -> bool:
+        """Select an opinion among the rows loaded (False if it is not)."""
         row = self.model.row_of(opinion_id)
         if row is None:
             return False
@@ -346,8 +384,7 @@ class OpinionsPage(QWidget):
         dlg = NewOpinionDialog(self.ctx, self)
         if widgets.exec_modal(dlg) != QDialog.DialogCode.Accepted or dlg.saved is None:
             return None
-        self.apply_filters()  # the user's filters stay; the new row is selected if they show it
-        self.select_opinion(dlg.saved.row.id)
+        self.apply_filters(select=dlg.saved.row.id)  # the user's filters stay; the new row is selected if shown
         return self.open_opinion(dlg.saved.row.id)
 
     def open_selected(self, index: QModelIndex | None = None) -> OpinionDialog | None:
@@ -356,30 +393,29 @@ class OpinionsPage(QWidget):
             return None
         return self.open_opinion(o.id)
 
-    def open_opinion(self, opinion_id: str) -> OpinionDialog | None:
-        try:
-            dlg = OpinionDialog(self.ctx, opinion_id, self)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            self.apply_filters()
-            return None
+    def open_opinion(self, opinion_id: str) -> OpinionDialog:
+        """The opinion's dialog (it reads the opinion on the database worker; one that is gone says so and
+        closes, and the list is read again)."""
+        dlg = OpinionDialog(self.ctx, opinion_id, self)
+        dlg.gone.connect(self.apply_filters)
         widgets.exec_modal(dlg)
         if dlg.changed:
-            self.apply_filters()
-            self.select_opinion(opinion_id)
+            self.apply_filters(select=opinion_id)
         return dlg
 
-    def open_visit(self) -> None:
+    def open_visit(self) -> tasks.TaskHandle | None:
+        """Read the visit the opinion came from on the database worker, then open its form."""
         o = self.selected()
         if o is None or not o.visit_id:
-            return
-        try:
-            visit = visit_service.get_visit(self.ctx, o.visit_id)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
-            return
-        if widgets.exec_modal(VisitForm(self.ctx, visit, self)) == QDialog.DialogCode.Accepted:
-            self.apply_filters()
+            return None
+        ctx, visit_id = self.ctx, o.visit_id
+
+        def edit(visit: visit_service.VisitDetail) -> None:
+            if widgets.exec_modal(VisitForm(self.ctx, visit, self)) == QDialog.DialogCode.Accepted:
+                self.apply_filters()
+
+        self.last_task = db_op(self, lambda: visit_service.get_visit(ctx, visit_id), edit, title="正在读取")
+        return self.last_task
 
     def print_referral(self) -> tasks.TaskHandle | None:
         o = self.selected()

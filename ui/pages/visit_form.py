@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -39,6 +40,7 @@ from congress_desktop.places.villages import list_villages
 from congress_desktop.visits import attachments as att_service
 from congress_desktop.visits import opinions as opinion_service
 from congress_desktop.visits import service as visit_service
+from congress_desktop.visits.rows import CategoryRow
 from congress_desktop.visits.rules import FORMS
 from congress_desktop.visits.service import VisitDetail
 from ui import errors as ui_errors
@@ -63,6 +65,7 @@ class VisitForm(QDialog):
         self.visit = visit
         self.saved: VisitDetail | None = None
         self.save_task: tasks.TaskHandle | None = None
+        self.last_task: tasks.TaskHandle | None = None
         self.now = now
         self.setObjectName("visitForm")
         self.setWindowTitle(f"编辑接待：{visit.row.visit_date} {visit.row.place_label}" if visit else "登记接待")
@@ -77,6 +80,9 @@ class VisitForm(QDialog):
         more = self._more_layout()
         body = QWidget()
         blay = QVBoxLayout(body)
+        self.loading = QLabel(common.LOADING)  # until the choice lists are in
+        self.loading.setObjectName("muted")
+        blay.addWidget(self.loading)
         blay.addWidget(self.general_error)
         blay.addLayout(head)
         blay.addWidget(visitors_box)
@@ -113,20 +119,12 @@ class VisitForm(QDialog):
         self.place.setEditable(True)
         self.place.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.place.lineEdit().setPlaceholderText("选择联系站点或网格，也可直接填写地点")
-        self.places = visit_service.list_places(ctx)
-        self.place.addItem("", None)
-        for p in self.places:
-            self.place.addItem(p.label, p)
+        self.places: list[visit_service.PlaceOption] = []
         self.village = QComboBox()
-        self.village.addItem("（按地点自动填写）", "")
-        for v in list_villages(ctx):
-            self.village.addItem(v.name, v.id)
         self.deputies = DeputyPicker()
-        active = deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(status=IN_OFFICE), 0, None)
-        self.deputies.set_options([(d.id, d.name, d.village_name) for d in active])
-        self.stationed = {p.id: list(p.deputy_ids) for p in cp_service.list_contact_points(ctx)}
+        self.stationed: dict[str, list[str]] = {}
         self.visitors = VisitorRows()
-        self.categories = opinion_service.list_categories(ctx)
+        self.categories: list[CategoryRow] = []
         self.opinions = OpinionRows(self.categories)
         self.opinions.open_opinion.connect(self.open_opinion)
         self.note = QLineEdit()
@@ -236,10 +234,34 @@ class VisitForm(QDialog):
         for w in (self.visit_date, self.start_time, self.end_time, self.note, self.form, self.place, self.village):
             w.installEventFilter(self)
         self.place.lineEdit().installEventFilter(self)
-        self.load(visit)
+        self.save_button.setEnabled(False)  # until the choice lists are in
+        ctx = self.ctx
+        self.load_task = db_op(self, lambda: _read_choices(ctx), lambda c: self._choices_read(c, visit),
+                               title="正在读取")
         self.fix_tab_order()
         self.visit_date.setFocus(Qt.FocusReason.OtherFocusReason)
         self.visit_date.selectAll()
+
+    def _choices_read(self, c: FormChoices, visit: VisitDetail | None) -> None:
+        """The places, villages, deputies and categories are in: fill them, then the visit."""
+        self.places = c.places
+        self.place.addItem("", None)
+        for p in c.places:
+            self.place.addItem(p.label, p)
+        self.village.addItem("（按地点自动填写）", "")
+        for vid, name in c.villages:
+            self.village.addItem(name, vid)
+        self.deputies.set_options(c.deputies)
+        self.stationed = c.stationed
+        self.categories = self.opinions.categories = c.categories
+        self.loading.hide()
+        focus = self.focusWidget()
+        self.load(visit)
+        self.fix_tab_order()
+        self.save_button.setEnabled(True)
+        if focus is None or focus is self.visit_date:
+            self.visit_date.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.visit_date.selectAll()
 
     def _row(self, form: QFormLayout, label: str, widget: QWidget, keys: tuple[str, ...]) -> None:
         box = QWidget()
@@ -378,15 +400,17 @@ class VisitForm(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, ("pending", path))
             self.attachments.addItem(item)
 
-    def open_attachment(self) -> None:
+    def open_attachment(self) -> tasks.TaskHandle | None:
+        """A file still to be saved opens as it is; a stored one is copied out on the database worker."""
         item = self.attachments.currentItem()
         if item is None:
-            return
+            return None
         kind, ref = item.data(Qt.ItemDataRole.UserRole)
-        try:
-            common.open_file(att_service.copy_for_viewing(self.ctx, ref) if kind == "stored" else ref)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
+        if kind != "stored":
+            common.open_file(ref)
+            return None
+        self.last_task = common.open_attachment(self, self.ctx, ref)
+        return self.last_task
 
     def remove_attachment(self) -> None:
         row = self.attachments.currentRow()
@@ -443,6 +467,8 @@ class VisitForm(QDialog):
         closes when it is stored, or shows every message. The handle is ``self.save_task``."""
         if self.save_task is not None and not self.save_task.is_finished:
             return self.save_task  # Ctrl+S twice: one save
+        if not self.load_task.is_finished:
+            return None  # Ctrl+S before the choice lists are in: nothing to save yet
         raw = self.values()
         # blank rows are dropped here too, so the core's row numbers match what the clerk sees
         raw["visitors"] = [v for i, v in enumerate(raw["visitors"]) if not self.visitors.is_blank(i)]
@@ -495,19 +521,37 @@ class VisitForm(QDialog):
             out[key] = message
         return out
 
-    def show_history(self) -> None:
+    def show_history(self) -> tasks.TaskHandle | None:
         if self.visit is None:
-            return
-        entries = visit_service.visit_history(self.ctx, self.visit.row.id)
-        ids = {v for _, e in entries for pair in e.changes.values() for v in pair}
-        dlg = common.HistoryDialog("接待记录的修改记录", entries,
-                                   visit_service.VISIT_LABELS | opinion_service.FIELD_LABELS, self,
-                                   names=visit_service.names_of_ids(self.ctx, ids))
-        widgets.exec_modal(dlg)
+            return None
+        ctx, visit_id = self.ctx, self.visit.row.id
+        self.last_task = common.show_history(self, ctx, "接待记录的修改记录",
+                                             lambda: visit_service.visit_history(ctx, visit_id),
+                                             visit_service.VISIT_LABELS | opinion_service.FIELD_LABELS)
+        return self.last_task
 
     def open_opinion(self, opinion_id: str) -> None:
         dlg = OpinionDialog(self.ctx, opinion_id, self, from_visit=True)
         widgets.exec_modal(dlg)
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    """The choice lists of the visit form, read on the database worker."""
+
+    places: list[visit_service.PlaceOption]
+    villages: list[tuple[str, str]]                # (id, name)
+    deputies: list[tuple[str, str, str]]           # (id, name, village) of the deputies in office
+    stationed: dict[str, list[str]]                # contact point id -> its deputies
+    categories: list[CategoryRow]
+
+
+def _read_choices(ctx: Context) -> FormChoices:
+    active = deputy_service.query_deputies(ctx, deputy_service.DeputyQuery(status=IN_OFFICE), 0, None)
+    return FormChoices(visit_service.list_places(ctx), [(v.id, v.name) for v in list_villages(ctx)],
+                       [(d.id, d.name, d.village_name) for d in active],
+                       {p.id: list(p.deputy_ids) for p in cp_service.list_contact_points(ctx)},
+                       opinion_service.list_categories(ctx))
 
 
 common.register_opener("visit_form", VisitForm)

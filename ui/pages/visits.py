@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
@@ -43,6 +44,7 @@ from congress_desktop.visits.rules import FORMS
 from congress_desktop.visits.service import VisitDetail, VisitQuery, VisitRow
 from ui import errors as ui_errors
 from ui import tasks, widgets
+from ui.models import PagedTableModel
 from ui.operations import db_op, long_op, print_op
 from ui.pages import visits_common as common
 from ui.pages.visit_form import VisitForm as VisitForm
@@ -50,16 +52,17 @@ from ui.pages.visit_rows import DeputyPicker as DeputyPicker
 from ui.pages.visit_rows import OpinionRows as OpinionRows
 from ui.pages.visit_rows import VisitorRows as VisitorRows
 from ui.pages.visit_rows import error_label
-from ui.pages.visits_common import PagedModel
 
 log = logging.getLogger(__name__)
+
+LOADING = common.LOADING
 
 SEARCH_DELAY_MS = 250
 
 
 # ================================================================== the list page
 
-class VisitTableModel(PagedModel):
+class VisitTableModel(PagedTableModel):
     columns = (
         ("日期", lambda v: v.visit_date),
         ("时间", lambda v: v.time_label),
@@ -87,6 +90,7 @@ class VisitsPage(QWidget):
         self.ctx = ctx
         self.setObjectName("visitsPage")
         self.last_task: tasks.TaskHandle | None = None
+        self.last_form: VisitForm | None = None
 
         self.search = QLineEdit()
         self.search.setObjectName("visitSearch")
@@ -101,16 +105,20 @@ class VisitsPage(QWidget):
         for f in FORMS:
             self.form.addItem(f, f)
         self.point = QComboBox()
-        self.count_label = QLabel()
+        self.count_label = QLabel(LOADING)
+        self._count_text = ""
         self.count_label.setObjectName("visitCount")
         self.filter_error = error_label()
-        self._fill_points()
+        self.point.addItem("全部地点", "")
+        self._query = VisitQuery()
         self._timer = widgets.search_as_you_type(self, (self.search, self.date_from, self.date_to),
                                                  self.apply_filters, SEARCH_DELAY_MS)
         for combo in (self.form, self.point):
             combo.currentIndexChanged.connect(self.apply_filters)
 
-        self.model = VisitTableModel(self._fetch, self)
+        self.model = VisitTableModel(lambda _offset, _limit: [], None, self)  # filled by apply_filters
+        self.model.on_error = self._load_failed
+        self.model.loaded.connect(self._loaded)
         self.table = QTableView()
         self.table.setObjectName("visitTable")
         self.table.setModel(self.model)
@@ -157,17 +165,26 @@ class VisitsPage(QWidget):
         lay.addWidget(self.table, 1)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.modelReset.connect(self._update_actions)
+        self._update_actions()
+        self._fill_points()
         self.apply_filters()
+        self._just_filled = True  # the window activates a page right after building it: not twice
 
     def _action(self, text: str, slot, shortcut, tip: str) -> QAction:
         return widgets.toolbar_action(self, self.toolbar, text, slot, shortcut, tip)
 
-    def _fill_points(self) -> None:
+    def _fill_points(self) -> tasks.TaskHandle:
+        """The places of the filter, read on the database worker."""
+        ctx = self.ctx
+        self.points_task = db_op(self, lambda: visit_service.list_places(ctx), self._show_points, title="正在读取")
+        return self.points_task
+
+    def _show_points(self, places: list[visit_service.PlaceOption]) -> None:
         current = self.point.currentData()
         self.point.blockSignals(True)
         self.point.clear()
         self.point.addItem("全部地点", "")
-        for p in visit_service.list_places(self.ctx):
+        for p in places:
             self.point.addItem(p.label, f"{p.kind}:{p.id}")
         self.point.setCurrentIndex(max(self.point.findData(current), 0))
         self.point.blockSignals(False)
@@ -177,6 +194,9 @@ class VisitsPage(QWidget):
         return self.search
 
     def on_activated(self) -> None:
+        if self._just_filled:
+            self._just_filled = False
+            return
         self._fill_points()
         self.apply_filters()
 
@@ -197,21 +217,29 @@ class VisitsPage(QWidget):
                           form=self.form.currentData() or "", contact_point_id=pid if kind == "contact_point" else "",
                           grid_id=pid if kind == "grid" else "")
 
-    def _fetch(self, offset: int, limit: int) -> list[VisitRow]:
-        return visit_service.query_visits(self.ctx, self._query, offset, limit)
-
-    def apply_filters(self) -> None:
+    def apply_filters(self) -> tasks.TaskHandle:
+        """Count and read the first page on the database worker; the list says 正在加载… meanwhile."""
         self._timer.stop()
-        self._query = self.current_query()
-        try:
-            self.model.reload()
-            total = visit_service.count_visits(self.ctx, self._query)
-        except CongressError as e:
-            self.filter_error.set_error(e.message)
-            return
+        self._just_filled = False
+        self._query = query = self.current_query()
+        ctx = self.ctx
+        if self.count_label.text() != LOADING:
+            self._count_text = self.count_label.text()
+        self.count_label.setText(LOADING)
+        self.last_task = self.model.reload(lambda offset, limit: visit_service.query_visits(ctx, query, offset, limit),
+                                           lambda: visit_service.count_visits(ctx, query))
+        return self.last_task
+
+    def _loaded(self) -> None:
         self.filter_error.set_error("")
-        self.model.set_total(total)
-        self.count_label.setText(f"共 {total} 次接待")
+        self.count_label.setText(f"共 {self.model.total} 次接待")
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.count_label.setText(self._count_text)  # the rows of the last good filter stay
+        if isinstance(exc, CongressError):
+            self.filter_error.set_error(exc.message)
+        else:
+            ui_errors.show_error(self, exc)
 
     def _update_actions(self) -> None:
         has = self.selected() is not None
@@ -222,17 +250,9 @@ class VisitsPage(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return self.model.row(rows[0].row()) if rows else None
 
-    def select_visit(self, visit_id: str) -> bool:
-        while True:
-            row = self.model.row_of(visit_id)
-            if row is not None or not self.model.canFetchMore():
-                break
-            self.model.fetchMore()
-        if row is None:
-            return False
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, 0))
-        return True
+    def select_visit(self, visit_id: str, then: Callable[[bool], object] = lambda _found: None) -> None:
+        """Select the visit once the list is loaded, reading next pages until it is there; ``then(found)``."""
+        common.select_when_loaded(self.model, self.table, visit_id, then)
 
     # ------------------------------------------------------------------ editing
     def new_visit(self) -> VisitForm:
@@ -241,32 +261,39 @@ class VisitsPage(QWidget):
             self._after_save(form.saved, "已登记接待")
         return form
 
-    def edit_visit(self, index: QModelIndex | None = None) -> VisitForm | None:
+    def edit_visit(self, index: QModelIndex | None = None) -> tasks.TaskHandle | None:
         v = self.model.row(index.row()) if isinstance(index, QModelIndex) and index.isValid() else self.selected()
         if v is None:
             return None
         return self.open_visit(v.id)
 
-    def open_visit(self, visit_id: str) -> VisitForm | None:
-        try:
-            detail = visit_service.get_visit(self.ctx, visit_id)
-        except CongressError as e:
-            ui_errors.show_error(self, e)
+    def open_visit(self, visit_id: str) -> tasks.TaskHandle:
+        """Read the visit on the database worker, then open its form (``self.last_form``)."""
+        ctx = self.ctx
+
+        def failed(exc: BaseException) -> None:
+            ui_errors.show_error(self, exc)
             self.apply_filters()
-            return None
-        form = VisitForm(self.ctx, detail, self)
+
+        self.last_task = db_op(self, lambda: visit_service.get_visit(ctx, visit_id), self._edit, title="正在读取",
+                               on_error=failed)
+        return self.last_task
+
+    def _edit(self, detail: VisitDetail) -> None:
+        form = self.last_form = VisitForm(self.ctx, detail, self)
         if widgets.exec_modal(form) == QDialog.DialogCode.Accepted and form.saved:
             self._after_save(form.saved, "已保存接待记录")
-        return form
 
     def _after_save(self, saved: VisitDetail, message: str) -> None:
-        self.apply_filters()
-        if not self.select_visit(saved.row.id):
-            message += "（不在当前筛选条件中）"
         spot = sum(1 for o in saved.opinions if o.on_the_spot)
-        if saved.opinions:
-            message += f"，意见建议 {len(saved.opinions)} 条" + (f"（当场答复 {spot} 条）" if spot else "")
-        widgets.show_status(self, message)
+        tail = (f"，意见建议 {len(saved.opinions)} 条" + (f"（当场答复 {spot} 条）" if spot else "")
+                if saved.opinions else "")
+
+        def selected(found: bool) -> None:
+            widgets.show_status(self, message + ("" if found else "（不在当前筛选条件中）") + tail)
+
+        self.apply_filters()
+        self.select_visit(saved.row.id, selected)
 
     def delete_visit(self) -> None:
         v = self.selected()
@@ -284,8 +311,12 @@ class VisitsPage(QWidget):
             self.apply_filters()
             widgets.show_status(self, "已删除接待记录")
 
+        def failed(exc: BaseException) -> None:
+            ui_errors.show_error(self, exc)
+            self.apply_filters()
+
         self.last_task = db_op(self, lambda: visit_service.delete_visit(ctx, v.id), done, title="正在删除",
-                               on_error=lambda e: (ui_errors.show_error(self, e), self.apply_filters()))
+                               on_error=failed)
 
     def show_opinions(self) -> None:
         v = self.selected()
@@ -379,11 +410,20 @@ class VisitSummaryCard(QFrame):
         lay.addLayout(grid)
         lay.addWidget(self.note)
         self.summary: visit_service.HomeSummary | None = None
+        self.last_task: tasks.TaskHandle | None = None
+        for b in self.buttons.values():
+            b.setText("正在加载…")
         if fill:
             self.refresh()
 
-    def refresh(self) -> None:
-        s = self.summary = visit_service.home_summary(self.ctx)
+    def refresh(self) -> tasks.TaskHandle:
+        """Count on the database worker; the figures change when they are back (``self.last_task``)."""
+        ctx = self.ctx
+        self.last_task = db_op(self, lambda: visit_service.home_summary(ctx), self._show, title="正在统计")
+        return self.last_task
+
+    def _show(self, s: visit_service.HomeSummary) -> None:
+        self.summary = s
         pct = visit_service.percent
         texts = {
             "visits_month": ("本月接待", f"{s.visits_month} 次"),
@@ -399,7 +439,9 @@ class VisitSummaryCard(QFrame):
                                               + (" color: #b3261e; font-weight: bold;" if s.overdue else ""))
 
     def open(self, key: str) -> None:
-        s = self.summary or visit_service.home_summary(self.ctx)
+        s = self.summary
+        if s is None:  # not counted yet: the figures' periods come with them
+            return
         if key == "visits_month":
             common.go_to(self, "visits", date_from=s.month_from, date_to=s.today)
         elif key == "visits_year":

@@ -1,5 +1,5 @@
-"""Shared by the 联系点接待 and 建议督办 pages: seams for files and modal questions, a paged table model,
-the history dialog, and the navigation from one page to another.
+"""Shared by the 联系点接待 and 建议督办 pages: seams for files and modal questions, selecting a row of
+a paged list once it is loaded, the history dialog, and the navigation from one page to another.
 
 Seams for tests (module functions, replaced with ``monkeypatch.setattr``): ``ask_open_files``,
 ``ask_save_file``, ``open_file``; every modal dialog runs through ``ui.widgets.exec_modal``."""
@@ -10,33 +10,43 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QTableView,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
+from congress_desktop.core.context import Context
+from congress_desktop.core.errors import CongressError, FieldErrors
 from congress_desktop.core.history import HistoryEntry, describe_changes
+from congress_desktop.visits import attachments
+from congress_desktop.visits import service as visit_service
+from ui import tasks, widgets
 from ui.files import ask_open_files
 from ui.files import ask_save_file as ask_save_file  # re-exported: the pages call common.<seam>
 from ui.files import info as info
 from ui.files import open_file as open_file
 from ui.files import printout_path as printout_path
 from ui.files import with_suffix as with_suffix
+from ui.models import PagedTableModel
+from ui.operations import db_op
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 XLSX_FILTER = "Excel 表格 (*.xlsx)"
+LOADING = "正在加载…"  # what a list or a form shows until its data is back from the database worker
 IMPORT_FILTER = "Excel 表格 (*.xlsx)"
 FILE_FILTER = "图片和扫描件 (*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.pdf);;所有文件 (*)"
-Index = QModelIndex | QPersistentModelIndex
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 # ------------------------------------------------------------------ seams (the shared ones come from ui.files)
@@ -88,84 +98,84 @@ def go_to(widget: QWidget, key: str, **filters) -> QWidget | None:
     return page
 
 
-# ------------------------------------------------------------------ a paged table model
-class PagedModel(QAbstractTableModel):
-    """Rows fetched a page at a time from ``fetch(offset, limit)``; the total arrives separately
-    (``set_total``) because on a large database counting can take longer than the first page."""
+# ------------------------------------------------------------------ a row of a paged list
+def select_when_loaded(model: PagedTableModel, table: QTableView, row_id: str, then: Callable[[bool], Any], *,
+                       load_more: bool = True) -> None:
+    """Select the row ``row_id`` once the model's load (from the database worker) is in; with ``load_more``,
+    ask for next pages until it is there. ``then(found)`` after."""
+    if not isValid(table):
+        return
+    task = model.last_task
+    if task is not None and not task.is_finished:  # a reload or a next page on its way: after it
+        task.finished.connect(lambda: select_when_loaded(model, table, row_id, then, load_more=load_more))
+        return
+    row = model.row_of(row_id)
+    if row is not None:
+        table.selectRow(row)
+        table.scrollTo(model.index(row, 0))
+        then(True)
+    elif load_more and model.canFetchMore():
+        model.fetchMore()
+        select_when_loaded(model, table, row_id, then, load_more=load_more)
+    else:
+        then(False)
 
-    columns: Sequence[tuple[str, Callable[[Any], Any]]] = ()
 
-    def __init__(self, fetch: Callable[[int, int], list], parent=None, *, page_size: int = 200):
-        super().__init__(parent)
-        self._fetch = fetch
-        self.page_size = page_size
-        self._rows: list = []
-        self._more = False
-        self.total: int | None = None
+# ------------------------------------------------------------------ forms on the database worker
+def fill_combo(combo: QComboBox, items: Sequence[tuple[str, str]], current: str | None = None, *,
+               first: tuple[str, str] | None = None) -> None:
+    """(text, id) items, read on the worker, into a combo box (``first`` on top); ``current`` chosen."""
+    combo.blockSignals(True)
+    combo.clear()
+    if first is not None:
+        combo.addItem(*first)
+    for text, item_id in items:
+        combo.addItem(text, item_id)
+    combo.setCurrentIndex(max(combo.findData(current), 0) if current is not None else 0)
+    combo.blockSignals(False)
 
-    def reload(self, fetch: Callable[[int, int], list] | None = None) -> None:
-        if fetch is not None:
-            self._fetch = fetch
-        self.beginResetModel()
-        page = self._fetch(0, self.page_size)
-        self._rows = list(page)
-        self._more = len(page) == self.page_size
-        self.total = None if self._more else len(self._rows)
-        self.endResetModel()
 
-    def set_total(self, total: int) -> None:
-        self.total = total
+def by_field(fn: Callable[[], T]) -> Callable[[], T]:
+    """``fn`` whose refusal that names its field (``TransitionRefused(..., field="deadline")``) is raised as
+    that field's error, so ``FormDialog.run_save`` shows it under the field (ui.forms.ErrorMap shows other
+    core errors in the form's top line)."""
 
-    def rows(self) -> list:
-        return list(self._rows)
+    def work() -> T:
+        try:
+            return fn()
+        except FieldErrors:
+            raise
+        except CongressError as e:
+            if e.field:
+                raise FieldErrors({e.field: e.message}) from e
+            raise
 
-    def row(self, i: int):
-        return self._rows[i]
+    return work
 
-    def row_of(self, row_id: str) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.id == row_id), None)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+def open_attachment(parent: QWidget, ctx: Context, attachment_id: str) -> tasks.TaskHandle:
+    """Copy a stored attachment out for viewing on the database worker, then open it."""
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.columns)
+    def show(path: Path) -> None:
+        open_file(path)  # looked up here when called: tests replace visits_common.open_file
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
-        return not parent.isValid() and self._more
+    return db_op(parent, lambda: attachments.copy_for_viewing(ctx, attachment_id), show, title="正在打开附件")
 
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:
-        if parent.isValid() or not self._more:
-            return
-        start = len(self._rows)
-        page = self._fetch(start, self.page_size)
-        self._more = len(page) == self.page_size
-        if not page:
-            return
-        self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-        self._rows.extend(page)
-        self.endInsertRows()
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        r = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            value = self.columns[index.column()][1](r)
-            return "" if value is None else str(value)
-        if role == ROW_ROLE:
-            return r
-        return self.extra_data(r, index.column(), role)
+def show_history(parent: QWidget, ctx: Context, title: str, read: Callable[[], list[tuple[str, HistoryEntry]]],
+                 labels: dict[str, str]) -> tasks.TaskHandle:
+    """Read a record's history (and the names of the ids in it) on the database worker, then show it."""
 
-    def extra_data(self, row: Any, column: int, role: int) -> Any:
-        return None
+    def work() -> tuple[list[tuple[str, HistoryEntry]], dict[str, str]]:
+        entries = read()
+        ids = {v for _, e in entries for pair in e.changes.values() for v in pair if isinstance(v, str)}
+        return entries, visit_service.names_of_ids(ctx, ids)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self.columns[section][0] if 0 <= section < len(self.columns) else None
-        return str(section + 1)
+    def done(result: tuple[list[tuple[str, HistoryEntry]], dict[str, str]]) -> None:
+        entries, names = result
+        widgets.exec_modal(HistoryDialog(title, entries, labels, parent, names=names))
+
+    return db_op(parent, work, done, title="正在读取修改记录")
 
 
 # ------------------------------------------------------------------ history
