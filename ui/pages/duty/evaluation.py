@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -321,15 +322,31 @@ class EvaluationTab(QWidget):
             return
         self.evaluation = e
         self.model.set_evaluation(e)
-        self.table.resizeColumnsToContents()
-        for col in range(self.model.columnCount()):
-            self.table.setColumnWidth(col, min(max(self.table.columnWidth(col), 44), 150))
+        self._fit_columns()
         state = ("本期已关闭" if e.period and e.period.closed else "本期进行中" if e.period else "自定义期间")
         grades = "，".join(f"{k} {n} 名" for k, n in e.grade_counts)
         self.info.setText(f"{e.title}（{e.date_from} 至 {e.date_to}）：{state}，{e.scheme_note}。"
                           f"共 {len(e.rows)} 名代表；{grades}；需要提醒 {len(e.remind)} 名。")
         self.warning.set_error("关闭后记录有变动，得分与关闭时不同：" + "；".join(e.changed_since_close)
                                if e.changed_since_close else "")
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its widest text, between 44 and 150 pixels (measured with the font's
+        metrics: ``resizeColumnsToContents`` asked every cell for its size and took tens of ms)."""
+        plain, bold = self.table.fontMetrics(), QFontMetrics(self._bold_font())
+        pad = 2 * self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.table) + 12
+        header = self.table.horizontalHeader().fontMetrics()
+        for col in range(self.model.columnCount()):
+            metrics = bold if col == 3 else plain
+            texts = [str(self.model._display(r, col)) for r in self.model.rows]
+            wide = max([metrics.horizontalAdvance(t) for t in texts] + [header.horizontalAdvance(
+                str(self.model.headerData(col, Qt.Orientation.Horizontal))) + 8])
+            self.table.setColumnWidth(col, min(max(wide + pad, 44), 150))
+
+    def _bold_font(self) -> QFont:
+        f = QFont(self.table.font())
+        f.setBold(True)
+        return f
 
     def cell_clicked(self, index: QModelIndex) -> SourcesDialog | None:
         i = self.model.item_column(index.column())
