@@ -28,8 +28,6 @@ Nothing here touches the database: see sync/engine.py."""
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import hashlib
 import io
 import json
@@ -50,18 +48,30 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from congress_desktop.core.errors import CongressError
 from congress_desktop.core.files import canonical_json_bytes
+from congress_desktop.sync.documents import (  # noqa: F401 (re-exported: callers import them from here)
+    DOC_CONTEXT,
+    DOC_FORMAT,
+    MAX_DOCUMENT,
+    SIG_SIZE,
+    SyncError,
+    b64,
+    canonical,
+    document_signed_by,
+    parse_utc,
+    read_document,
+    sign_document,
+    unb64,
+    utc_text,
+)
 from congress_desktop.sync.keys import KeyPair, PublicKeys
 
 FORMAT = 2
 READABLE = (1, 2)              # format 1: before epochs (read as the sender's epoch '')
-DOC_FORMAT = 1                 # enrolment, trust bundle, receipt (a receipt's new fields are optional)
 MAGIC = b"CDSYNCPK"
 PACKAGE_SUFFIX = ".cdsync"
 RECEIPT_SUFFIX = ".cdrcpt"
 TAG_SIZE = 16
-SIG_SIZE = 64
 CHUNK = 1 << 20
 
 # Limits: far above anything real (a town's whole history is some MB), low enough that a hostile or
@@ -73,7 +83,6 @@ MAX_MEMBER = 1024**3             # one table file or one attachment, uncompresse
 MAX_TOTAL = 8 * 1024**3          # all members, uncompressed
 MAX_RATIO = 1000                 # uncompressed / compressed, for members over 1 MiB (zip bombs)
 MAX_MANIFEST = 16 * 1024**2
-MAX_DOCUMENT = 1024**2           # enrolment, trust bundle, receipt
 MAX_SEQ = 2**53
 MAX_RECORDS = 10_000_000         # in one package
 MAX_TABLE_ROWS = 2_000_000       # of one table in one package
@@ -95,7 +104,6 @@ ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\Z")
 
 HKDF_INFO = b"congress-desktop/sync/package/v1"
 SIG_CONTEXT = b"congress-desktop/sync/package-signature/v1\0"
-DOC_CONTEXT = b"congress-desktop/sync/document-signature/v1\0"
 
 
 def _check_ending(table: TableData, unfinished: bool, count: int, sha256: str) -> None:
@@ -111,87 +119,8 @@ def _check_ending(table: TableData, unfinished: bool, count: int, sha256: str) -
 _TABLE_KEYS = frozenset({"name", "file", "columns", "rows", "size", "sha256"})  # a manifest table line
 
 
-class SyncError(CongressError):
-    """A package, receipt or key file refused; ``kind`` says why in one word (tests, logs)."""
-
-    code = "sync"
-
-    def __init__(self, message: str, kind: str = "invalid", **details):
-        super().__init__(message, **details)
-        self.kind = kind
-
-
 def _dir(spool_dir: Path | None) -> str | None:
     return str(spool_dir) if spool_dir is not None else None
-
-
-def utc_text(t: dt.datetime | None = None) -> str:
-    return (t or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def parse_utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def unb64(text: Any, size: int | None = None) -> bytes:
-    if not isinstance(text, str) or len(text) > 200:
-        raise ValueError("bad base64")
-    data = base64.b64decode(text.encode("ascii"), validate=True)
-    if size is not None and len(data) != size:
-        raise ValueError("bad length")
-    return data
-
-
-def canonical(doc: dict) -> bytes:
-    return canonical_json_bytes(doc)
-
-
-# ------------------------------------------------------------------ signed JSON documents
-
-def sign_document(doc: dict, pair: KeyPair) -> bytes:
-    """A JSON document with its Ed25519 signature in ``signature`` (over the canonical JSON)."""
-    body = dict(doc)
-    body.pop("signature", None)
-    sig = pair.sign(DOC_CONTEXT + canonical(body))
-    return json.dumps(body | {"signature": b64(sig)}, ensure_ascii=False, indent=1).encode("utf-8")
-
-
-def read_document(data: bytes, kind: str, what: str) -> dict:
-    """Parse a signed document of ``kind``; the signature is checked by the caller, who knows the key."""
-    if len(data) > MAX_DOCUMENT:
-        raise SyncError(f"{what}文件过大，不是本程序生成的文件", "limits")
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt") from e
-    if not isinstance(doc, dict) or doc.get("kind") != kind:
-        raise SyncError(f"这不是{what}文件", "corrupt")
-    fmt = doc.get("format")
-    if not isinstance(fmt, int) or isinstance(fmt, bool):
-        raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt")
-    if fmt > DOC_FORMAT:
-        raise SyncError(f"该{what}文件由更新版本的程序生成（格式 {fmt}），本程序只能读取格式 {DOC_FORMAT}，请先升级本程序",
-                        "format")
-    if fmt < 1 or not isinstance(doc.get("signature"), str):
-        raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt")
-    try:
-        canonical(doc)  # what its signature is checked over: a lone surrogate cannot be spelled
-    except (UnicodeEncodeError, ValueError, RecursionError) as e:
-        raise SyncError(f"{what}文件已损坏或不完整，无法读取", "corrupt") from e
-    return doc
-
-
-def document_signed_by(doc: dict, keys: PublicKeys) -> bool:
-    try:
-        sig = unb64(doc["signature"], SIG_SIZE)
-    except (ValueError, KeyError):
-        return False
-    body = {k: v for k, v in doc.items() if k != "signature"}
-    return keys.verify(sig, DOC_CONTEXT + canonical(body))
 
 
 # ------------------------------------------------------------------ package header
